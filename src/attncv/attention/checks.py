@@ -1,0 +1,35 @@
+"""Argument checks shared by the attention modules, so every module fails the same clear way."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+
+def check_channels(module: str, channels: int, *, minimum: int = 1) -> None:
+    """Raise ``ValueError`` unless ``channels`` is an int of at least ``minimum``."""
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < minimum:
+        raise ValueError(
+            f"{module}: channels must be an integer >= {minimum}, got {channels!r}."
+        )
+
+
+def reduced(module: str, channels: int, reduction: int | float, *, minimum: int = 1) -> int:
+    """Hidden width ``channels // reduction``; a clear error if that leaves fewer than ``minimum``."""
+    if reduction <= 0:
+        raise ValueError(f"{module}: reduction must be positive, got {reduction!r}.")
+    hidden = int(channels // reduction)
+    if hidden < minimum:
+        raise ValueError(
+            f"{module}: channels={channels} with reduction={reduction} leaves {hidden} hidden "
+            f"channels (at least {minimum} needed). Use more channels or a smaller reduction."
+        )
+    return hidden
+
+
+def check_input(module: str, x: Tensor, channels: int) -> None:
+    """Raise ``ValueError`` unless ``x`` is (N, channels, H, W)."""
+    if x.dim() != 4 or x.shape[1] != channels:
+        raise ValueError(
+            f"{module} was built for {channels} channels and expects input (N, {channels}, H, W); "
+            f"got shape {tuple(x.shape)}. Build it with the channel count of the features it sees."
+        )

@@ -1,0 +1,100 @@
+"""What a module costs: parameters, multiply-accumulates, training throughput and peak memory.
+
+MACs are counted with :class:`torch.utils.flop_counter.FlopCounterMode` (convolutions, matrix
+products and attention kernels; element-wise work such as sigmoids and pooling is not counted, as in
+the papers' FLOP tables). Papers' "FLOPs" for CNNs are multiply-accumulates: ResNet-18 on a 32x32
+image is 0.56 G.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def count_params(model: nn.Module, *, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def count_macs(model: nn.Module, input_size: tuple[int, ...] = (1, 3, 32, 32)) -> int:
+    """Multiply-accumulates of one forward pass on a zero tensor of ``input_size``."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(input_size, device=device))
+    model.train(was_training)
+    return counter.get_total_flops() // 2
+
+
+@dataclass
+class Throughput:
+    """Images per second of training steps (forward, backward, SGD) and of inference."""
+
+    train: float
+    infer: float
+    peak_memory_mb: float  # CUDA only; NaN on a CPU
+    device: str
+    batch_size: int
+    amp: bool
+
+
+def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warmup: int = 5,
+               device: str | torch.device | None = None, amp: bool | None = None,
+               channels_last: bool | None = None, image_size: int = 32,
+               num_classes: int | None = None) -> Throughput:
+    """Measure training and inference images/s on random data (the data pipeline excluded).
+
+    The model is trained in place on noise: measure a copy if its weights matter.
+    """
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    cuda = device.type == "cuda"
+    amp = cuda if amp is None else amp
+    channels_last = cuda if channels_last is None else channels_last
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(device, memory_format=fmt).train()
+    x = torch.randn(batch_size, 3, image_size, image_size, device=device).to(memory_format=fmt)
+    num_classes = num_classes or getattr(getattr(model, "fc", None), "out_features", 10)
+    y = torch.randint(0, num_classes, (batch_size,), device=device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def train_step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            loss = nn.functional.cross_entropy(model(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+    train = _rate(train_step, steps, warmup, batch_size, device)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else float("nan")
+    model.eval()
+
+    def infer_step() -> None:
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            model(x)
+
+    infer = _rate(infer_step, steps, warmup, batch_size, device)
+    model.train()
+    name = torch.cuda.get_device_name(device) if cuda else "CPU"
+    return Throughput(train, infer, peak, name, batch_size, amp)
+
+
+def _rate(step, steps: int, warmup: int, batch_size: int, device: torch.device) -> float:
+    for _ in range(warmup):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return steps * batch_size / (time.perf_counter() - t0)

@@ -1,0 +1,149 @@
+"""The generic grader: the reader's module against the library's, check by check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from ..attention import registry
+
+Hint = Callable[[Tensor, Tensor, Tensor], str | None]  # (x, theirs, ours) -> hint or None
+
+
+@dataclass
+class GradeReport:
+    """The outcome of a grading: one (check, passed, message) row per check run."""
+
+    module: str
+    rows: list[tuple[str, bool, str]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rows) and all(ok for _, ok, _ in self.rows)
+
+    def add(self, check: str, ok: bool, message: str = "") -> bool:
+        self.rows.append((check, ok, message))
+        return ok
+
+    def __str__(self) -> str:
+        lines = [f"Checking your {self.module}:"]
+        lines += [f"  {'✓' if ok else '✗'} {check}" + (f": {msg}" if msg else "")
+                  for check, ok, msg in self.rows]
+        lines.append("All checks passed. Well done!" if self.passed else
+                     "Not yet: fix the first ✗ above and run the check again.")
+        return "\n".join(lines)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+def check_module(candidate: Callable[..., nn.Module], reference: str, *, channels: int = 64,
+                 kwargs: dict[str, object] | None = None, shape: Sequence[int] = (2, 9, 7),
+                 hints: Sequence[Hint] = (), atol: float = 1e-5, verbose: bool = True
+                 ) -> GradeReport:
+    """Grade ``candidate(channels, **kwargs)`` against the registry module ``reference``.
+
+    Args:
+        candidate: the reader's class (or factory), called like the library's.
+        reference: registry name of the library's module (``"se"``).
+        channels: channel count to build both with.
+        shape: (N, H, W) of the test input; odd, non-square sizes catch transposes.
+        hints: functions ``(x, theirs, ours) -> str | None`` that explain a numerical mismatch
+            (for example, a missing sigmoid) in the reader's terms.
+        atol: tolerance of the numerical comparison.
+    """
+    kwargs = kwargs or {}
+    report = GradeReport(registry.entry(reference).title)
+    torch.manual_seed(0)
+    ours = registry.build(reference, channels, **kwargs).eval()
+    try:
+        theirs = candidate(channels, **kwargs).eval()
+    except Exception as exc:  # the reader's code: report, don't crash the notebook
+        report.add("builds", False, f"{candidate.__name__}({channels}, **{kwargs}) raised "
+                   f"{type(exc).__name__}: {exc}")
+        return _done(report, verbose)
+    report.add("builds", True)
+    n, h, w = shape
+    x = torch.randn(n, channels, h, w)
+    try:
+        out = theirs(x)
+    except Exception as exc:
+        report.add("forward", False, f"calling it on a {tuple(x.shape)} input raised "
+                   f"{type(exc).__name__}: {exc}")
+        return _done(report, verbose)
+    if not report.add("output shape", tuple(out.shape) == tuple(x.shape),
+                      f"expected {tuple(x.shape)}, got {tuple(out.shape)}"
+                      if out.shape != x.shape else ""):
+        return _done(report, verbose)
+    n_ours, n_theirs = _count(ours), _count(theirs)
+    if not report.add("parameter count", n_ours == n_theirs,
+                      f"expected {n_ours:,}, yours has {n_theirs:,}: check the hidden width "
+                      "(reduction) and which layers have biases" if n_ours != n_theirs else
+                      f"{n_theirs:,}"):
+        return _done(report, verbose)
+    problem = _copy_weights(ours, theirs)
+    if not report.add("weights line up with the reference", problem is None, problem or ""):
+        return _done(report, verbose)
+    with torch.no_grad():
+        expected, got = ours(x), theirs(x)
+    err = (expected - got).abs().max().item()
+    if not report.add("same output as attncv's module", err <= atol,
+                      f"max difference {err:.3g} (tolerance {atol:g})" +
+                      _hint(hints, x, got, expected)):
+        return _done(report, verbose)
+    theirs.train()
+    theirs.zero_grad()
+    theirs(x).square().mean().backward()
+    missing = [n for n, p in theirs.named_parameters() if p.grad is None or not p.grad.abs().sum()]
+    report.add("gradients reach every parameter", not missing,
+               f"no gradient for {', '.join(missing)}: is it used in forward()?" if missing else "")
+    return _done(report, verbose)
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _copy_weights(source: nn.Module, target: nn.Module) -> str | None:
+    """Copy parameters and buffers in registration order, matched by shape, not by name."""
+    src = [t for t in list(source.parameters()) + list(source.buffers()) if t.is_floating_point()]
+    dst = [t for t in list(target.parameters()) + list(target.buffers()) if t.is_floating_point()]
+    src_shapes = sorted(_key(t) for t in src)
+    dst_shapes = sorted(_key(t) for t in dst)
+    if src_shapes != dst_shapes:
+        return (f"the reference's tensors have shapes {src_shapes}, yours {dst_shapes}; create the "
+                "layers with the same sizes (a 1x1 convolution and a Linear layer of the same "
+                "size hold the same weights, so either is fine if you reshape)")
+    pool = list(src)
+    with torch.no_grad():
+        for t in dst:
+            for i, s in enumerate(pool):
+                if _key(s) == _key(t):
+                    t.copy_(pool.pop(i).reshape(t.shape))
+                    break
+    return None
+
+
+def _key(t: Tensor) -> tuple[int, ...]:
+    """Shape without trailing 1s: a Linear (C/r, C) matches a 1x1 convolution (C/r, C, 1, 1)."""
+    shape = list(t.shape)
+    while len(shape) > 1 and shape[-1] == 1:
+        shape.pop()
+    return tuple(shape)
+
+
+def _hint(hints: Sequence[Hint], x: Tensor, got: Tensor, expected: Tensor) -> str:
+    for hint in hints:
+        text = hint(x, got, expected)
+        if text:
+            return f". Hint: {text}"
+    return ""
+
+
+def _done(report: GradeReport, verbose: bool) -> GradeReport:
+    if verbose:
+        print(report)
+    return report

@@ -1,0 +1,143 @@
+"""The course's figures: training curves, image grids, attention maps over images, per-class bars.
+
+Every figure that shows trained results names the dataset it came from in its title, so a plot
+made on the CIFAR-10 substitute or synthetic data can never pass for CIFAR-100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from .data import CifarData
+from .train import FitResult
+
+
+def _results(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]
+             ) -> dict[str, FitResult]:
+    if isinstance(results, FitResult):
+        return {results.name: results}
+    if isinstance(results, Mapping):
+        return dict(results)
+    return {r.name: r for r in results}
+
+
+def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -> Figure:
+    """Training loss and test accuracy per epoch, one line per run, on one figure."""
+    runs = _results(results)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for label, r in runs.items():
+        epochs = r.curve("epoch")
+        line, = ax_loss.plot(epochs, r.curve("train_loss"), marker=".", label=f"{label} (train)")
+        ax_loss.plot(epochs, r.curve("test_loss"), ls="--", color=line.get_color(),
+                     label=f"{label} (test)")
+        ax_acc.plot(epochs, [100 * a for a in r.curve("test_acc")], marker=".", color=line.get_color(),
+                    label=f"{label}: {r.final_acc:.1%}")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(_dataset_title(runs.values()), fontsize=10)
+    return fig
+
+
+def _dataset_title(runs) -> str:
+    datasets = sorted({r.dataset for r in runs})
+    devices = sorted({r.device for r in runs})
+    return f"Data: {'; '.join(datasets)}  |  device: {', '.join(devices)}"
+
+
+def to_rgb(images: Tensor) -> np.ndarray:
+    """uint8 (N, 3, H, W) or a single (3, H, W) image -> float (N, H, W, 3) in [0, 1]."""
+    if images.dim() == 3:
+        images = images[None]
+    return images.detach().cpu().permute(0, 2, 3, 1).float().numpy() / 255.0
+
+
+def image_grid(data: CifarData, *, split: str = "train", per_class: int = 1,
+               max_classes: int = 10, seed: int = 0) -> Figure:
+    """A grid of sample images, one column per class, captioned with the class name."""
+    images, labels = data.split(split)
+    g = torch.Generator().manual_seed(seed)
+    classes = list(range(min(data.num_classes, max_classes)))
+    fig, axes = plt.subplots(per_class, len(classes), figsize=(1.2 * len(classes), 1.3 * per_class),
+                             squeeze=False, constrained_layout=True)
+    labels_cpu = labels.cpu()
+    for col, c in enumerate(classes):
+        members = torch.nonzero(labels_cpu == c).flatten()
+        pick = members[torch.randperm(len(members), generator=g)[:per_class]]
+        for row, i in enumerate(pick.tolist()):
+            ax = axes[row, col]
+            ax.imshow(to_rgb(images[i])[0])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(data.classes[c], fontsize=8)
+    fig.suptitle(f"{data.description}: {split} images", fontsize=9)
+    return fig
+
+
+def overlay(ax: Axes, image: Tensor, weights: Tensor, *, title: str | None = None,
+            alpha: float = 0.55, cmap: str = "jet") -> None:
+    """Draw a (h, w) attention map, upsampled bilinearly, over a uint8 (3, H, W) image."""
+    rgb = to_rgb(image)[0]
+    w = weights.detach().float().cpu()
+    w = torch.nn.functional.interpolate(w[None, None], size=rgb.shape[:2], mode="bilinear",
+                                        align_corners=False)[0, 0]
+    ax.imshow(rgb)
+    im = ax.imshow(w.numpy(), cmap=cmap, alpha=alpha)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+    return im
+
+
+def spatial_maps(images: Tensor, maps: Tensor, *, titles: Sequence[str] | None = None,
+                 suptitle: str = "") -> Figure:
+    """Images (top row) and their attention maps overlaid (bottom row); maps (N, h, w)."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(1.7 * n, 3.6), squeeze=False, constrained_layout=True)
+    for i in range(n):
+        axes[0, i].imshow(to_rgb(images[i])[0])
+        axes[0, i].set_xticks([])
+        axes[0, i].set_yticks([])
+        if titles:
+            axes[0, i].set_title(titles[i], fontsize=8)
+        im = overlay(axes[1, i], images[i], maps[i])
+    fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8, label="attention weight")
+    fig.suptitle(suptitle, fontsize=9)
+    return fig
+
+
+def per_class_accuracy(results: Mapping[str, Tensor], classes: Sequence[str], *,
+                       dataset: str = "", max_classes: int = 20) -> Figure:
+    """Grouped bars of per-class test accuracy (values in [0, 1]) for one or more models."""
+    names = list(results)
+    k = min(len(classes), max_classes)
+    x = np.arange(k)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(max(6, 0.5 * k + 2), 3.4), constrained_layout=True)
+    for i, name in enumerate(names):
+        acc = results[name].detach().cpu().numpy()[:k]
+        ax.bar(x + i * width - 0.4 + width / 2, 100 * acc, width, label=name)
+    ax.set_xticks(x, classes[:k], rotation=45, ha="right", fontsize=8)
+    ax.set(ylabel="test accuracy (%)", ylim=(0, 100),
+           title=f"Per-class accuracy{f' ({dataset})' if dataset else ''}")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def class_accuracy(logits: Tensor, labels: Tensor, num_classes: int) -> Tensor:
+    """Accuracy per class (num_classes,), from logits and labels."""
+    hits = (logits.argmax(1) == labels).float()
+    total = torch.bincount(labels, minlength=num_classes).clamp(min=1)
+    return torch.bincount(labels, weights=hits, minlength=num_classes) / total
