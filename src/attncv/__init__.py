@@ -9,6 +9,7 @@ from .cost import count_macs, count_params, throughput
 from .data import CifarData, DataError, load_cifar
 from .probe import capture, taps
 from .profiles import Profile, get_profile
+from .runs import train_model
 from .train import FitResult, TrainConfig, evaluate, fit, predict, set_seed
 
 __version__ = "0.1.0"
@@ -16,5 +17,5 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY", "AttentionMap", "CifarData", "DataError", "FitResult", "Profile", "ResNet",
     "TrainConfig", "build", "capture", "count_macs", "count_params", "evaluate", "fit",
-    "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed", "taps", "throughput",
+    "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed", "taps", "throughput", "train_model",
 ]
