@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .eca import ECA
 from .se import SE
+from .sk import SK
 
 FAMILIES = ("none", "channel", "spatial", "mixed")
 PLACEMENTS = ("branch", "after")
@@ -44,6 +46,8 @@ REGISTRY: dict[str, Entry] = {
     "none": Entry(lambda channels: nn.Identity(), "none", "Baseline", "He et al., CVPR 2016"),
     # --- channel attention (what) ---
     "se": Entry(SE, "channel", "SE", "Hu et al., CVPR 2018"),
+    "sk": Entry(SK, "channel", "SK", "Li et al., CVPR 2019"),
+    "eca": Entry(ECA, "channel", "ECA", "Wang et al., CVPR 2020"),
     # --- spatial attention (where) ---
     # --- mixed attention (what and where) ---
 }
