@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import torch
 from torch import Tensor, nn
 
 from ..attention.eca import eca_kernel_size
@@ -50,12 +49,8 @@ def _gate_varies_over_space(x: Tensor, theirs: Tensor, ours: Tensor) -> str | No
 
 
 def _fallback(advice: str) -> Hint:
-    """A last hint, given whenever the outputs differ."""
-
-    def hint(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
-        return None if torch.allclose(theirs, ours, atol=1e-5) else advice
-
-    return hint
+    """A last hint (the grader gives hints only when the outputs differ)."""
+    return lambda x, theirs, ours: advice
 
 
 SE_LAST = _fallback(
