@@ -8,6 +8,8 @@ compute it:
 - ``fused=True``: :func:`torch.nn.functional.scaled_dot_product_attention`, which on a GPU
   reaches the fused kernels (FlashAttention, memory-efficient attention) and never stores the
   (L, S) weight matrix, so memory grows with L instead of L^2;
+  (a query narrower than the value, as in SAGAN, is zero-padded to the value's width, which
+  leaves q k^T unchanged and lets the FlashAttention kernels of CPUs and GPUs apply);
 - ``fused=False``: the reference path the notebooks walk through, ``softmax(q @ k^T * scale) @ v``,
   which materialises the weights.
 
@@ -57,8 +59,12 @@ def attend(
             the reference path.
     """
     if fused and not listening(tap):
-        # (N, 1, L, d): a head dimension, since the fused CUDA kernels take 4-D inputs only
-        out = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None], scale=scale)
+        # (N, 1, L, d): the fused kernels take 4-D inputs with a contiguous last dimension (a
+        # no-op for channels_last feature maps, whose flattened positions are already rows)
+        if q.shape[-1] < v.shape[-1]:  # FlashAttention wants equal widths; zeros add nothing
+            q, k = (F.pad(t, (0, v.shape[-1] - t.shape[-1])) for t in (q, k))  # (N, L, e)
+        q, k, v = (t.contiguous()[:, None] for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v, scale=scale)
         return out[:, 0]  # (N, L, e)
     w = weights(q, k, scale=scale)  # (N, L, S), materialised
     if tap is not None:
