@@ -15,8 +15,9 @@ ReLU(w_f^T [theta_i, phi_j]) / N, where N is the number of positions j.
 Deviations from the paper:
 - the plain Gaussian (f on x itself, with no theta/phi embedding) is left out; the paper finds it
   behaves like the embedded Gaussian;
-- the dot product is computed as theta (phi^T g) / N on the fused path: the same numbers, with no
-  (HW x HW) matrix, in O(HW C^2) instead of O(HW^2 C).
+- the dot product is computed as theta (phi^T g) / N on the fused path where that is cheaper (more
+  positions than channels): the same numbers, with no (HW x HW) matrix, in O(HW C^2) instead of
+  O(HW^2 C).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ class NonLocal(nn.Module):
         mode: the pairwise function, one of :data:`MODES`.
         reduction: theta, phi and g have C / reduction channels (paper: 2).
         sub_sample: max-pool phi and g by 2x2, so each position attends to HW/4 positions.
-        fused: the fast path (SDPA for the embedded Gaussian, re-association for the dot product;
-            concatenation has none); ``False`` takes the reference path. Same results.
+        fused: the fast path (SDPA for the embedded Gaussian, re-association for the dot product
+            where it saves work; concatenation has none); ``False`` takes the reference path.
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W). The pairwise weights (N, HW, S), S = HW or
@@ -94,7 +95,9 @@ class NonLocal(nn.Module):
         n = phi.shape[1]  # S, the normaliser of dot product and concatenation
         if self.mode == "embedded_gaussian":
             return attend(theta, phi, g, scale=1.0, fused=self.fused, tap=self.tap)
-        if self.mode == "dot_product" and self.fused and not listening(self.tap):
+        length, inner = theta.shape[1:]
+        cheaper = (length + n) * inner < 2 * length * n  # MACs: theta (phi^T g) < (theta phi^T) g
+        if self.mode == "dot_product" and self.fused and cheaper and not listening(self.tap):
             return theta @ (phi.transpose(1, 2) @ g) / n  # (N, L, C') via (N, C', C')
         if self.mode == "dot_product":
             f = theta @ phi.transpose(1, 2) / n  # (N, L, S)

@@ -25,6 +25,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.flop_counter import register_flop_formula, sdpa_flop_count
+
+_CPU_FLASH = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+if _CPU_FLASH is not None:  # torch counts the GPU kernels' FLOPs, not the CPU one's: add it
+
+    @register_flop_formula(_CPU_FLASH)
+    def _cpu_flash_flops(q_shape, k_shape, v_shape, *_args, out_shape=None, **_kwargs) -> int:
+        return sdpa_flop_count(q_shape, k_shape, v_shape)
 
 
 def listening(tap: nn.Module | None) -> bool:
