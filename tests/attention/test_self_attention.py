@@ -44,19 +44,8 @@ def test_matches_the_papers_equations() -> None:
     torch.testing.assert_close(module(x), x + 0.7 * o, atol=1e-5, rtol=1e-4)
 
 
-def test_fused_and_reference_paths_agree_with_gradients() -> None:
-    x = torch.randn(2, 64, 9, 7)
-    outs, grads = [], []
-    for fused in (True, False):
-        module = _moved(fused=fused)
-        xi = x.clone().requires_grad_()
-        y = module(xi)
-        y.square().mean().backward()
-        outs.append(y)
-        grads.append([xi.grad] + [p.grad for p in module.parameters()])
-    torch.testing.assert_close(outs[0], outs[1], atol=1e-5, rtol=1e-4)
-    for a, b in zip(*grads, strict=True):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+def test_fused_and_reference_paths_agree_with_gradients(paths_agree) -> None:
+    paths_agree(lambda fused: _moved(fused=fused), torch.randn(2, 64, 9, 7))
 
 
 def test_probed_weights_are_rows_over_positions() -> None:
