@@ -23,7 +23,7 @@ import os
 import pickle
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,6 +62,8 @@ class CifarData:
         classes: class names, indexed by label.
         coarse_classes, train_coarse, test_coarse: CIFAR-100's 20 superclasses (else ``None``).
         mean, std: per-channel normalisation statistics of the dataset.
+        transform: optional extra augmentation ``(uint8 batch, generator) -> uint8 batch`` run on
+            the device after crop and flip (e.g. :func:`attncv.augment.distort`'s random affine).
     """
 
     name: str
@@ -77,6 +79,7 @@ class CifarData:
     coarse_classes: list[str] | None = None
     train_coarse: Tensor | None = None
     test_coarse: Tensor | None = None
+    transform: Callable[[Tensor, torch.Generator | None], Tensor] | None = None
 
     @property
     def substitute(self) -> bool:
@@ -142,6 +145,7 @@ class CifarData:
             x = images[idx]  # uint8 (B, 3, 32, 32)
             if augmented:
                 x = augment(x, generator=generator)
+                x = self.transform(x, generator) if self.transform is not None else x
             x = self.normalize(x)  # float32 (B, 3, 32, 32)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from torch import nn
 
 from .eca import ECA
+from .non_local import NonLocal
 from .se import SE
+from .self_attention import SelfAttention
 from .sk import SK
+from .stn import SpatialTransformer
 
 FAMILIES = ("none", "channel", "spatial", "mixed")
 PLACEMENTS = ("branch", "after")
@@ -49,6 +52,14 @@ REGISTRY: dict[str, Entry] = {
     "sk": Entry(SK, "channel", "SK", "Li et al., CVPR 2019"),
     "eca": Entry(ECA, "channel", "ECA", "Wang et al., CVPR 2020"),
     # --- spatial attention (where) ---
+    # quadratic in H W: stages 2-3 (16x16, 8x8) keep it cheap; as standalone residual blocks,
+    # "after" the ResNet block (non-local: as in the paper; self-attention: as SAGAN inserts it)
+    "self_attention": Entry(SelfAttention, "spatial", "Self-attention", "Zhang et al., ICML 2019",
+                            stages=(2, 3), placement="after"),
+    "non_local": Entry(NonLocal, "spatial", "Non-local", "Wang et al., CVPR 2018",
+                       stages=(2, 3), placement="after"),
+    "stn": Entry(SpatialTransformer, "spatial", "STN", "Jaderberg et al., NeurIPS 2015",
+                 stages=(1,), placement="after"),
     # --- mixed attention (what and where) ---
 }
 
