@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .cbam import CBAM
+from .ccnet import CCNet
+from .coordinate_attention import CoordinateAttention
+from .danet import DANet
+from .residual_attention import ResidualAttention
 from .se import SE
 
 FAMILIES = ("none", "channel", "spatial", "mixed")
@@ -46,6 +51,20 @@ REGISTRY: dict[str, Entry] = {
     "se": Entry(SE, "channel", "SE", "Hu et al., CVPR 2018"),
     # --- spatial attention (where) ---
     # --- mixed attention (what and where) ---
+    "cbam": Entry(CBAM, "mixed", "CBAM", "Woo et al., ECCV 2018"),
+    "danet": Entry(DANet, "mixed", "DANet", "Fu et al., CVPR 2019", (3, 4), "after"),  # O((HW)^2)
+    "ccnet": Entry(CCNet, "mixed", "CCNet", "Huang et al., ICCV 2019", (2, 3, 4), "after"),
+    "residual_attention": Entry(
+        ResidualAttention,
+        "mixed",
+        "Residual attention",
+        "Wang et al., CVPR 2017",
+        (1, 2, 3),
+        "after",
+    ),
+    "coordinate_attention": Entry(
+        CoordinateAttention, "mixed", "Coordinate attention", "Hou et al., CVPR 2021"
+    ),
 }
 
 
