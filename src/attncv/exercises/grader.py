@@ -42,8 +42,8 @@ class GradeReport:
 
 def check_module(candidate: Callable[..., nn.Module], reference: str, *, channels: int = 64,
                  kwargs: dict[str, object] | None = None, shape: Sequence[int] = (2, 9, 7),
-                 hints: Sequence[Hint] = (), atol: float = 1e-5, verbose: bool = True
-                 ) -> GradeReport:
+                 hints: Sequence[Hint] = (), atol: float = 1e-5, verbose: bool = True,
+                 start: Callable[[nn.Module], None] | None = None) -> GradeReport:
     """Grade ``candidate(channels, **kwargs)`` against the registry module ``reference``.
 
     Args:
@@ -54,11 +54,15 @@ def check_module(candidate: Callable[..., nn.Module], reference: str, *, channel
         hints: functions ``(x, theirs, ours) -> str | None`` that explain a numerical mismatch
             (for example, a missing sigmoid) in the reader's terms.
         atol: tolerance of the numerical comparison.
+        start: called on the reference before its weights are copied, for example to move
+            zero-initialised scales away from the identity, so that agreeing means something.
     """
     kwargs = kwargs or {}
     report = GradeReport(registry.entry(reference).title)
     torch.manual_seed(0)
     ours = registry.build(reference, channels, **kwargs).eval()
+    if start is not None:
+        start(ours)
     try:
         theirs = candidate(channels, **kwargs).eval()
     except Exception as exc:  # the reader's code: report, don't crash the notebook
