@@ -2,8 +2,8 @@
 
 Each ``check_<name>(cls)`` grades the reader's class against the library's with
 :func:`attncv.exercises.check_module`. DANet and CCNet start as the identity (their scales alpha,
-beta and gamma are 0), so agreeing at initialisation proves little: their graders set every scale
-to 0.5 in the reference before its weights are copied into the reader's module.
+beta and gamma are 0), so agreeing at initialisation proves little: their graders compare against a
+reference whose scales are set to 0.5.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..attention import registry
 from .grader import GradeReport, Hint, check_module
 
 
@@ -32,12 +33,19 @@ def _gate_bound(x: Tensor, got: Tensor, _expected: Tensor) -> str | None:
     return None
 
 
-def _scales_at_half(module: nn.Module) -> None:
-    """Set every zero-initialised scale (DANet's alpha and beta, CCNet's gamma) to 0.5."""
-    with torch.no_grad():
-        for p in module.parameters():
-            if p.numel() == 1 and not p.any():
-                p.fill_(0.5)
+def _scaled(name: str) -> Callable[..., nn.Module]:
+    """A reference factory: the registry module with every zero-initialised scale (DANet's alpha
+    and beta, CCNet's gamma) set to 0.5, so that the reader's copy must compute the attention."""
+
+    def build(channels: int, **kwargs: Any) -> nn.Module:
+        module = registry.build(name, channels, **kwargs)
+        with torch.no_grad():
+            for p in module.parameters():
+                if p.numel() == 1 and not p.any():
+                    p.fill_(0.5)
+        return module
+
+    return build
 
 
 def _grade(
@@ -49,8 +57,9 @@ def _grade(
     verbose: bool = True,
     **kwargs: Any,
 ) -> GradeReport:
-    start = _scales_at_half if scaled else None
-    return check_module(candidate, name, hints=hints, verbose=verbose, start=start, **kwargs)
+    reference = _scaled(name) if scaled else name
+    title = registry.entry(name).title
+    return check_module(candidate, reference, hints=hints, verbose=verbose, title=title, **kwargs)
 
 
 def check_cbam(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
