@@ -93,3 +93,8 @@ def test_danet_is_graded_away_from_its_identity_start() -> None:
 def test_the_report_names_the_hint(capsys) -> None:
     mixed.check_residual_attention(MaskTimesTrunk)
     assert "(1 + M) * T" in capsys.readouterr().out
+
+
+def test_no_hint_when_the_outputs_agree(capsys) -> None:
+    mixed.check_cbam(CBAM)
+    assert "Hint" not in capsys.readouterr().out

@@ -52,48 +52,49 @@ def _grade(
     candidate: Callable[..., nn.Module],
     name: str,
     hints: Sequence[Hint],
+    advice: str,
     *,
     scaled: bool = False,
     verbose: bool = True,
-    **kwargs: Any,
+    atol: float = 1e-5,
 ) -> GradeReport:
+    """check_module with ``hints`` then ``advice``, offered only when the outputs differ."""
+
+    def hint(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+        if (got - expected).abs().max() <= atol:
+            return None
+        return next((h for h in (f(x, got, expected) for f in hints) if h), advice)
+
     reference = _scaled(name) if scaled else name
     title = registry.entry(name).title
-    return check_module(candidate, reference, hints=hints, verbose=verbose, title=title, **kwargs)
+    return check_module(candidate, reference, hints=[hint], atol=atol, verbose=verbose, title=title)
 
 
 def check_cbam(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
     """Grade a reader's CBAM: channel gate (avg and max through one MLP), then spatial gate."""
-    return _grade(cls, "cbam", [_unchanged, _gate_bound, _cbam_order], verbose=verbose)
-
-
-def _cbam_order(_x: Tensor, _got: Tensor, _expected: Tensor) -> str:
-    return (
+    advice = (
         "check the order and the pooling: the channel gate sums MLP(avg) and MLP(max) before "
         "the sigmoid, and the spatial gate pools the channel-refined features F', not F"
     )
+    return _grade(cls, "cbam", [_unchanged, _gate_bound], advice, verbose=verbose)
 
 
 def check_danet(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
     """Grade a reader's DANet: x + alpha * PAM(x) + beta * CAM(x)."""
-    hint = (
+    advice = (
         "check the softmax axes (each query position's row over all keys) and CAM's "
         "max-minus-energy; create query, key and value in that order"
     )
-    return _grade(
-        cls, "danet", [_unchanged, lambda *_: hint], scaled=True, verbose=verbose, atol=1e-4
-    )
+    return _grade(cls, "danet", [_unchanged], advice, scaled=True, verbose=verbose, atol=1e-4)
 
 
 def check_ccnet(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
     """Grade a reader's CCNet: criss-cross attention applied ``recurrence`` times."""
-    hint = (
+    advice = (
         "is the position itself masked out of its column (counted once, in its row), the "
         "softmax taken jointly over the H + W scores, and the pass repeated twice?"
     )
-    return _grade(
-        cls, "ccnet", [_unchanged, lambda *_: hint], scaled=True, verbose=verbose, atol=1e-4
-    )
+    return _grade(cls, "ccnet", [_unchanged], advice, scaled=True, verbose=verbose, atol=1e-4)
 
 
 def _one_plus(_x: Tensor, got: Tensor, expected: Tensor) -> str | None:
@@ -104,27 +105,21 @@ def _one_plus(_x: Tensor, got: Tensor, expected: Tensor) -> str | None:
 
 def check_residual_attention(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
     """Grade a reader's residual attention module: p units, then (1 + M) * T, then p units."""
-    hint = (
+    advice = (
         "the mask and the trunk both read the output of the first p units, and the last p "
         "units follow the product"
     )
-    return _grade(
-        cls,
-        "residual_attention",
-        [_unchanged, _one_plus, lambda *_: hint],
-        verbose=verbose,
-        atol=1e-4,
-    )
+    hints = [_unchanged, _one_plus]
+    return _grade(cls, "residual_attention", hints, advice, verbose=verbose, atol=1e-4)
 
 
 def check_coordinate_attention(
     cls: Callable[..., nn.Module], *, verbose: bool = True
 ) -> GradeReport:
     """Grade a reader's coordinate attention: x * a_h * a_w."""
-    hint = (
+    advice = (
         "pool with the mean (not the max) over the width for a_h and over the height for a_w, "
         "and encode both strips with the same conv1, BN and h-swish"
     )
-    return _grade(
-        cls, "coordinate_attention", [_unchanged, _gate_bound, lambda *_: hint], verbose=verbose
-    )
+    hints = [_unchanged, _gate_bound]
+    return _grade(cls, "coordinate_attention", hints, advice, verbose=verbose)
