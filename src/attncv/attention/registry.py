@@ -11,8 +11,13 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .cbam import CBAM
+from .ccnet import CCNet
+from .coordinate_attention import CoordinateAttention
+from .danet import DANet
 from .eca import ECA
 from .non_local import NonLocal
+from .residual_attention import ResidualAttention
 from .se import SE
 from .self_attention import SelfAttention
 from .sk import SK
@@ -61,6 +66,20 @@ REGISTRY: dict[str, Entry] = {
     "stn": Entry(SpatialTransformer, "spatial", "STN", "Jaderberg et al., NeurIPS 2015",
                  stages=(1,), placement="after"),
     # --- mixed attention (what and where) ---
+    "cbam": Entry(CBAM, "mixed", "CBAM", "Woo et al., ECCV 2018"),
+    "danet": Entry(DANet, "mixed", "DANet", "Fu et al., CVPR 2019", (3, 4), "after"),  # O((HW)^2)
+    "ccnet": Entry(CCNet, "mixed", "CCNet", "Huang et al., ICCV 2019", (2, 3, 4), "after"),
+    "residual_attention": Entry(
+        ResidualAttention,
+        "mixed",
+        "Residual attention",
+        "Wang et al., CVPR 2017",
+        (1, 2, 3),
+        "after",
+    ),
+    "coordinate_attention": Entry(
+        CoordinateAttention, "mixed", "Coordinate attention", "Hou et al., CVPR 2021"
+    ),
 }
 
 
