@@ -93,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweep.add_parser(sub)
     timm_compare.add_parser(sub)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         bench_train(args.profile, args.epochs, args.device)
     elif args.command in ("sweep", "timm"):
