@@ -22,11 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore", category=DataSubstituteWarning
 
 
 @pytest.fixture
-def empty_data(tmp_path, monkeypatch):
-    """A folder with no CIFAR in it, offline: the loader falls back to its synthetic stand-in."""
-    monkeypatch.setenv("ATTNCV_OFFLINE", "1")
-    monkeypatch.delenv("ATTNCV_DATA", raising=False)
-    monkeypatch.setenv("ATTNCV_CACHE", str(tmp_path / "cache"))
+def empty_data(tmp_path):
+    """A folder with no CIFAR in it (offline, see conftest): the loader's synthetic stand-in."""
     folder = tmp_path / "data"
     folder.mkdir()
     return str(folder)
@@ -131,6 +128,18 @@ def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> 
     assert set(loaded.missing()) == set(names()) - {"none", "se"}
     printed = capsys.readouterr().out
     assert "synthetic" in printed and "SE" in printed
+    again = sweep(
+        ["se"],
+        profile="smoke",
+        data_dir=empty_data,
+        train_size=100,
+        test_size=50,
+        out=out,
+        resume=True,
+    )  # nothing left to train: both runs are kept
+    assert again.runs == loaded.runs and "keeping 2 runs" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="another recipe or scale"):
+        sweep(["se"], profile="smoke", epochs=2, out=out, resume=True)
 
 
 def test_report_from_a_hand_made_sweep() -> None:

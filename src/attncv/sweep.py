@@ -272,6 +272,7 @@ def run_one(
         "train_seconds": result.train_seconds,
         "device": result.device,
         "dataset": result.dataset,
+        "git_commit": _git().get("git_commit"),
     }
 
 
@@ -292,6 +293,7 @@ def sweep(
     out: str | os.PathLike[str] | None = None,
     data_dir: str | None = None,
     cost_steps: int | None = None,
+    resume: bool = False,
 ) -> Sweep:
     """Train every module in ``names`` (default: the whole registry, baseline first) for every seed.
 
@@ -306,6 +308,9 @@ def sweep(
         compile: train with ``torch.compile`` (worth it on a GPU for long runs).
         cache: reuse identical runs from :func:`attncv.train_model`'s cache.
         out: write the JSON here as well.
+        resume: keep the runs already in ``out`` (same recipe, scale and data) and train only
+            the missing (module, seed) pairs: modules registered since join the table. Every run
+            records the git commit it ran at.
     """
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}.")
@@ -319,10 +324,17 @@ def sweep(
     rec = RECIPES[recipe]
     scale = scale_for(rec, prof, epochs)
     sizes = {"train_size": train_size, "test_size": test_size, "width": width}
-    scale = replace(scale, **{k: v for k, v in sizes.items() if v is not None})
+    changed = {k: v for k, v in sizes.items() if v is not None}
+    if changed:
+        told = ", ".join(f"{k}={v}" for k, v in changed.items())
+        scale = replace(scale, **changed, note=f"{scale.note} Overridden: {told}.".strip())
     if compile:
         scale = replace(scale, train=replace(scale.train, compile=True))
     jobs = [(n, s) for s in seeds for n in names]
+    kept = _resumable(out, rec, scale) if resume and out else []
+    jobs = [j for j in jobs if j not in {(r["name"], r["seed"]) for r in kept}]
+    if cost_steps is None and prof.name == "smoke":
+        cost_steps = 1  # seconds matter more than timing precision
     settings = {
         "recipe": rec,
         "scale": scale,
@@ -330,21 +342,41 @@ def sweep(
         "cost_steps": cost_steps,
         "data_dir": data_dir,
     }
-    if len(devs) == 1:
+    if not jobs:
+        rows = []
+    elif len(devs) == 1:
         rows = _run_jobs(devs[0], jobs, settings, progress)
     else:
         rows = _run_parallel(devs, jobs, settings)
+    rows += kept
+    order = names + sorted({r["name"] for r in kept} - set(names))
     datasets = sorted({r["dataset"] for r in rows})
+    if len(datasets) > 1:
+        raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
     result = Sweep(
         {"name": rec.name, "note": rec.note, "train": asdict(rec.train)},
         asdict(scale) | {"profile": prof.name},
         "; ".join(datasets),
         environment(devs),
-        sorted(rows, key=lambda r: (r["seed"], names.index(r["name"]))),
+        sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
     )
     if out:
         print(f"Wrote {result.save(out)}")
     return result
+
+
+def _resumable(out: str | os.PathLike[str], recipe: Recipe, scale: Scale) -> list[dict[str, Any]]:
+    """The runs in ``out`` if it was made with the same recipe and scale; else an error."""
+    if not Path(out).exists():
+        return []
+    old = Sweep.load(out)
+    same = json.loads(json.dumps({"train": asdict(recipe.train), "scale": asdict(scale)}))
+    if old.recipe["train"] != same["train"] or {
+        k: v for k, v in old.scale.items() if k not in ("profile", "note")
+    } != {k: v for k, v in same["scale"].items() if k != "note"}:
+        raise ValueError(f"{out} was made with another recipe or scale; resume needs the same.")
+    print(f"Resuming {out}: keeping {len(old.runs)} runs.")
+    return old.runs
 
 
 def parse_devices(devices: Sequence[str] | str | None) -> list[str]:
@@ -492,6 +524,12 @@ def add_parser(sub: Any) -> None:
         help="steps timed for inference speed and peak memory (default: 50 on a GPU, 5 on a CPU)",
     )
     p.add_argument("--compile", action="store_true", help="train with torch.compile")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out "
+        "(same recipe and scale) and train only the missing ones",
+    )
     p.add_argument("--cache", action="store_true", help="reuse identical cached runs")
     p.add_argument("--data-dir", default=None, help="folder with cifar-100-python/")
     p.add_argument(
@@ -521,6 +559,7 @@ def _cli(args: Any) -> int:
         out=args.out,
         data_dir=args.data_dir,
         cost_steps=args.cost_steps,
+        resume=args.resume,
     )
     print(provenance(result), format_table(result), sep="\n\n")
     return 0

@@ -12,7 +12,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from .sweep import Sweep
+from .sweep import RECIPES, Sweep
+from .train import TrainConfig, lr_factor
 
 FAMILY_COLOURS = {
     "none": "0.45",
@@ -96,7 +97,8 @@ def provenance(sweep: Sweep) -> str:
         [
             f"recipe:  {sweep.recipe['name']} as run: {train['epochs']} epochs, batch "
             f"{train['batch_size']}, lr {train['lr']:g}, {train['schedule']} schedule, "
-            f"{train['warmup_epochs']:g} warm-up epochs, label smoothing "
+            + (f" at epochs {train['milestones']}" if train["schedule"] == "step" else "")
+            + f", {train['warmup_epochs']:g} warm-up epochs, label smoothing "
             f"{train['label_smoothing']:g}; seeds {seeds}",
             f"data:    {sweep.data} ({size} training images), ResNet-18 width {scale['width']}",
             f"device:  {', '.join(sorted(set(env['devices'])))}",
@@ -176,3 +178,88 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
         fontsize=9,
     )
     return fig
+
+
+def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
+    """Test accuracy per epoch of every module (one seed: the first by default)."""
+    seed = min(r["seed"] for r in sweep.runs) if seed is None else seed
+    fig, ax = plt.subplots(figsize=(7, 3.6), constrained_layout=True)
+    for r in (r for r in sweep.runs if r["seed"] == seed):
+        epochs = range(1, len(r["test_acc"]) + 1)
+        ax.plot(
+            epochs,
+            [100 * a for a in r["test_acc"]],
+            marker=".",
+            label=r["title"],
+            color=FAMILY_COLOURS[r["family"]] if r["name"] == "none" else None,
+            lw=2.5 if r["name"] == "none" else 1,
+        )
+    ax.set(
+        xlabel="epoch",
+        ylabel="test accuracy (%)",
+        title=_title(sweep, f"Test accuracy per epoch, seed {seed}"),
+    )
+    ax.title.set_fontsize(9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def plot_recipes(train_images: int = 50_000) -> Figure:
+    """The learning rate of every step under each recipe, on ``train_images`` per epoch."""
+    fig, axes = plt.subplots(1, len(RECIPES), figsize=(10, 2.8), constrained_layout=True)
+    for ax, recipe in zip(axes, RECIPES.values(), strict=True):
+        cfg: TrainConfig = recipe.train
+        per_epoch = train_images // cfg.batch_size
+        steps = range(0, cfg.epochs * per_epoch, max(1, per_epoch // 20))
+        ax.plot(
+            [s / per_epoch for s in steps], [cfg.lr * lr_factor(cfg, s, per_epoch) for s in steps]
+        )
+        ax.set(
+            xlabel="epoch",
+            ylabel="learning rate",
+            title=f"{recipe.name}: {cfg.schedule}, "
+            f"batch {cfg.batch_size}, {cfg.warmup_epochs:g} warm-up epoch(s)",
+        )
+        ax.title.set_fontsize(9)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def against_baseline(sweep: Sweep) -> str:
+    """Each module's difference from the baseline, with two standard errors where seeds allow."""
+    rows = summarize(sweep)
+    base, lines = rows[0], []
+    if base["seeds"] < 2:
+        lines.append("One seed only: no spread to show (run with --seeds 0 1 2 to see it).")
+    for r in rows[1:]:
+        text = f"{r['title']:<26}{100 * r['delta']:+6.2f} points"
+        if r["seeds"] > 1 and base["seeds"] > 1:
+            se = (r["best5_sd"] ** 2 / r["seeds"] + base["best5_sd"] ** 2 / base["seeds"]) ** 0.5
+            verdict = "a difference" if abs(r["delta"]) > 2 * se else "within the noise"
+            text += f" ± {200 * se:.2f} (2 standard errors): {verdict}"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def ranking(sweep: Sweep) -> str:
+    """Modules by accuracy, the families' mean difference from the baseline, the heaviest and
+    slowest module."""
+    rows = summarize(sweep)
+    ranked = sorted(rows, key=lambda r: -r["best5"])
+    lines = ["by accuracy: " + " > ".join(r["title"] for r in ranked)]
+    for family in ("channel", "spatial", "mixed"):
+        members = [r for r in rows if r["family"] == family]
+        if members:
+            mean = statistics.mean(r["delta"] for r in members)
+            lines.append(
+                f"{family:>8}: mean {100 * mean:+.2f} points vs the baseline over "
+                f"{len(members)} module(s)"
+            )
+    heavy = max(rows, key=lambda r: r["params"])
+    slow = min(rows, key=lambda r: r["train_ips"])
+    lines.append(
+        f"most parameters: {heavy['title']} ({heavy['params_x']:.2f}x the baseline); "
+        f"slowest to train: {slow['title']} ({slow['train_x']:.2f}x the baseline's speed)"
+    )
+    return "\n".join(lines)
