@@ -25,20 +25,34 @@ from .backbone import BasicBlock, ResNet, resnet18
 from .cost import count_params, throughput
 from .train import set_seed
 
+
+def sk_groups(channels: int, groups: int = 32) -> int:
+    """SK's groups: the largest divisor of ``channels`` that is at most ``groups``."""
+    return max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
+
 # our registry name -> (class in timm.layers.<file>, its keyword arguments for C channels, chosen
 # to match our module's paper defaults where timm's differ).
 TIMM_TWINS: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "se": ("squeeze_excite.SEModule", lambda c: {"rd_channels": c // 16}),  # timm: 8s
     "eca": ("eca.EcaModule", lambda c: {}),  # the same kernel-size rule
-    "cbam": ("cbam.CbamModule", lambda c: {"rd_channels": c // 16, "spatial_kernel_size": 7}),
-    "sk": ("selective_kernel.SelectiveKernel", lambda c: {"rd_channels": max(c // 16, 32)}),
-    "nonlocal": ("non_local_attn.NonLocalAttn", lambda c: {"rd_channels": c // 2}),
-    "coordinate": (
+    "sk": (  # both branches see all C channels, grouped as ours; d = max(C / 16, 32)
+        "selective_kernel.SelectiveKernel",
+        lambda c: {"rd_channels": max(c // 16, 32), "split_input": False, "groups": sk_groups(c)},
+    ),
+    "non_local": (  # theta, phi, g at C / 2; no 1/sqrt(C) scale, as in the paper
+        "non_local_attn.NonLocalAttn",
+        lambda c: {"rd_channels": c // 2, "use_scale": False},
+    ),
+    "cbam": (
+        "cbam.CbamModule",
+        lambda c: {"rd_channels": c // 16, "spatial_kernel_size": 7, "mlp_bias": True},
+    ),
+    "coordinate_attention": (
         "coord_attn.CoordAttn",
-        lambda c: {"rd_channels": max(8, c // 32), "act_layer": nn.Hardswish},
+        lambda c: {"rd_channels": max(8, c // 32), "bias": True, "act_layer": nn.Hardswish},
     ),
 }
-TARGETS = {"nonlocal": 2.0}  # ours / timm in training images/s; 1.0 for the others
+TARGETS = {"non_local": 2.0}  # ours / timm in training images/s; 1.0 for the others
 
 
 def twins(names: Sequence[str] | None = None) -> list[str]:
