@@ -48,14 +48,15 @@ def test_twin_keeps_the_shape(name: str) -> None:
     assert timm_module(name, 64)(x).shape == x.shape
 
 
-@pytest.mark.skipif("se" not in MATCHED, reason="SE not registered")
-def test_se_twin_has_our_parameter_count() -> None:
+@pytest.mark.parametrize("name", MATCHED)
+def test_twin_is_configured_like_ours(name: str) -> None:
     from attncv.attention import build
 
-    for c in (64, 128, 256):
-        ours = sum(p.numel() for p in build("se", c).parameters())
-        theirs = sum(p.numel() for p in timm_module("se", c).parameters())
-        assert ours == theirs == 2 * c * c // 16 + c // 16 + c
+    for c in (64, 256):  # same hidden widths, groups and biases: the same parameter count
+        ours = sum(p.numel() for p in build(name, c).parameters())
+        assert ours == sum(p.numel() for p in timm_module(name, c).parameters())
+    if name == "se":
+        assert ours == 2 * c * c // 16 + c // 16 + c
 
 
 def test_compare_reports_a_ratio_per_twin(capsys) -> None:
