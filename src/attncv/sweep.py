@@ -401,23 +401,25 @@ def _load(device: str, settings: dict[str, Any]) -> CifarData:
     )
 
 
+def _run(
+    job: tuple[str, int], data: CifarData, settings: dict[str, Any], progress: bool | str
+) -> dict[str, Any]:
+    return run_one(
+        *job,
+        data,
+        settings["recipe"],
+        settings["scale"],
+        cache=settings["cache"],
+        progress=progress,
+        cost_steps=settings["cost_steps"],
+    )
+
+
 def _run_jobs(
     device: str, jobs: list[tuple[str, int]], settings: dict[str, Any], progress: bool | str
 ) -> list[dict[str, Any]]:
     data = _load(device, settings)
-    return [
-        run_one(
-            n,
-            s,
-            data,
-            settings["recipe"],
-            settings["scale"],
-            cache=settings["cache"],
-            progress=progress,
-            cost_steps=settings["cost_steps"],
-        )
-        for n, s in jobs
-    ]
+    return [_run(job, data, settings, progress) for job in jobs]
 
 
 def _worker(device: str, threads: int, jobs: Any, results: Any, settings: dict[str, Any]) -> None:
@@ -428,20 +430,7 @@ def _worker(device: str, threads: int, jobs: Any, results: Any, settings: dict[s
             torch.cuda.set_device(torch.device(device))
         data = _load(device, settings)
         while (job := jobs.get()) is not None:
-            results.put(
-                (
-                    "ok",
-                    run_one(
-                        *job,
-                        data,
-                        settings["recipe"],
-                        settings["scale"],
-                        cache=settings["cache"],
-                        progress=False,
-                        cost_steps=settings["cost_steps"],
-                    ),
-                )
-            )
+            results.put(("ok", _run(job, data, settings, False)))
     except BaseException:  # report, don't hang the parent
         results.put(("error", f"{device}: {traceback.format_exc()}"))
 
@@ -544,22 +533,6 @@ def add_parser(sub: Any) -> None:
 def _cli(args: Any) -> int:
     from .sweep_report import format_table, provenance
 
-    result = sweep(
-        args.names,
-        recipe=args.recipe,
-        profile=args.profile,
-        seeds=args.seeds,
-        devices=args.devices,
-        epochs=args.epochs,
-        train_size=args.train_size,
-        test_size=args.test_size,
-        width=args.width,
-        compile=args.compile,
-        cache=args.cache,
-        out=args.out,
-        data_dir=args.data_dir,
-        cost_steps=args.cost_steps,
-        resume=args.resume,
-    )
+    result = sweep(**{k: v for k, v in vars(args).items() if k not in ("command", "run")})
     print(provenance(result), format_table(result), sep="\n\n")
     return 0

@@ -30,6 +30,7 @@ def sk_groups(channels: int, groups: int = 32) -> int:
     """SK's groups: the largest divisor of ``channels`` that is at most ``groups``."""
     return max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
 
+
 # our registry name -> (class in timm.layers.<file>, its keyword arguments for C channels, chosen
 # to match our module's paper defaults where timm's differ).
 TIMM_TWINS: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
@@ -184,14 +185,7 @@ def _cli(args: Any) -> int:
 
     from .sweep import environment
 
-    rows = compare(
-        args.names,
-        batch_size=args.batch_size,
-        steps=args.steps,
-        repeats=args.repeats,
-        width=args.width,
-        device=args.device,
-    )
+    rows = compare(**{k: v for k, v in vars(args).items() if k not in ("command", "run", "out")})
     if args.out:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
