@@ -14,7 +14,7 @@ from attncv import bench, names
 from attncv.data import DataSubstituteWarning
 from attncv.profiles import get_profile
 from attncv.sweep import RECIPES, Sweep, parse_devices, scale_for, shrink, sweep, top5_mean
-from attncv.sweep_report import format_table, plot_accuracy, plot_tradeoff, summarize
+from attncv.sweep_report import format_table, measure, plot_accuracy, plot_tradeoff, summarize
 from attncv.train import lr_factor
 
 matplotlib.use("Agg")
@@ -63,6 +63,7 @@ def test_seed_recipe_is_the_issues() -> None:
 def test_fast_recipe_is_short_smoothed_and_gpu_friendly() -> None:
     cfg = RECIPES["fast"].train
     assert cfg.epochs <= 20 and cfg.label_smoothing == 0.1 and cfg.schedule == "onecycle"
+    assert RECIPES["fast"].measure == "final_acc" and RECIPES["seed"].measure == "best5_acc"
     assert cfg.amp is None and cfg.channels_last is None  # bf16 and channels_last on CUDA
     assert cfg.warmup_epochs > 0
 
@@ -166,9 +167,11 @@ def test_report_from_a_hand_made_sweep() -> None:
         {"devices": ["CPU"]},
         [run("none", 0, 0.50), run("none", 1, 0.52), run("se", 0, 0.53), run("se", 1, 0.55)],
     )
+    assert measure(s) == "final_acc"  # fast ranks by the final epoch, seed by the best five
+    assert measure(Sweep({"name": "seed"}, {}, "", {})) == "best5_acc"
     base, se = summarize(s)
-    assert base["best5"] == pytest.approx(0.51) and se["delta"] == pytest.approx(0.03)
-    assert se["best5_sd"] == pytest.approx(0.0141421, rel=1e-4)
+    assert base["top1"] == pytest.approx(0.51) and se["delta"] == pytest.approx(0.03)
+    assert se["top1_sd"] == pytest.approx(0.0141421, rel=1e-4)
     assert "SE" in format_table(s) and "±1.4" in format_table(s)
     for fig in (plot_accuracy(s), plot_tradeoff(s)):
         titles = [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]

@@ -51,6 +51,7 @@ class Recipe:
     name: str
     train: TrainConfig
     note: str
+    measure: str = "best5_acc"  # what ranks runs: "best5_acc" or "final_acc"
 
 
 FAST = TrainConfig(
@@ -77,7 +78,9 @@ RECIPES = {
         FAST,
         "A modern short schedule: 15 epochs, batch 512, Nesterov SGD peaking at 0.4 "
         "after 3 warm-up epochs, then linear decay to 0 (one-cycle), weight decay 5e-4, "
-        "label smoothing 0.1; bf16 and channels_last on a GPU.",
+        "label smoothing 0.1; bf16 and channels_last on a GPU. Measure: the final epoch "
+        "(one-cycle ends at its best; its best five epochs include some at a high rate).",
+        "final_acc",
     ),
 }
 
@@ -108,25 +111,40 @@ def shrink(cfg: TrainConfig, epochs: int, batch_size: int | None = None) -> Trai
     )
 
 
-def scale_for(recipe: Recipe, profile: Profile, epochs: int | None = None) -> Scale:
+def scale_for(
+    recipe: Recipe,
+    profile: Profile,
+    epochs: int | None = None,
+    *,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    width: int | None = None,
+) -> Scale:
     """The sweep's size under a profile: ``full`` and ``brief`` on a GPU run the recipe on the whole
     dataset at width 64; ``brief`` on a CPU and ``smoke`` take the profile's data and width, its
-    epochs and (for small data) batch 128 at a linearly scaled learning rate."""
+    epochs and (for small data) batch 128 at a linearly scaled learning rate. The other arguments
+    override; the note says what differs from the recipe."""
     cfg = recipe.train
     if profile.name == "full" or (profile.name == "brief" and profile.device.startswith("cuda")):
-        train = shrink(cfg, epochs) if epochs else cfg
-        return Scale(None, None, 64, train)
-    batch = min(cfg.batch_size, profile.train.batch_size)
-    train = shrink(cfg, epochs or profile.train.epochs, batch)
+        train, sizes = (shrink(cfg, epochs) if epochs else cfg), (None, None, 64)
+    else:
+        batch = min(cfg.batch_size, profile.train.batch_size)
+        train = shrink(cfg, epochs or profile.train.epochs, batch)
+        sizes = (profile.train_size, profile.test_size, profile.width)
+    given = (train_size, test_size, width)
+    n_train, n_test, w = (g if g is not None else s for g, s in zip(given, sizes, strict=True))
+    if (n_train, n_test, w, train) == (None, None, 64, cfg):
+        return Scale(None, None, 64, cfg)
+    size = "all" if n_train is None else f"{n_train:,}"
     return Scale(
-        profile.train_size,
-        profile.test_size,
-        profile.width,
+        n_train,
+        n_test,
+        w,
         train,
-        f"{profile.name} profile on {profile.device}: {profile.train_size:,} training "
-        f"images, width {profile.width}, {train.epochs} epochs instead of {cfg.epochs}, "
-        f"batch {train.batch_size} at learning rate {train.lr:g} (scaled linearly), "
-        "milestones and warm-up scaled with the epochs.",
+        f"Shrunk from the recipe ({profile.name} profile on {profile.device}): {size} training "
+        f"images, width {w}, {train.epochs} of {cfg.epochs} epochs, batch {train.batch_size} "
+        f"at learning rate {train.lr:g} (scaled linearly), milestones and warm-up scaled with "
+        "the epochs.",
     )
 
 
@@ -322,12 +340,7 @@ def sweep(
     devs = parse_devices(devices)
     prof = get_profile(profile, devs[0].split(":")[0])
     rec = RECIPES[recipe]
-    scale = scale_for(rec, prof, epochs)
-    sizes = {"train_size": train_size, "test_size": test_size, "width": width}
-    changed = {k: v for k, v in sizes.items() if v is not None}
-    if changed:
-        told = ", ".join(f"{k}={v}" for k, v in changed.items())
-        scale = replace(scale, **changed, note=f"{scale.note} Overridden: {told}.".strip())
+    scale = scale_for(rec, prof, epochs, train_size=train_size, test_size=test_size, width=width)
     if compile:
         scale = replace(scale, train=replace(scale.train, compile=True))
     jobs = [(n, s) for s in seeds for n in names]
@@ -354,7 +367,7 @@ def sweep(
     if len(datasets) > 1:
         raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
     result = Sweep(
-        {"name": rec.name, "note": rec.note, "train": asdict(rec.train)},
+        {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure},
         asdict(scale) | {"profile": prof.name},
         "; ".join(datasets),
         environment(devs),

@@ -27,11 +27,24 @@ def _spread(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else float("nan")
 
 
+MEASURES = {"best5_acc": "mean of the best 5 epochs", "final_acc": "final epoch"}
+
+
+def measure(sweep: Sweep) -> str:
+    """The run measure the recipe ranks by: ``best5_acc`` (seed) or ``final_acc`` (fast)."""
+    name = sweep.recipe.get("name")
+    return sweep.recipe.get("measure") or (
+        RECIPES[name].measure if name in RECIPES else "best5_acc"
+    )
+
+
 def summarize(sweep: Sweep) -> list[dict[str, Any]]:
-    """One row per module (baseline first): accuracy mean and spread over seeds, and costs."""
-    rows = []
+    """One row per module (baseline first): top-1 (the recipe's :func:`measure`) as mean and
+    spread over seeds, the best-5 and final means beside it, and costs."""
+    key, rows = measure(sweep), []
     for name in sweep.names():
         runs = [r for r in sweep.runs if r["name"] == name]
+        top1 = [r[key] for r in runs]
         best5 = [r["best5_acc"] for r in runs]
         final = [r["final_acc"] for r in runs]
         rows.append(
@@ -40,9 +53,10 @@ def summarize(sweep: Sweep) -> list[dict[str, Any]]:
                 "title": runs[0]["title"],
                 "family": runs[0]["family"],
                 "seeds": len(runs),
+                "top1": statistics.mean(top1),
+                "top1_sd": _spread(top1),
+                "top1_all": top1,
                 "best5": statistics.mean(best5),
-                "best5_sd": _spread(best5),
-                "best5_all": best5,
                 "final": statistics.mean(final),
                 "final_sd": _spread(final),
                 "params": runs[0]["params"],
@@ -55,7 +69,7 @@ def summarize(sweep: Sweep) -> list[dict[str, Any]]:
         )
     base = next((r for r in rows if r["name"] == "none"), rows[0])
     for r in rows:
-        r["delta"] = r["best5"] - base["best5"]
+        r["delta"] = r["top1"] - base["top1"]
         r["params_x"] = r["params"] / base["params"]
         r["train_x"] = r["train_ips"] / base["train_ips"]
     return rows
@@ -66,19 +80,23 @@ def _mb(value: float) -> str:
 
 
 def format_table(sweep: Sweep) -> str:
-    """The table as text: top-1 (best-5 mean ± sd over seeds; final epoch), costs, speed."""
+    """The table as text: top-1 (mean ± sd over seeds), Δ to the baseline, the best-5 and final
+    means, costs and speed."""
     rows = summarize(sweep)
     head = (
-        f"{'module':<22}{'seeds':>6}{'best-5 %':>14}{'Δ':>7}{'final %':>9}{'params':>12}"
+        f"top-1 = {MEASURES[measure(sweep)]} (mean over seeds ± sd)\n"
+        f"{'module':<22}{'seeds':>6}{'top-1 %':>14}{'Δ':>7}{'best-5 %':>9}{'final %':>9}"
+        f"{'params':>12}"
         f"{'x':>6}{'MACs (M)':>10}{'train img/s':>13}{'x':>6}{'infer img/s':>13}"
         f"{'peak MB':>9}"
     )
     lines = [head]
     for r in rows:
-        sd = f"±{100 * r['best5_sd']:.1f}" if r["seeds"] > 1 else ""
+        sd = f"±{100 * r['top1_sd']:.1f}" if r["seeds"] > 1 else ""
         lines.append(
-            f"{r['title'][:21]:<22}{r['seeds']:>6}{100 * r['best5']:>8.2f}{sd:>6}"
-            f"{100 * r['delta']:>+7.2f}{100 * r['final']:>9.2f}{r['params']:>12,}"
+            f"{r['title'][:21]:<22}{r['seeds']:>6}{100 * r['top1']:>8.2f}{sd:>6}"
+            f"{100 * r['delta']:>+7.2f}{100 * r['best5']:>9.2f}{100 * r['final']:>9.2f}"
+            f"{r['params']:>12,}"
             f"{r['params_x']:>6.2f}{r['macs'] / 1e6:>10.1f}{r['train_ips']:>13,.0f}"
             f"{r['train_x']:>6.2f}{r['infer_ips']:>13,.0f}{_mb(r['peak_mb']):>9}"
         )
@@ -115,27 +133,28 @@ def _title(sweep: Sweep, what: str) -> str:
 
 
 def plot_accuracy(sweep: Sweep) -> Figure:
-    """Bars of top-1 accuracy (best-5 mean) per module; every seed as a dot, spread as a bar."""
+    """Bars of top-1 accuracy per module (the recipe's measure); every seed a dot, the spread a
+    bar."""
     rows = summarize(sweep)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.65 * len(rows) + 2), 3.8), constrained_layout=True)
     x = range(len(rows))
     ax.bar(
         x,
-        [100 * r["best5"] for r in rows],
+        [100 * r["top1"] for r in rows],
         color=[FAMILY_COLOURS[r["family"]] for r in rows],
-        yerr=[100 * r["best5_sd"] if r["seeds"] > 1 else 0 for r in rows],
+        yerr=[100 * r["top1_sd"] if r["seeds"] > 1 else 0 for r in rows],
         capsize=3,
     )
     for i, r in enumerate(rows):
-        ax.plot([i] * r["seeds"], [100 * a for a in r["best5_all"]], "k.", ms=4)
-    base = 100 * rows[0]["best5"]
+        ax.plot([i] * r["seeds"], [100 * a for a in r["top1_all"]], "k.", ms=4)
+    base = 100 * rows[0]["top1"]
     ax.axhline(base, color="0.3", ls="--", lw=1, label=f"baseline {base:.1f}%")
-    lo = min(100 * min(r["best5_all"]) for r in rows)
-    hi = max(100 * max(r["best5_all"]) for r in rows)
+    lo = min(100 * min(r["top1_all"]) for r in rows)
+    hi = max(100 * max(r["top1_all"]) for r in rows)
     ax.set_ylim(max(0.0, lo - 0.6 * (hi - lo + 1)), hi + 0.3 * (hi - lo + 1))
     ax.set_xticks(list(x), [r["title"] for r in rows], rotation=35, ha="right", fontsize=8)
     ax.set(
-        ylabel="top-1 test accuracy (%),\nmean of best 5 epochs",
+        ylabel=f"top-1 test accuracy (%),\n{MEASURES[measure(sweep)]}",
         title=_title(sweep, "Accuracy by module (bars: mean over seeds; dots: seeds)"),
     )
     ax.title.set_fontsize(9)
@@ -157,22 +176,22 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
         for r in rows:
             ax.errorbar(
                 unit * r[key],
-                100 * r["best5"],
-                yerr=100 * r["best5_sd"] if r["seeds"] > 1 else None,
+                100 * r["top1"],
+                yerr=100 * r["top1_sd"] if r["seeds"] > 1 else None,
                 fmt="o",
                 color=FAMILY_COLOURS[r["family"]],
                 capsize=2,
             )
             ax.annotate(
                 r["title"],
-                (unit * r[key], 100 * r["best5"]),
+                (unit * r[key], 100 * r["top1"]),
                 fontsize=7,
                 xytext=(3, 3),
                 textcoords="offset points",
             )
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("top-1 accuracy (%), best-5 mean")
+    axes[0].set_ylabel(f"top-1 accuracy (%), {MEASURES[measure(sweep)]}")
     fig.suptitle(
         _title(sweep, "Accuracy against cost (up and left is better; right for images/s)"),
         fontsize=9,
@@ -235,7 +254,7 @@ def against_baseline(sweep: Sweep) -> str:
     for r in rows[1:]:
         text = f"{r['title']:<26}{100 * r['delta']:+6.2f} points"
         if r["seeds"] > 1 and base["seeds"] > 1:
-            se = (r["best5_sd"] ** 2 / r["seeds"] + base["best5_sd"] ** 2 / base["seeds"]) ** 0.5
+            se = (r["top1_sd"] ** 2 / r["seeds"] + base["top1_sd"] ** 2 / base["seeds"]) ** 0.5
             verdict = "a difference" if abs(r["delta"]) > 2 * se else "within the noise"
             text += f" ± {200 * se:.2f} (2 standard errors): {verdict}"
         lines.append(text)
@@ -246,7 +265,7 @@ def ranking(sweep: Sweep) -> str:
     """Modules by accuracy, the families' mean difference from the baseline, the heaviest and
     slowest module."""
     rows = summarize(sweep)
-    ranked = sorted(rows, key=lambda r: -r["best5"])
+    ranked = sorted(rows, key=lambda r: -r["top1"])
     lines = ["by accuracy: " + " > ".join(r["title"] for r in ranked)]
     for family in ("channel", "spatial", "mixed"):
         members = [r for r in rows if r["family"] == family]
