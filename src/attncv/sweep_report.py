@@ -106,7 +106,7 @@ def format_table(sweep: Sweep) -> str:
 def provenance(sweep: Sweep) -> str:
     """Where the numbers came from, in a few lines."""
     env, scale, train = sweep.environment, sweep.scale, sweep.scale["train"]
-    size = "all" if scale["train_size"] is None else f"{scale['train_size']:,}"
+    size = " (every training image)" if scale["train_size"] is None else ""
     commit = (env.get("git_commit") or "unknown")[:10] + (
         " (dirty)" if env.get("git_dirty") else ""
     )
@@ -114,12 +114,16 @@ def provenance(sweep: Sweep) -> str:
     return "\n".join(
         [
             f"recipe:  {sweep.recipe['name']} as run: {train['epochs']} epochs, batch "
-            f"{train['batch_size']}, lr {train['lr']:g}, {train['schedule']} schedule, "
-            + (f" at epochs {train['milestones']}" if train["schedule"] == "step" else "")
+            f"{train['batch_size']}, lr {train['lr']:g}, {train['schedule']} schedule"
+            + (
+                f" (x{train['gamma']:g} at epochs {train['milestones']})"
+                if train["schedule"] == "step"
+                else ""
+            )
             + f", {train['warmup_epochs']:g} warm-up epochs, label smoothing "
             f"{train['label_smoothing']:g}; seeds {seeds}",
-            f"data:    {sweep.data} ({size} training images), ResNet-18 width {scale['width']}",
-            f"device:  {', '.join(sorted(set(env['devices'])))}",
+            f"data:    {sweep.data}{size}, ResNet-18 width {scale['width']}",
+            f"device:  {', '.join(sorted({r['device'] for r in sweep.runs}))}",
             f"code:    attncv {env['attncv']}, torch {env['torch']}, Python {env['python']}, "
             f"git {commit}, {env['created']}",
         ]
@@ -128,7 +132,7 @@ def provenance(sweep: Sweep) -> str:
 
 
 def _title(sweep: Sweep, what: str) -> str:
-    devices = ", ".join(sorted(set(sweep.environment["devices"])))
+    devices = ", ".join(sorted({r["device"] for r in sweep.runs}))
     return f"{what}\nData: {sweep.data} | {devices} | recipe {sweep.recipe['name']}"
 
 
