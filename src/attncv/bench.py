@@ -2,6 +2,8 @@
 
     python -m attncv.bench train                 # the baseline's brief training loop: images/s
     python -m attncv.bench modules [--names se]  # every registry module vs the baseline
+    python -m attncv.bench sweep --recipe fast   # the benchmark table (attncv.sweep)
+    python -m attncv.bench timm                  # training speed vs timm's modules
 
 These are benchmarks, not tests: they print what this machine measured and assert nothing.
 """
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 
 import torch
 
+from . import sweep, timm_compare
 from .attention import registry
 from .backbone import resnet18
 from .cost import count_macs, count_params, throughput
@@ -87,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_mod.add_argument("--steps", type=int, default=None)
     p_mod.add_argument("--width", type=int, default=None, help="ResNet width for throughput")
     p_mod.add_argument("--device", default=None)
+    sweep.add_parser(sub)
+    timm_compare.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -98,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         bench_train(args.profile, args.epochs, args.device)
+    elif args.command in ("sweep", "timm"):
+        return args.run(args)
     else:
         for name in args.names or []:
             registry.entry(name)  # unknown names fail before any measuring

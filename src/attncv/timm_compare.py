@@ -1,0 +1,197 @@
+"""Training speed of our modules against timm's reference implementations of the same modules.
+
+timm (Ross Wightman, *PyTorch Image Models*, https://github.com/huggingface/pytorch-image-models)
+ships several of the course's modules in ``timm.layers``. For every registered module that has a
+timm twin (:data:`TIMM_TWINS`), we build our ResNet-18 with it, then the same network with each of
+our modules swapped for timm's at the same place and channel count, and time training steps of both
+in one process, alternating, at the same batch: the ratio is ours / theirs in images/s.
+
+timm is a test-and-benchmark dependency only (``pip install attncv[bench]``)::
+
+    python -m attncv.bench timm --out chapters/results/timm-cuda.json
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from .attention import registry
+from .backbone import BasicBlock, ResNet, resnet18
+from .cost import count_params, throughput
+from .train import set_seed
+
+
+def sk_groups(channels: int, groups: int = 32) -> int:
+    """SK's groups: the largest divisor of ``channels`` that is at most ``groups``."""
+    return max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
+
+
+# our registry name -> (class in timm.layers.<file>, its keyword arguments for C channels, chosen
+# to match our module's paper defaults where timm's differ).
+TIMM_TWINS: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
+    "se": ("squeeze_excite.SEModule", lambda c: {"rd_channels": c // 16}),  # timm: 8s
+    "eca": ("eca.EcaModule", lambda c: {}),  # the same kernel-size rule
+    "sk": (  # both branches see all C channels, grouped as ours; d = max(C / 16, 32)
+        "selective_kernel.SelectiveKernel",
+        lambda c: {"rd_channels": max(c // 16, 32), "split_input": False, "groups": sk_groups(c)},
+    ),
+    "non_local": (  # theta, phi, g at C / 2; no 1/sqrt(C) scale, as in the paper
+        "non_local_attn.NonLocalAttn",
+        lambda c: {"rd_channels": c // 2, "use_scale": False},
+    ),
+    "cbam": (
+        "cbam.CbamModule",
+        lambda c: {"rd_channels": c // 16, "spatial_kernel_size": 7, "mlp_bias": True},
+    ),
+    "coordinate_attention": (
+        "coord_attn.CoordAttn",
+        lambda c: {"rd_channels": max(8, c // 32), "bias": True, "act_layer": nn.Hardswish},
+    ),
+}
+TARGETS = {"non_local": 2.0}  # ours / timm in training images/s; 1.0 for the others
+
+
+def twins(names: Sequence[str] | None = None) -> list[str]:
+    """Registered modules that timm also ships (all of them, or those among ``names``)."""
+    pool = registry.names() if names is None else list(names)
+    return [n for n in pool if n in TIMM_TWINS and n in registry.REGISTRY]
+
+
+def timm_module(name: str, channels: int) -> nn.Module:
+    """timm's implementation of our module ``name`` for ``channels`` channels."""
+    path, kwargs = TIMM_TWINS[name]
+    file, cls = path.rsplit(".", 1)
+    return getattr(importlib.import_module(f"timm.layers.{file}"), cls)(
+        channels, **kwargs(channels)
+    )
+
+
+def with_timm(model: ResNet, name: str) -> ResNet:
+    """``model`` with every attention module replaced, in place, by timm's twin of ``name``."""
+    for block in model.modules():
+        if isinstance(block, BasicBlock):
+            channels = block.bn2.num_features
+            for slot in ("attention", "after"):
+                if not isinstance(getattr(block, slot), nn.Identity):
+                    setattr(block, slot, timm_module(name, channels))
+    return model
+
+
+def compare(
+    names: Sequence[str] | None = None,
+    *,
+    batch_size: int | None = None,
+    steps: int | None = None,
+    repeats: int = 3,
+    width: int | None = None,
+    device: str | None = None,
+    num_classes: int = 100,
+) -> list[dict[str, Any]]:
+    """Time training and inference of ResNet-18 with ours and with timm's module, alternating
+    ``repeats`` times in this process; keep each one's best. Prints and returns the rows.
+
+    Defaults suit the device: on a GPU batch 256, 50 steps, width 64 (bf16, channels_last); on a
+    CPU batch 32, 5 steps, width 16 (fp32).
+    """
+    gpu = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    batch_size, steps = batch_size or (256 if gpu else 32), steps or (50 if gpu else 5)
+    width = width or (64 if gpu else 16)
+    rows = []
+    for name in twins(names):
+        set_seed(0)
+        ours = resnet18(num_classes, attention=name, width=width)
+        set_seed(0)
+        theirs = with_timm(resnet18(num_classes, attention=name, width=width), name)
+        best: dict[str, Any] = {}
+        for _ in range(repeats):
+            for who, model in (("ours", ours), ("timm", theirs)):
+                t = throughput(
+                    model,
+                    batch_size=batch_size,
+                    steps=steps,
+                    warmup=max(2, steps // 5),
+                    device=device,
+                )
+                if who not in best or t.train > best[who].train:
+                    best[who] = t
+        rows.append(
+            {
+                "name": name,
+                "timm_class": TIMM_TWINS[name][0].split(".")[-1],
+                "params_ours": count_params(ours),
+                "params_timm": count_params(theirs),
+                "train_ours": best["ours"].train,
+                "train_timm": best["timm"].train,
+                "infer_ours": best["ours"].infer,
+                "infer_timm": best["timm"].infer,
+                "ratio": best["ours"].train / best["timm"].train,
+                "target": TARGETS.get(name, 1.0),
+                "device": best["ours"].device,
+                "amp": best["ours"].amp,
+                "batch_size": batch_size,
+                "width": width,
+            }
+        )
+    print(format_rows(rows))
+    return rows
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    """The comparison as a text table; a ✗ marks a ratio under its target."""
+    if not rows:
+        return "No registered module has a timm twin yet."
+    r0 = rows[0]
+    lines = [
+        f"ResNet-18 width {r0['width']}, batch {r0['batch_size']}, {r0['device']}, "
+        f"{'bf16' if r0['amp'] else 'fp32'}: training images/s, ours vs timm",
+        f"{'module':<12}{'timm class':<17}{'params ours':>12}{'timm':>12}{'ours img/s':>12}"
+        f"{'timm img/s':>12}{'ratio':>7}{'target':>8}",
+    ]
+    for r in rows:
+        mark = "" if r["ratio"] >= r["target"] else " ✗"
+        lines.append(
+            f"{r['name']:<12}{r['timm_class']:<17}{r['params_ours']:>12,}"
+            f"{r['params_timm']:>12,}{r['train_ours']:>12,.0f}{r['train_timm']:>12,.0f}"
+            f"{r['ratio']:>7.2f}{r['target']:>7.1f}x{mark}"
+        )
+    return "\n".join(lines)
+
+
+def add_parser(sub: Any) -> None:
+    """The ``timm`` subcommand of ``python -m attncv.bench``."""
+    p = sub.add_parser("timm", help="training speed of our modules vs timm's (ratio ours/theirs)")
+    p.add_argument(
+        "--names",
+        nargs="*",
+        help=f"modules (default: all of {sorted(TIMM_TWINS)} that are registered)",
+    )
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--width", type=int, default=None)
+    p.add_argument("--device", default=None)
+    p.add_argument("--out", default=None, help="write the rows and environment as JSON here")
+    p.set_defaults(run=_cli)
+
+
+def _cli(args: Any) -> int:
+    import json
+    from pathlib import Path
+
+    from .sweep import environment
+
+    rows = compare(**{k: v for k, v in vars(args).items() if k not in ("command", "run", "out")})
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        device = args.device or ("cuda:0" if torch.cuda.is_available() else "cpu")
+        path.write_text(
+            json.dumps({"environment": environment([device]), "rows": rows}, indent=1) + "\n"
+        )
+        print(f"Wrote {path}")
+    return 0
