@@ -88,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_mod.add_argument("--width", type=int, default=None, help="ResNet width for throughput")
     p_mod.add_argument("--device", default=None)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         bench_train(args.profile, args.epochs, args.device)
     else:

@@ -15,8 +15,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from .augment import augment
 from .data import CifarData
-from .train import FitResult
+from .train import FitResult, TrainConfig, lr_factor
 
 
 def _results(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]
@@ -119,18 +120,29 @@ def spatial_maps(images: Tensor, maps: Tensor, *, titles: Sequence[str] | None =
 
 def per_class_accuracy(results: Mapping[str, Tensor], classes: Sequence[str], *,
                        dataset: str = "", max_classes: int = 20) -> Figure:
-    """Grouped bars of per-class test accuracy (values in [0, 1]) for one or more models."""
+    """Grouped bars of per-class test accuracy (values in [0, 1]) for one or more models.
+
+    With more than ``max_classes`` classes, shows the best and the worst ``max_classes / 2``
+    classes of the first model.
+    """
     names = list(results)
-    k = min(len(classes), max_classes)
-    x = np.arange(k)
+    first = results[names[0]].detach().cpu()
+    order = torch.argsort(first, descending=True)
+    if len(classes) > max_classes:
+        half = max_classes // 2
+        shown = torch.cat([order[:half], order[-half:]]).tolist()
+        what = f"the {half} best and {half} worst of {len(classes)} classes"
+    else:
+        shown, what = list(range(len(classes))), "every class"
+    x = np.arange(len(shown))
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(max(6, 0.5 * k + 2), 3.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(shown) + 2), 3.4), constrained_layout=True)
     for i, name in enumerate(names):
-        acc = results[name].detach().cpu().numpy()[:k]
+        acc = results[name].detach().cpu().numpy()[shown]
         ax.bar(x + i * width - 0.4 + width / 2, 100 * acc, width, label=name)
-    ax.set_xticks(x, classes[:k], rotation=45, ha="right", fontsize=8)
+    ax.set_xticks(x, [classes[c] for c in shown], rotation=45, ha="right", fontsize=8)
     ax.set(ylabel="test accuracy (%)", ylim=(0, 100),
-           title=f"Per-class accuracy{f' ({dataset})' if dataset else ''}")
+           title=f"Per-class accuracy, {what}{f' ({dataset})' if dataset else ''}")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -141,3 +153,33 @@ def class_accuracy(logits: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     hits = (logits.argmax(1) == labels).float()
     total = torch.bincount(labels, minlength=num_classes).clamp(min=1)
     return torch.bincount(labels, weights=hits, minlength=num_classes) / total
+
+
+def augmentations(data: CifarData, *, n: int = 6, views: int = 3, seed: int = 0) -> Figure:
+    """Training images (left column) and random crops and flips of them, as training sees them."""
+    images = data.train_images[:n]
+    g = torch.Generator(device=images.device).manual_seed(seed)
+    fig, axes = plt.subplots(n, views + 1, figsize=(1.3 * (views + 1), 1.3 * n), squeeze=False,
+                             constrained_layout=True)
+    columns = [images] + [augment(images, generator=g) for _ in range(views)]
+    for col, batch in enumerate(columns):
+        for row in range(n):
+            ax = axes[row, col]
+            ax.imshow(to_rgb(batch[row])[0])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0, col].set_title("original" if col == 0 else f"augmented {col}", fontsize=8)
+    fig.suptitle(f"Random crop (pad 4) and flip, on the device ({data.description})", fontsize=8)
+    return fig
+
+
+def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
+    """The learning rate of every optimisation step under ``config``."""
+    steps = np.arange(config.epochs * steps_per_epoch)
+    lrs = [config.lr * lr_factor(config, int(s), steps_per_epoch) for s in steps]
+    fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
+    ax.plot(steps / steps_per_epoch, lrs)
+    ax.set(xlabel="epoch", ylabel="learning rate",
+           title=f"{config.schedule} schedule, {config.warmup_epochs:g} warm-up epochs")
+    ax.grid(alpha=0.3)
+    return fig

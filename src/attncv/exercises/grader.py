@@ -40,25 +40,32 @@ class GradeReport:
         return self.passed
 
 
-def check_module(candidate: Callable[..., nn.Module], reference: str, *, channels: int = 64,
-                 kwargs: dict[str, object] | None = None, shape: Sequence[int] = (2, 9, 7),
-                 hints: Sequence[Hint] = (), atol: float = 1e-5, verbose: bool = True
+def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[..., nn.Module],
+                 *, channels: int = 64, kwargs: dict[str, object] | None = None,
+                 shape: Sequence[int] = (2, 9, 7), hints: Sequence[Hint] = (),
+                 atol: float = 1e-5, title: str | None = None, verbose: bool = True
                  ) -> GradeReport:
-    """Grade ``candidate(channels, **kwargs)`` against the registry module ``reference``.
+    """Grade ``candidate(channels, **kwargs)`` against the library's ``reference``.
 
     Args:
         candidate: the reader's class (or factory), called like the library's.
-        reference: registry name of the library's module (``"se"``).
+        reference: registry name of the library's module (``"se"``), or a factory
+            ``(channels, **kwargs) -> nn.Module`` for modules outside the registry.
         channels: channel count to build both with.
         shape: (N, H, W) of the test input; odd, non-square sizes catch transposes.
         hints: functions ``(x, theirs, ours) -> str | None`` that explain a numerical mismatch
             (for example, a missing sigmoid) in the reader's terms.
         atol: tolerance of the numerical comparison.
+        title: the module's name in the report (default: the registry title).
     """
     kwargs = kwargs or {}
-    report = GradeReport(registry.entry(reference).title)
+    if isinstance(reference, str):
+        title = title or registry.entry(reference).title
+        name = reference
+        reference = lambda c, **kw: registry.build(name, c, **kw)  # noqa: E731
+    report = GradeReport(title or getattr(reference, "__name__", "module"))
     torch.manual_seed(0)
-    ours = registry.build(reference, channels, **kwargs).eval()
+    ours = reference(channels, **kwargs).eval()
     try:
         theirs = candidate(channels, **kwargs).eval()
     except Exception as exc:  # the reader's code: report, don't crash the notebook
@@ -90,9 +97,9 @@ def check_module(candidate: Callable[..., nn.Module], reference: str, *, channel
     with torch.no_grad():
         expected, got = ours(x), theirs(x)
     err = (expected - got).abs().max().item()
+    hint = "" if err <= atol else _hint(hints, x, got, expected)
     if not report.add("same output as attncv's module", err <= atol,
-                      f"max difference {err:.3g} (tolerance {atol:g})" +
-                      _hint(hints, x, got, expected)):
+                      f"max difference {err:.3g} (tolerance {atol:g}){hint}"):
         return _done(report, verbose)
     theirs.train()
     theirs.zero_grad()

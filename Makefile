@@ -1,0 +1,49 @@
+# attncv: make book (the main job), make test. Both create the virtual environment first.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+DATA    ?= $(abspath ../shared/data)
+NB      ?= $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+# Here (no internet) the data comes from ../shared/data; elsewhere unset ATTNCV_DATA to download.
+export ATTNCV_DATA ?= $(if $(wildcard $(DATA)),$(DATA),)
+
+.PHONY: setup book test unit notebooks execute lint clean student
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "torch>=2.2" "torchvision>=0.17"
+	$(BIN)/pip install -q -e '.[book,dev]'
+	touch $@
+
+book: setup
+	$(BIN)/python scripts/fetch_mathjax.py
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "Open _build/html/index.html"
+
+# The tests: unit tests, every notebook re-executed in the smoke profile (nbval), and the book
+# built with warnings as errors (the browser test reads that build).
+test: setup
+	$(MAKE) book
+	$(BIN)/python -m pytest tests
+	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
+
+unit: setup
+	$(BIN)/python -m pytest tests
+
+notebooks: setup
+	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
+
+# Execute notebooks top to bottom in the brief profile and keep the outputs (commit them).
+execute: setup
+	ATTNCV_PROFILE=brief ATTNCV_PROGRESS=log $(BIN)/jupyter nbconvert --to notebook --execute \
+	  --inplace --ExecutePreprocessor.timeout=3600 $(NB)
+
+lint: setup
+	$(BIN)/ruff check src tests chapters
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf _build _static/mathjax
