@@ -18,11 +18,12 @@ from collections.abc import Sequence
 REPOSITORY = "https://github.com/attncv/attncv"  # must match repository: url in _config.yml
 
 FIRST_CELL = f"""\
-# In Google Colab: install attncv, download CIFAR-100 and check for a GPU. Elsewhere: nothing.
+# In Google Colab only: install attncv from its repository (torch and numpy stay as Colab ships
+# them), download CIFAR-100 (progress bar, checksum, mirror fallback) and check for a GPU.
 import sys
 
 if "google.colab" in sys.modules:
-    %pip install -q "attncv @ git+{REPOSITORY}"
+    get_ipython().run_line_magic("pip", "install -q git+{REPOSITORY}")
     import torch
     from attncv.fetch import fetch_cifar100
 
@@ -30,6 +31,7 @@ if "google.colab" in sys.modules:
     if not torch.cuda.is_available():
         print("No GPU: training shrinks itself to about a minute on the CPU. For the real run, "
               "choose Runtime > Change runtime type > T4 GPU, then run all cells again.")"""
+FIRST_CELL_TAGS = ["remove-cell"]  # the book's readers don't need it; Colab shows it
 
 
 def set_first_cell(path: str) -> bool:
@@ -44,7 +46,8 @@ def set_first_cell(path: str) -> bool:
     if code and "google.colab" in nb.cells[code[0]].source:
         nb.cells[code[0]].source = FIRST_CELL
     else:
-        nb.cells.insert(code[0] if code else len(nb.cells), nbformat.v4.new_code_cell(FIRST_CELL))
+        cell = nbformat.v4.new_code_cell(FIRST_CELL, metadata={"tags": FIRST_CELL_TAGS})
+        nb.cells.insert(code[0] if code else len(nb.cells), cell)
     nbformat.write(nb, path)
     return True
 
