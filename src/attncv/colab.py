@@ -29,8 +29,10 @@ if "google.colab" in sys.modules:
 
     fetch_cifar100()
     if not torch.cuda.is_available():
-        print("No GPU: training shrinks itself to about a minute on the CPU. For the real run, "
-              "choose Runtime > Change runtime type > T4 GPU, then run all cells again.")"""
+        print(
+            "No GPU: training shrinks itself to about a minute on the CPU. For the real run, "
+            "choose Runtime > Change runtime type > T4 GPU, then run all cells again."
+        )"""
 FIRST_CELL_TAGS = ["remove-cell"]  # the book's readers don't need it; Colab shows it
 
 

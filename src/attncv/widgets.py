@@ -290,9 +290,10 @@ def attention_explorer(
     *,
     images: Sequence[int] = range(8),
     split: str = "test",
+    tap: str | None = None,
 ) -> None:
     """Choose an image, a model, a stage and a tap; see the attention there. Shows the first
-    image, model and tap as a static figure first."""
+    image and model at ``tap`` (default: the model's first tap) as a static figure first."""
     from IPython.display import display
 
     models = {k: m for k, m in models.items() if taps(m)}
@@ -302,11 +303,8 @@ def attention_explorer(
             "attention module (for example resnet18(attention='se'))."
         )
     name = next(iter(models))
-    _show(
-        attention_figure(
-            models[name], data, images[0], next(iter(taps(models[name]))), label=name, split=split
-        )
-    )
+    tap = tap or next(iter(taps(models[name])))
+    _show(attention_figure(models[name], data, images[0], tap, label=name, split=split))
     if live():
         display(_attention_widgets(models, data, list(images), split))
     else:
