@@ -56,6 +56,7 @@ def fixture_notebook() -> nbformat.NotebookNode:
         ),
         new_code_cell(f"params = 2 * 64 * 64 // 16  # {SECRET}", metadata={"tags": ["solution"]}),
         new_markdown_cell(f"{SECRET} in the span.\n```{{solution-end}}\n```\nKept after the span."),
+        new_code_cell("assert check_module(MySE, 'se', channels=16)"),
         new_code_cell("print('after')"),
     ]
     cells[2].outputs = [nbformat.v4.new_output("stream", text=f"{SECRET}\n")]
@@ -131,6 +132,8 @@ def test_student_copy_runs_and_the_stub_explains(tmp_path, monkeypatch):
     )
     assert "✗ builds" in grader and "MySE is not written yet" in grader
     assert outputs["print('after')"][0]["text"] == "after\n"
+    softened = outputs["check_module(MySE, 'se', channels=16);"]  # was: assert check_module(...)
+    assert "MySE is not written yet" in softened[0]["text"] and len(softened) == 1
 
 
 def test_command_writes_copies_below_the_output_folder(tmp_path, capsys):

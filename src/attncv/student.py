@@ -6,9 +6,11 @@
 In each copy, every code cell tagged ``solution`` becomes a stub that names the exercise, defines
 placeholders for the names the solution defined (so the grader below it reports "not written yet"
 instead of a ``NameError``) and raises ``NotImplementedError`` with what to do; the stub is tagged
-``raises-exception`` so a whole-notebook run (nbclient, jupyter-book) goes on past it. MyST
-``{solution}`` blocks (and ``{solution-start}`` ... ``{solution-end}`` spans) leave the markdown,
-and all outputs are cleared, so no answer is left in the file.
+``raises-exception`` so a whole-notebook run (nbclient, jupyter-book) goes on past it, and
+``assert check_x(...)`` becomes ``check_x(...);``, so an unfinished exercise gets the grader's
+report without an ``AssertionError`` on top. MyST ``{solution}`` blocks (and
+``{solution-start}`` ... ``{solution-end}`` spans) leave the markdown, and all outputs are
+cleared, so no answer is left in the file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SOLUTION_TAG = "solution"
 STUB_TAGS = ["exercise-stub", "raises-exception"]
 _FENCE = re.compile(r"^\s*(?P<fence>:{3,}|`{3,})\{(?P<name>[\w-]+)\}\s*(?P<arg>\S*)")
 _LABEL = re.compile(r"^\s*:label:\s*(\S+)", re.M)
+_GRADER = re.compile(r"^assert\s+(check_\w+\(.*\))\s*$", re.M)
 
 
 class _Todo:
@@ -135,6 +138,7 @@ def strip_solutions(nb):  # nbformat.NotebookNode -> NotebookNode
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             tags = cell.metadata.get("tags", [])
+            cell.source = _GRADER.sub(r"\1;", cell.source)  # a report, not an AssertionError
             if SOLUTION_TAG in tags:
                 cell.source = stub(max(number, 1), label, _defined_names(cell.source))
                 cell.metadata["tags"] = [
