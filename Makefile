@@ -45,5 +45,9 @@ lint: setup
 	$(BIN)/ruff check src tests chapters
 	$(BIN)/ruff format --check src tests
 
+# Student copies of the notebooks, solutions replaced by stubs, in student/ (ignored by git).
+student: setup
+	$(BIN)/python -m attncv.student chapters -o student
+
 clean:
 	rm -rf _build _static/mathjax
