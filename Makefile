@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch>=2.2" "torchvision>=0.17"
-	$(BIN)/pip install -q -e '.[book,dev]'
+	$(BIN)/pip install -q -e '.[book,dev,bench]'
 	touch $@
 
 book: setup
@@ -44,6 +44,10 @@ execute: setup
 lint: setup
 	$(BIN)/ruff check src tests chapters
 	$(BIN)/ruff format --check src tests
+
+# Student copies of the notebooks, solutions replaced by stubs, in student/ (ignored by git).
+student: setup
+	$(BIN)/python -m attncv.student chapters -o student
 
 clean:
 	rm -rf _build _static/mathjax

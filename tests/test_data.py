@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import SHARED_DATA
 
 from attncv.data import (
     DataError,
@@ -18,6 +17,8 @@ from attncv.data import (
     read_cifar100,
     synthetic,
 )
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_cifar100_layout_is_read_with_fine_and_coarse_labels(cifar100_dir: Path) -> None:

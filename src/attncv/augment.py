@@ -2,12 +2,21 @@
 
 Random crop with 4-pixel zero padding and horizontal flip, as in He et al. (2016) for CIFAR, done
 on whole uint8 batches with tensor indexing; then normalisation with the dataset's statistics.
+:func:`distort` makes a harder dataset by random rotation, scale and translation (the spatial
+transformer chapter), also on the device.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from .data import CifarData
 
 
 def augment(images: Tensor, *, pad: int = 4, flip: bool = True,
@@ -33,3 +42,42 @@ def normalize(images: Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -
     m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
     s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
     return (images.float() / 255 - m) / s
+
+
+def random_affine(images: Tensor, *, rotation: float = 45.0,
+                  scale: tuple[float, float] = (0.6, 1.0), translation: float = 0.2,
+                  generator: torch.Generator | None = None) -> Tensor:
+    """Rotate (up to +-``rotation`` degrees), scale the content (by a factor in ``scale``) and shift
+    it (up to +-``translation`` of the image size) at random, per image; zero padding outside.
+
+    uint8 or float (N, C, H, W) in, the same dtype out; bilinear sampling on the images' device.
+    """
+    n, dev = len(images), images.device
+    u = torch.rand(n, 4, device=dev, generator=generator)  # (N, 4) in [0, 1)
+    angle = math.radians(rotation) * (2 * u[:, 0] - 1)  # (N,)
+    zoom = scale[0] + (scale[1] - scale[0]) * u[:, 1]  # content scale
+    shift = 2 * translation * (2 * u[:, 2:] - 1)  # (N, 2); the image spans [-1, 1]
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, -shift[:, 0]], 1),
+                         torch.stack([sin, cos, -shift[:, 1]], 1)], 1)  # (N, 2, 3), output->input
+    grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(images.float(), grid, align_corners=False)
+    return out.round().clamp(0, 255).to(images.dtype) if not images.is_floating_point() else out
+
+
+def distort(data: CifarData, *, rotation: float = 45.0, scale: tuple[float, float] = (0.6, 1.0),
+            translation: float = 0.2, seed: int = 0) -> CifarData:
+    """A harder copy of ``data``: training batches get a fresh :func:`random_affine` each time
+    (on the device, after crop and flip); the test images are distorted once, from ``seed``, so
+    every model is tested on the same images. The description says so."""
+    kwargs = {"rotation": rotation, "scale": scale, "translation": translation}
+    gen = torch.Generator(device=data.device).manual_seed(seed)
+    test = torch.cat([random_affine(b, generator=gen, **kwargs)
+                      for b in data.test_images.split(1000)])  # uint8 (N, 3, 32, 32)
+
+    def transform(x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return random_affine(x, generator=generator, **kwargs)
+
+    text = (f"{data.description}, distorted (rotation +-{rotation:g} deg, scale {scale[0]:g}-"
+            f"{scale[1]:g}, shift +-{translation:.0%})")
+    return replace(data, test_images=test, transform=transform, description=text)

@@ -7,7 +7,8 @@ The course's dataset is CIFAR-100. :func:`load_cifar` looks for it in this order
 
 1. ``data_dir`` or ``$ATTNCV_DATA``: a folder holding the official ``cifar-100-python/`` layout
    (whole or a subset);
-2. torchvision's download into a cache folder (``$ATTNCV_CACHE``, default ``~/.cache/attncv``);
+2. a download into a cache folder (``$ATTNCV_CACHE``, default ``~/.cache/attncv``) by
+   :mod:`attncv.fetch`: the original host, else a mirror;
 3. the real offline substitute: a ``cifar-10-batches-py/`` folder in the same places (a CIFAR-10
    subset ships with the course's machines), announced loudly;
 4. a synthetic stand-in with learnable class structure, announced with a warning.
@@ -21,9 +22,8 @@ from __future__ import annotations
 
 import os
 import pickle
-import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -62,6 +62,8 @@ class CifarData:
         classes: class names, indexed by label.
         coarse_classes, train_coarse, test_coarse: CIFAR-100's 20 superclasses (else ``None``).
         mean, std: per-channel normalisation statistics of the dataset.
+        transform: optional extra augmentation ``(uint8 batch, generator) -> uint8 batch`` run on
+            the device after crop and flip (e.g. :func:`attncv.augment.distort`'s random affine).
     """
 
     name: str
@@ -77,6 +79,7 @@ class CifarData:
     coarse_classes: list[str] | None = None
     train_coarse: Tensor | None = None
     test_coarse: Tensor | None = None
+    transform: Callable[[Tensor, torch.Generator | None], Tensor] | None = None
 
     @property
     def substitute(self) -> bool:
@@ -142,6 +145,7 @@ class CifarData:
             x = images[idx]  # uint8 (B, 3, 32, 32)
             if augmented:
                 x = augment(x, generator=generator)
+                x = self.transform(x, generator) if self.transform is not None else x
             x = self.normalize(x)  # float32 (B, 3, 32, 32)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
@@ -173,8 +177,8 @@ def load_cifar(
         train_size, test_size: alternatively, a total size spread evenly over the classes.
         seed: seed of the subset choice.
         strict: refuse substitutes: raise :class:`DataError` unless CIFAR-100 is found.
-        download: try torchvision's download when no local copy exists (default: yes, unless
-            ``$ATTNCV_OFFLINE`` is set).
+        download: download CIFAR-100 (:mod:`attncv.fetch`) when no local copy exists (default:
+            yes, unless ``$ATTNCV_OFFLINE`` is set).
         device: where the uint8 tensors live (the training device).
     """
     folders = _folders(data_dir)
@@ -240,20 +244,15 @@ def _find_cifar100(folders: list[Path], tried: list[str], download: bool | None)
         return None
     root = cache_dir()
     try:
-        from torchvision.datasets import CIFAR100
+        from .fetch import fetch_cifar100  # original host, then a mirror; checksums, watchdog
 
-        old = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(30)
-        try:
-            CIFAR100(root=str(root), train=True, download=True)
-        finally:
-            socket.setdefaulttimeout(old)
+        path = fetch_cifar100(root)
     except Exception as exc:  # offline, throttled, disk full: fall back, and say why
         reason = f"failed: {type(exc).__name__}: {exc}"[:160]
         _DOWNLOAD_FAILED.append(reason)
         tried.append(f"download into {root} ({reason})")
         return None
-    return read_cifar100(root / C100)
+    return read_cifar100(path)
 
 
 def _find_cifar10(folders: list[Path], tried: list[str]) -> CifarData | None:
@@ -413,5 +412,5 @@ def _announce(message: str) -> None:
 def _not_found(head: str, tried: list[str]) -> str:
     return (f"{head}\nTried: " + "; ".join(tried) + f".\nFix: put the official {C100}/ folder "
             "(from https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz) in a folder and pass "
-            "it as data_dir= or set ATTNCV_DATA to it, or connect to the internet so torchvision "
+            "it as data_dir= or set ATTNCV_DATA to it, or connect to the internet so attncv "
             "can download it.")

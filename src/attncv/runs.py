@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .backbone import ResNet, resnet18
 from .data import CifarData
@@ -49,12 +51,16 @@ def train_model(attention: str, data: CifarData, profile: Profile, *, seed: int 
                 attention_kwargs: dict | None = None,
                 attention_stages: tuple[int, ...] | None = None, name: str | None = None,
                 cache: bool = True, progress: bool | str = True,
+                on_epoch: Callable[[nn.Module], dict[str, float]] | None = None,
                 **overrides: object) -> tuple[ResNet, FitResult]:
     """Build ResNet-18 with ``attention`` (seeded), train it under ``profile``, return both.
 
-    ``overrides`` replace fields of the profile's :class:`~attncv.train.TrainConfig`.
+    ``overrides`` replace fields of the profile's :class:`~attncv.train.TrainConfig`;
+    ``on_epoch`` (a library function, keyed by name) is passed to :func:`~attncv.train.fit`.
     """
-    key = run_key(attention, data, profile, seed, attention_kwargs, attention_stages, **overrides)
+    recorder = f"{on_epoch.__module__}.{on_epoch.__qualname__}" if on_epoch else None
+    key = run_key(attention, data, profile, seed, attention_kwargs, attention_stages,
+                  **overrides, **({"on_epoch": recorder} if recorder else {}))
     path = runs_dir() / f"{attention}-{key}.pt"
     set_seed(seed)
     model = resnet18(data.num_classes, attention=attention, attention_stages=attention_stages,
@@ -67,7 +73,8 @@ def train_model(attention: str, data: CifarData, profile: Profile, *, seed: int 
             result.name = name
         print(f"Loaded the identical run from the cache ({path.name}):\n{result.summary()}")
         return model.to(data.device).eval(), result
-    result = fit(model, data, profile.train, seed=seed, name=name, progress=progress, **overrides)
+    result = fit(model, data, profile.train, seed=seed, name=name, progress=progress,
+                 on_epoch=on_epoch, **overrides)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

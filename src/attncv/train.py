@@ -13,6 +13,7 @@ import math
 import platform
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -152,6 +153,7 @@ def predict(model: nn.Module, data: CifarData, split: str = "test", *,
 
 def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
         seed: int = 0, name: str | None = None, progress: bool | str = True,
+        on_epoch: Callable[[nn.Module], dict[str, float]] | None = None,
         **overrides: Any) -> FitResult:
     """Train ``model`` on ``data`` (on the data's device) and evaluate after every epoch.
 
@@ -163,6 +165,8 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
         name: the run's name in progress output and results (default: the attention name).
         progress: ``True`` (``$ATTNCV_PROGRESS`` or a tqdm bar), ``"log"`` (a line per epoch),
             ``False``.
+        on_epoch: called with the model after every epoch; the values it returns (for example
+            learned scales) are added to that epoch's history row.
     """
     cfg = replace(config or TrainConfig(), **overrides)
     device = data.device
@@ -209,6 +213,7 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
             row = {"epoch": epoch, "train_loss": (loss_sum / seen).item(),
                    "train_acc": (correct / seen).item(), "test_loss": test_loss,
                    "test_acc": test_acc, "lr": opt.param_groups[0]["lr"], "seconds": seconds}
+            row |= on_epoch(model) if on_epoch is not None else {}
             result.history.append(row)
             report.epoch(row)
             if not math.isfinite(row["train_loss"]):

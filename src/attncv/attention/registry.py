@@ -11,7 +11,17 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .cbam import CBAM
+from .ccnet import CCNet
+from .coordinate_attention import CoordinateAttention
+from .danet import DANet
+from .eca import ECA
+from .non_local import NonLocal
+from .residual_attention import ResidualAttention
 from .se import SE
+from .self_attention import SelfAttention
+from .sk import SK
+from .stn import SpatialTransformer
 
 FAMILIES = ("none", "channel", "spatial", "mixed")
 PLACEMENTS = ("branch", "after")
@@ -44,8 +54,32 @@ REGISTRY: dict[str, Entry] = {
     "none": Entry(lambda channels: nn.Identity(), "none", "Baseline", "He et al., CVPR 2016"),
     # --- channel attention (what) ---
     "se": Entry(SE, "channel", "SE", "Hu et al., CVPR 2018"),
+    "sk": Entry(SK, "channel", "SK", "Li et al., CVPR 2019"),
+    "eca": Entry(ECA, "channel", "ECA", "Wang et al., CVPR 2020"),
     # --- spatial attention (where) ---
+    # quadratic in H W: stages 2-3 (16x16, 8x8) keep it cheap; as standalone residual blocks,
+    # "after" the ResNet block (non-local: as in the paper; self-attention: as SAGAN inserts it)
+    "self_attention": Entry(SelfAttention, "spatial", "Self-attention", "Zhang et al., ICML 2019",
+                            stages=(2, 3), placement="after"),
+    "non_local": Entry(NonLocal, "spatial", "Non-local", "Wang et al., CVPR 2018",
+                       stages=(2, 3), placement="after"),
+    "stn": Entry(SpatialTransformer, "spatial", "STN", "Jaderberg et al., NeurIPS 2015",
+                 stages=(1,), placement="after"),
     # --- mixed attention (what and where) ---
+    "cbam": Entry(CBAM, "mixed", "CBAM", "Woo et al., ECCV 2018"),
+    "danet": Entry(DANet, "mixed", "DANet", "Fu et al., CVPR 2019", (3, 4), "after"),  # O((HW)^2)
+    "ccnet": Entry(CCNet, "mixed", "CCNet", "Huang et al., ICCV 2019", (2, 3, 4), "after"),
+    "residual_attention": Entry(
+        ResidualAttention,
+        "mixed",
+        "Residual attention",
+        "Wang et al., CVPR 2017",
+        (1, 2, 3),
+        "after",
+    ),
+    "coordinate_attention": Entry(
+        CoordinateAttention, "mixed", "Coordinate attention", "Hou et al., CVPR 2021"
+    ),
 }
 
 

@@ -1,0 +1,71 @@
+"""Efficient Channel Attention (ECA).
+
+Paper: Qilong Wang, Banggu Wu, Pengfei Zhu, Peihua Li, Wangmeng Zuo, Qinghua Hu. *ECA-Net:
+Efficient Channel Attention for Deep Convolutional Neural Networks*. CVPR 2020.
+https://arxiv.org/abs/1910.03151
+
+Idea: SE without the bottleneck. Squeeze each channel by global average pooling, then let every
+channel's gate see only its k neighbours through one 1-D convolution across the channel axis
+(k weights shared by all channels, no dimensionality reduction), sigmoid, and rescale.
+
+Deviations from the paper: none. The kernel size follows the paper's released code,
+``t = int(|(log2 C + b) / gamma|)``, made odd by adding one when even: that is the paper's
+"nearest odd number" with ties (an even t) rounded up.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from .checks import check_channels, check_input
+from .tap import AttentionMap
+
+
+def eca_kernel_size(channels: int, *, gamma: float = 2, b: float = 1) -> int:
+    """The adaptive kernel size k = psi(C) = |log2(C) / gamma + b / gamma|_odd (Eq. 12)."""
+    check_channels("ECA", channels)
+    if gamma <= 0:
+        raise ValueError(f"ECA: gamma must be positive, got {gamma!r}.")
+    t = int(abs((math.log2(channels) + b) / gamma))
+    return t if t % 2 else t + 1
+
+
+class ECA(nn.Module):
+    """Efficient Channel Attention: a k-tap 1-D convolution across the pooled channels.
+
+    Args:
+        channels: number of input channels C.
+        gamma, b: the mapping from C to the kernel size k (paper defaults 2 and 1).
+        k_size: a fixed odd kernel size instead of the adaptive one (the paper's ablation).
+
+    Shape:
+        Input (N, C, H, W); output (N, C, H, W). The gate (N, C, 1, 1) passes through ``self.tap``.
+
+    Parameters: exactly k (one 1-D kernel, no bias).
+    """
+
+    def __init__(
+        self, channels: int, *, gamma: float = 2, b: float = 1, k_size: int | None = None
+    ) -> None:
+        super().__init__()
+        check_channels("ECA", channels)
+        k = eca_kernel_size(channels, gamma=gamma, b=b) if k_size is None else k_size
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
+            raise ValueError(f"ECA: k_size must be a positive odd integer, got {k_size!r}.")
+        self.channels, self.k_size = channels, k
+        self.conv = nn.Conv1d(1, 1, kernel_size=k, padding=(k - 1) // 2, bias=False)
+        self.tap = AttentionMap("channel")
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input("ECA", x, self.channels)
+        n, c = x.shape[:2]
+        y = x.mean(dim=(2, 3)).view(n, 1, c)  # squeeze, channels as a sequence: (N, 1, C)
+        z = self.conv(y)  # each channel sees its k neighbours: (N, 1, C)
+        gate = self.tap(torch.sigmoid(z).view(n, c, 1, 1))  # (N, C, 1, 1), in (0, 1)
+        return x * gate
+
+    def extra_repr(self) -> str:
+        return f"channels={self.channels}, k_size={self.k_size}"

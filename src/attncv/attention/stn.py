@@ -1,0 +1,90 @@
+"""The spatial transformer (STN).
+
+Paper: Max Jaderberg, Karen Simonyan, Andrew Zisserman, Koray Kavukcuoglu. *Spatial Transformer
+Networks*. NeurIPS 2015. https://arxiv.org/abs/1506.02025
+
+Idea: a small localisation network looks at the input and regresses the six numbers of a 2x3
+affine matrix theta; a grid generator (``affine_grid``) maps every output pixel to a point of the
+input and a bilinear sampler (``grid_sample``) reads it there. Attention as *where to look*, by
+warping: the network learns to undo translations, rotations and zooms. theta starts at the identity,
+so the module starts by passing its input through.
+
+Deviations from the paper:
+- the localisation network is one fixed design for any input (two 5x5 convolutions with ReLU, a
+  2x2 max-pool, an adaptive max-pool to a 4x4 grid, two fully connected layers); the paper sizes
+  it per experiment;
+- sampling uses PyTorch's ``align_corners=False`` convention and zero padding outside the input.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .checks import check_channels, check_input
+from .tap import AttentionMap
+
+IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta = [[1, 0, 0], [0, 1, 0]]
+
+
+class SpatialTransformer(nn.Module):
+    """Spatial transformer with an affine transform, initialised to the identity.
+
+    Args:
+        channels: number of input channels C (3 in front of the backbone).
+        hidden: channels of the localisation network's convolutions.
+        fc: width of its hidden fully connected layer.
+
+    Shape:
+        Input (N, C, H, W); output (N, C, H, W), the input resampled. The transforms theta
+        (N, 2, 3), in normalised coordinates ([-1, 1] across the image), pass through ``self.tap``.
+
+    Parameters: 25 C h + h + 25 h^2 + h (convolutions), 16 h f + f + 6 f + 6 (fully connected).
+    """
+
+    def __init__(self, channels: int, *, hidden: int = 16, fc: int = 32) -> None:
+        super().__init__()
+        check_channels("STN", channels)
+        check_channels("STN (hidden)", hidden)
+        check_channels("STN (fc)", fc)
+        self.channels = channels
+        self.localization = nn.Sequential(
+            nn.Conv2d(channels, hidden, 5, padding=2),  # (N, h, H, W)
+            nn.MaxPool2d(2, ceil_mode=True),  # (N, h, H/2, W/2)
+            nn.ReLU(),
+            nn.Conv2d(hidden, hidden, 5, padding=2),
+            nn.AdaptiveMaxPool2d(4),  # (N, h, 4, 4) for any input size
+            nn.ReLU(),
+        )
+        self.regressor = nn.Sequential(nn.Linear(16 * hidden, fc), nn.ReLU(), nn.Linear(fc, 6))
+        nn.init.zeros_(self.regressor[2].weight)  # theta = bias = identity at initialisation
+        with torch.no_grad():
+            self.regressor[2].bias.copy_(torch.tensor(IDENTITY))
+        self.tap = AttentionMap("affine")
+
+    def transform(self, x: Tensor) -> Tensor:
+        """The affine transforms theta the localisation network regresses: (N, 2, 3)."""
+        features = self.localization(x).flatten(1)  # (N, 16 h)
+        return self.tap(self.regressor(features).view(-1, 2, 3))  # (N, 2, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_input("STN", x, self.channels)
+        theta = self.transform(x).float()  # (N, 2, 3); the grid in float32 even under autocast
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
+        out = F.grid_sample(x.float(), grid, align_corners=False)  # (N, C, H, W), sampled in fp32
+        return out.to(x.dtype)
+
+
+def stn_resnet18(
+    num_classes: int = 100, *, width: int = 64, hidden: int = 16, fc: int = 32
+) -> nn.Sequential:
+    """ResNet-18 with a spatial transformer in front of it, warping the input images.
+
+    The ResNet is built before the transformer, so after the same ``set_seed`` its weights equal
+    the plain baseline's: the comparison differs only by the transformer.
+    """
+    from ..backbone import resnet18  # the backbone imports the registry, which imports us
+
+    net = resnet18(num_classes, width=width)
+    return nn.Sequential(SpatialTransformer(3, hidden=hidden, fc=fc), net)

@@ -1,0 +1,118 @@
+"""Graders for the spatial-attention chapters: the reader's self-attention, non-local block and
+spatial transformer against the library's.
+
+The references are moved off their identity start (gamma = 0.5, W_z's BN scale = 0.5, a warp that
+zooms and shifts) before their weights are copied into the reader's module: at initialisation all
+three return their input, and a wrong attention would pass unnoticed. The spatial transformer's last
+layer also gets small random weights, or no gradient would reach its localisation network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from ..attention.non_local import NonLocal
+from ..attention.self_attention import SelfAttention
+from ..attention.stn import SpatialTransformer
+from .grader import GradeReport, check_module
+
+SCALE = 0.5  # gamma (self-attention) and the BN scale (non-local) while grading
+WARP = (0.8, -0.1, 0.15, 0.1, 0.8, -0.2)  # theta while grading the spatial transformer
+
+
+def _is_input(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+    if torch.allclose(got, x, atol=1e-5):
+        return (
+            "your output equals the input: the attention's contribution is missing, or your "
+            "scale is still zero (the grader copies the reference's weights into yours)."
+        )
+    return None
+
+
+def _unscaled(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+    if torch.allclose(got - x, (expected - x) / SCALE, atol=1e-4):
+        return "multiply the attention output by gamma before adding the input."
+    return None
+
+
+def _softmax_hint(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+    return (
+        "check that the softmax runs over the keys (the last axis of q k^T, so each query's "
+        "weights sum to one), that the query layer is created before the key layer, and that "
+        "positions are flattened row by row (x.flatten(2))."
+    )
+
+
+def check_self_attention(candidate: Callable[..., nn.Module]) -> GradeReport:
+    """Grade a reader's ``MySelfAttention(channels)`` (SAGAN, reduction 8) with gamma = 0.5."""
+
+    def reference(channels: int) -> nn.Module:
+        module = SelfAttention(channels)
+        with torch.no_grad():
+            module.gamma.fill_(SCALE)
+        return module
+
+    return check_module(
+        candidate,
+        reference,
+        channels=32,
+        shape=(2, 7, 5),
+        hints=[_is_input, _unscaled, _softmax_hint],
+        title="Self-attention",
+    )
+
+
+def check_non_local(candidate: Callable[..., nn.Module]) -> GradeReport:
+    """Grade a reader's ``MyNonLocal(channels)`` (embedded Gaussian, C/2, no sub-sampling) with
+    the output BN's scale at 0.5."""
+
+    def reference(channels: int) -> nn.Module:
+        module = NonLocal(channels)
+        with torch.no_grad():
+            module.bn.weight.fill_(SCALE)
+        return module
+
+    def bn_hint(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+        return (
+            "z = BN(W_z y) + x: the BN comes after W_z and before the addition; theta, phi "
+            "and g must be created in that order, and the softmax runs over phi's positions."
+        )
+
+    return check_module(
+        candidate,
+        reference,
+        channels=32,
+        shape=(2, 6, 5),
+        hints=[_is_input, bn_hint],
+        title="Non-local",
+    )
+
+
+def check_stn(candidate: Callable[..., nn.Module]) -> GradeReport:
+    """Grade a reader's ``MySTN(channels)`` (the library's localisation network) with a warp that
+    zooms and shifts, so the sampling convention shows."""
+
+    def reference(channels: int) -> nn.Module:
+        module = SpatialTransformer(channels)
+        with torch.no_grad():
+            module.regressor[2].bias.copy_(torch.tensor(WARP))
+            module.regressor[2].weight.normal_(std=0.01)  # a zero weight would block gradients
+        return module
+
+    def corners_hint(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
+        return (
+            "sample with F.affine_grid(theta, x.shape, align_corners=False) and "
+            "F.grid_sample(x, grid, align_corners=False): the two must use the same convention."
+        )
+
+    return check_module(
+        candidate,
+        reference,
+        channels=3,
+        shape=(2, 12, 10),
+        hints=[_is_input, corners_hint],
+        title="STN",
+    )

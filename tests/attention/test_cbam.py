@@ -1,0 +1,110 @@
+"""CBAM (Woo et al., 2018): the paper's two gates, their order, and its ablation switches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attncv.attention.cbam import CBAM
+from attncv.probe import capture
+
+
+def reference(m: CBAM, x: torch.Tensor) -> torch.Tensor:
+    """The paper's Eqs. 2-3 written out: two separate MLP calls, then the 7x7 convolution."""
+    fc1, fc2 = m.mlp[0], m.mlp[2]
+
+    def mlp(v: torch.Tensor) -> torch.Tensor:
+        return fc2(torch.relu(fc1(v)))
+
+    mc = torch.sigmoid(mlp(x.mean(dim=(2, 3))) + mlp(x.amax(dim=(2, 3))))  # (N, C)
+    x = x * mc[:, :, None, None]
+    conv, bn = m.conv
+    s = torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], dim=1)  # (N, 2, H, W)
+    return x * torch.sigmoid(bn(conv(s)))
+
+
+@pytest.mark.parametrize("shape", [(2, 32, 7, 5), (1, 64, 1, 1), (3, 48, 3, 11)])
+def test_equals_the_papers_equations(shape: tuple[int, int, int, int]) -> None:
+    torch.manual_seed(0)
+    m = CBAM(shape[1]).eval()
+    torch.nn.init.normal_(m.conv[1].weight)  # a BN that is not the identity
+    m.conv[1].running_mean.fill_(0.3)
+    x = torch.randn(shape)
+    torch.testing.assert_close(m(x), reference(m, x))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, lambda c, h: 2 * c * h + h + c + 2 * 49 + 2),
+        ({"channel": False}, lambda c, h: 2 * 49 + 2),
+        ({"spatial": False}, lambda c, h: 2 * c * h + h + c),
+        ({"pool_types": ("avg",)}, lambda c, h: 2 * c * h + h + c + 49 + 2),
+        ({"reduction": 8, "kernel_size": 3}, lambda c, h: 2 * c * 2 * h + 2 * h + c + 18 + 2),
+    ],
+)
+def test_parameter_count_matches_the_formula(kwargs, expected) -> None:
+    c = 128
+    m = CBAM(c, **kwargs)
+    assert sum(p.numel() for p in m.parameters()) == expected(c, c // 16)
+
+
+def test_gates_are_in_unit_interval_with_the_documented_shapes() -> None:
+    m = CBAM(32)
+    x = torch.randn(2, 32, 6, 9) * 10
+    with capture(m) as maps:
+        m(x)
+    ch, sp = maps["channel_tap"], maps["spatial_tap"]
+    assert ch.shape == (2, 32, 1, 1) and sp.shape == (2, 1, 6, 9)
+    for g in (ch, sp):
+        assert (g > 0).all() and (g < 1).all()
+
+
+def test_ablation_switches_compute_only_their_gate() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 32, 5, 5)
+    full = CBAM(32).eval()
+    channel_only = CBAM(32, spatial=False).eval()
+    channel_only.mlp.load_state_dict(full.mlp.state_dict())
+    torch.testing.assert_close(channel_only(x), x * full.channel_gate(x))
+    spatial_only = CBAM(32, channel=False).eval()
+    spatial_only.conv.load_state_dict(full.conv.state_dict())
+    torch.testing.assert_close(spatial_only(x), x * full.spatial_gate(x))
+
+
+def test_average_only_pools_ignore_the_maximum() -> None:
+    torch.manual_seed(0)
+    m = CBAM(16, reduction=4, pool_types=("avg",)).eval()
+    x = torch.randn(2, 16, 4, 4)
+    y = x.clone()
+    y[:, :, 0, 0] += 1.0  # changes the max but, with y[:, :, 0, 1] lowered, not the mean
+    y[:, :, 0, 1] -= 1.0
+    gate = torch.sigmoid(m.mlp(x.mean(dim=(2, 3))))[:, :, None, None]
+    torch.testing.assert_close(m.channel_gate(x), gate)
+    torch.testing.assert_close(m.channel_gate(y), gate)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"pool_types": ()},
+        {"pool_types": ("avg", "avg")},
+        {"pool_types": ("min",)},
+        {"channel": False, "spatial": False},
+        {"kernel_size": 4},
+        {"reduction": 64},
+        {"reduction": 0},
+    ],
+)
+def test_bad_arguments_are_clear_errors(kwargs) -> None:
+    with pytest.raises(ValueError, match="^CBAM"):
+        CBAM(32, **kwargs)
+
+
+def test_channel_branch_is_one_mlp_call_per_forward() -> None:
+    """The fused path: both descriptors go through the MLP together, as one (2N, C) batch."""
+    m = CBAM(32)
+    calls = []
+    m.mlp.register_forward_hook(lambda _m, inp, _out: calls.append(inp[0].shape))
+    m(torch.randn(3, 32, 4, 4))
+    assert calls == [torch.Size([6, 32])]

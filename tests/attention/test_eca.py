@@ -1,0 +1,63 @@
+"""ECA's paper facts: the adaptive kernel-size rule, exactly k parameters, gates in (0, 1), and
+equality with the 1-D convolution written as a banded C x C matrix (Eq. 7 of the paper)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attncv.attention.eca import ECA, eca_kernel_size
+from attncv.probe import capture
+
+# k = |log2(C) / 2 + 1 / 2|_odd: 3.5 -> 3, 4 -> 5, 4.5 -> 5, 5 -> 5, 3.79 -> 3, 1.5 -> 1
+RULE = {64: 3, 128: 5, 256: 5, 512: 5, 96: 3, 4: 1, 2048: 7}
+
+
+@pytest.mark.parametrize("channels", sorted(RULE))
+def test_kernel_size_rule(channels: int) -> None:
+    assert eca_kernel_size(channels) == RULE[channels]
+    assert ECA(channels).k_size == RULE[channels]
+
+
+def test_kernel_size_follows_gamma_and_b() -> None:
+    assert eca_kernel_size(256, gamma=1, b=0) == 9  # log2(256) = 8 -> 9
+    assert eca_kernel_size(256, gamma=4, b=0) == 3  # 2 -> 3
+    with pytest.raises(ValueError, match="ECA: gamma"):
+        eca_kernel_size(64, gamma=0)
+
+
+@pytest.mark.parametrize("channels", [64, 128, 256, 512])
+def test_exactly_k_parameters(channels: int) -> None:
+    module = ECA(channels)
+    assert sum(p.numel() for p in module.parameters()) == RULE[channels]
+
+
+def test_matches_a_banded_matrix_over_channels() -> None:
+    torch.manual_seed(0)
+    c, k = 64, 3
+    module = ECA(c)
+    w = module.conv.weight.detach().flatten()  # (k,)
+    band = torch.zeros(c, c)  # W_k of Eq. 7: row i holds w around the diagonal
+    for i in range(c):
+        for j in range(max(0, i - k // 2), min(c, i + k // 2 + 1)):
+            band[i, j] = w[j - i + k // 2]
+    x = torch.randn(2, c, 5, 7)
+    gate = torch.sigmoid(x.mean(dim=(2, 3)) @ band.T)  # (N, C)
+    torch.testing.assert_close(module(x), x * gate[:, :, None, None])
+
+
+def test_gates_lie_in_zero_one() -> None:
+    torch.manual_seed(0)
+    module = ECA(128)
+    with capture(module) as maps:
+        module(torch.randn(4, 128, 6, 6) * 3)
+    (gate,) = maps.values()
+    assert gate.shape == (4, 128, 1, 1)
+    assert (gate > 0).all() and (gate < 1).all()
+
+
+def test_fixed_kernel_size_and_its_errors() -> None:
+    assert sum(p.numel() for p in ECA(64, k_size=7).parameters()) == 7
+    for bad in (0, 4, -3):
+        with pytest.raises(ValueError, match="ECA: k_size"):
+            ECA(64, k_size=bad)

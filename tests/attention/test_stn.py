@@ -1,0 +1,73 @@
+"""Spatial transformer: identity at initialisation, the warp convention, the harder data."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attncv import capture, resnet18
+from attncv.attention.stn import SpatialTransformer, stn_resnet18
+from attncv.augment import distort, random_affine
+from attncv.data import synthetic
+
+
+def test_parameter_count_matches_the_formula() -> None:
+    c, h, f = 3, 16, 32
+    expected = 25 * c * h + h + 25 * h * h + h + 16 * h * f + f + 6 * f + 6
+    assert sum(p.numel() for p in SpatialTransformer(c).parameters()) == expected
+
+
+def test_affine_starts_as_the_identity_and_output_equals_input() -> None:
+    module = SpatialTransformer(5)
+    x = torch.randn(3, 5, 9, 7)
+    with capture(module) as maps:
+        y = module(x)
+    identity = torch.tensor([[1.0, 0, 0], [0, 1, 0]]).expand(3, 2, 3)
+    torch.testing.assert_close(maps["tap"], identity)
+    torch.testing.assert_close(y, x, atol=1e-5, rtol=1e-5)  # up to interpolation rounding
+
+
+def test_a_translation_of_one_pixel_moves_the_image() -> None:
+    module = SpatialTransformer(2).eval()
+    with torch.no_grad():
+        module.regressor[2].bias.copy_(torch.tensor([1.0, 0, 2 / 8, 0, 1, 0]))  # x + 1 pixel
+    x = torch.randn(1, 2, 6, 8)
+    y = module(x)
+    torch.testing.assert_close(y[..., :-1], x[..., 1:], atol=1e-5, rtol=1e-5)
+    assert y[..., -1].abs().max() < 0.51 * x[..., -1].abs().max() + 1e-6  # half outside: padding
+
+
+def test_stn_resnet_starts_as_the_baseline() -> None:
+    torch.manual_seed(0)
+    base = resnet18(10, width=8).eval()
+    torch.manual_seed(0)
+    model = stn_resnet18(10, width=8).eval()
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(model(x), base(x), atol=1e-4, rtol=1e-4)
+
+
+def test_bad_sizes_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="STN"):
+        SpatialTransformer(3, hidden=0)
+    with pytest.raises(ValueError, match="STN"):
+        SpatialTransformer(3)(torch.randn(1, 4, 8, 8))
+
+
+def test_random_affine_without_range_is_the_identity() -> None:
+    images = torch.randint(0, 256, (4, 3, 12, 10), dtype=torch.uint8)
+    same = random_affine(images, rotation=0, scale=(1, 1), translation=0)
+    assert same.dtype == torch.uint8 and torch.equal(same, images)
+    moved = random_affine(images, generator=torch.Generator().manual_seed(0))
+    assert moved.shape == images.shape and not torch.equal(moved, images)
+
+
+def test_distort_fixes_the_test_set_and_warps_every_training_batch() -> None:
+    data = synthetic(num_classes=2, train_per_class=8, test_per_class=4)
+    hard, again = distort(data, seed=1), distort(data, seed=1)
+    assert torch.equal(hard.test_images, again.test_images)
+    assert not torch.equal(hard.test_images, data.test_images)
+    assert "distorted" in hard.description
+    gen = lambda: torch.Generator().manual_seed(0)
+    plain = next(data.batches("train", 16, generator=gen()))[0]
+    warped = next(hard.batches("train", 16, generator=gen()))[0]
+    assert warped.shape == plain.shape and not torch.equal(warped, plain)

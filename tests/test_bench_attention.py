@@ -1,0 +1,47 @@
+"""The fused-vs-reference benchmark measures what it says (it asserts nothing about speed)."""
+
+from __future__ import annotations
+
+import torch
+
+from attncv.bench_attention import compare_paths, main, saved_bytes
+
+
+def test_saved_bytes_counts_what_autograd_keeps() -> None:
+    x = torch.randn(1000, requires_grad=True)
+    assert saved_bytes(lambda: x.exp()) == 4000  # exp saves its output
+    assert saved_bytes(lambda: x + 1) == 0  # addition saves nothing
+
+
+def test_the_reference_path_keeps_the_quadratic_matrix() -> None:
+    rows = compare_paths(
+        ["self_attention", "non_local"], channels=16, size=8, batch_size=2, steps=1, device="cpu"
+    )
+    assert [r["name"] for r in rows] == ["self_attention", "non_local"]
+    weights_mb = 2 * 64 * 64 * 4 / 2**20  # one (N, HW, HW) float32 matrix
+    for r in rows:
+        assert r["reference_mb"] >= weights_mb
+        assert r["speedup"] > 0
+
+
+def test_cli(capsys) -> None:
+    assert (
+        main(
+            [
+                "--names",
+                "non_local",
+                "--channels",
+                "8",
+                "--size",
+                "4",
+                "--batch-size",
+                "1",
+                "--steps",
+                "1",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    assert "non_local" in capsys.readouterr().out
