@@ -158,6 +158,7 @@ def test_report_from_a_hand_made_sweep() -> None:
             "epoch_seconds": 1.0,
             "infer_ips": 80.0,
             "peak_mb": float("nan"),
+            "device": "CPU",
         }
 
     s = Sweep(

@@ -200,7 +200,7 @@ def environment(devices: Sequence[str]) -> dict[str, Any]:
         "platform": platform.platform(),
         "devices": [_device_name(d) for d in devices],
         "cuda": torch.version.cuda,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": " ".join([_program(), *sys.argv[1:]]),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     try:
@@ -211,6 +211,12 @@ def environment(devices: Sequence[str]) -> dict[str, Any]:
         pass
     env.update(_git())
     return env
+
+
+def _program() -> str:
+    """How this process was started: ``python -m attncv.bench`` rather than a file path."""
+    path = Path(sys.argv[0])
+    return "python -m attncv.bench" if path.name == "bench.py" else path.name
 
 
 def _git() -> dict[str, Any]:

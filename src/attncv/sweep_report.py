@@ -11,6 +11,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .sweep import RECIPES, Sweep
 from .train import TrainConfig, lr_factor
@@ -224,6 +225,7 @@ def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
     )
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, ncol=2)
     return fig
 
