@@ -60,9 +60,10 @@ def test_twin_is_configured_like_ours(name: str) -> None:
 
 
 def test_compare_reports_a_ratio_per_twin(capsys) -> None:
-    rows = compare(batch_size=2, steps=1, repeats=1, width=16, device="cpu", num_classes=10)
-    assert [r["name"] for r in rows] == MATCHED
+    names = MATCHED[:2]  # two twins keep the test short; the swap test covers every one
+    rows = compare(names, batch_size=2, steps=1, repeats=1, width=16, device="cpu", num_classes=10)
+    assert [r["name"] for r in rows] == names
     for r in rows:
         assert r["ratio"] == pytest.approx(r["train_ours"] / r["train_timm"]) and r["ratio"] > 0
-    assert format_rows(rows).count("\n") == len(rows) + 1 or not rows
-    assert "ours vs timm" in capsys.readouterr().out or not rows
+    assert format_rows(rows).count("\n") == len(rows) + 1
+    assert "ours vs timm" in capsys.readouterr().out

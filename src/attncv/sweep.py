@@ -189,7 +189,7 @@ def top5_mean(accuracies: Sequence[float]) -> float:
     return sum(top) / len(top) if top else float("nan")
 
 
-def environment(devices: Sequence[str]) -> dict[str, Any]:
+def environment(devices: Sequence[str], git: dict[str, Any] | None = None) -> dict[str, Any]:
     """Library versions, devices, git commit and command line of this process."""
     from . import __version__
 
@@ -209,7 +209,7 @@ def environment(devices: Sequence[str]) -> dict[str, Any]:
         env["timm"] = timm.__version__
     except ImportError:
         pass
-    env.update(_git())
+    env.update(git or _git())
     return env
 
 
@@ -296,7 +296,6 @@ def run_one(
         "train_seconds": result.train_seconds,
         "device": result.device,
         "dataset": result.dataset,
-        "git_commit": _git().get("git_commit"),
     }
 
 
@@ -344,6 +343,7 @@ def sweep(
     if "none" not in names:
         names.insert(0, "none")
     devs = parse_devices(devices)
+    code = _git()  # the commit this process's code came from, not whatever HEAD is later
     prof = get_profile(profile, devs[0].split(":")[0])
     rec = RECIPES[recipe]
     scale = scale_for(rec, prof, epochs, train_size=train_size, test_size=test_size, width=width)
@@ -367,7 +367,7 @@ def sweep(
         rows = _run_jobs(devs[0], jobs, settings, progress)
     else:
         rows = _run_parallel(devs, jobs, settings)
-    rows += kept
+    rows = [r | {"git_commit": code.get("git_commit")} for r in rows] + kept
     order = names + sorted({r["name"] for r in kept} - set(names))
     datasets = sorted({r["dataset"] for r in rows})
     if len(datasets) > 1:
@@ -376,7 +376,7 @@ def sweep(
         {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure},
         asdict(scale) | {"profile": prof.name},
         "; ".join(datasets),
-        environment(devs),
+        environment(devs, code),
         sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
     )
     if out:

@@ -21,15 +21,10 @@ import torch
 from torch import nn
 
 from .attention import registry
+from .attention.sk import sk_groups
 from .backbone import BasicBlock, ResNet, resnet18
 from .cost import count_params, throughput
 from .train import set_seed
-
-
-def sk_groups(channels: int, groups: int = 32) -> int:
-    """SK's groups: the largest divisor of ``channels`` that is at most ``groups``."""
-    return max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
-
 
 # our registry name -> (class in timm.layers.<file>, its keyword arguments for C channels, chosen
 # to match our module's paper defaults where timm's differ).
