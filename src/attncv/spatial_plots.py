@@ -54,6 +54,7 @@ def query_maps(
                 row / row.max(),
                 title=f"query ({r}, {c})" if i == 0 else None,
             )
+            im.set_clim(0, 1)  # one colour scale for every map, the one the colour bar shows
             scale = size / grid[1]
             axes[i, j].plot(
                 (c + 0.5) * scale - 0.5,

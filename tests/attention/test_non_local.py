@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from paths_check import paths_agree
 
 from attncv import capture
 from attncv.attention.non_local import MODES, NonLocal, wz_scales
@@ -69,7 +70,7 @@ def test_matches_the_papers_equation(mode: str, sub_sample: bool) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_fused_and_reference_paths_agree_with_gradients(mode: str, paths_agree) -> None:
+def test_fused_and_reference_paths_agree_with_gradients(mode: str) -> None:
     paths_agree(lambda fused: _moved(mode, fused=fused).train(), torch.randn(2, 64, 8, 7))
 
 

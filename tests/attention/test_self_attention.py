@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from paths_check import paths_agree
 
 from attncv import capture, resnet18
 from attncv.attention.self_attention import SelfAttention, gammas
@@ -44,7 +45,7 @@ def test_matches_the_papers_equations() -> None:
     torch.testing.assert_close(module(x), x + 0.7 * o, atol=1e-5, rtol=1e-4)
 
 
-def test_fused_and_reference_paths_agree_with_gradients(paths_agree) -> None:
+def test_fused_and_reference_paths_agree_with_gradients() -> None:
     paths_agree(lambda fused: _moved(fused=fused), torch.randn(2, 64, 9, 7))
 
 

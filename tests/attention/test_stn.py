@@ -71,3 +71,14 @@ def test_distort_fixes_the_test_set_and_warps_every_training_batch() -> None:
     plain = next(data.batches("train", 16, generator=gen()))[0]
     warped = next(hard.batches("train", 16, generator=gen()))[0]
     assert warped.shape == plain.shape and not torch.equal(warped, plain)
+
+
+def test_the_localisation_network_learns_at_a_tenth_of_the_rate() -> None:
+    torch.manual_seed(0)
+    module = SpatialTransformer(3)
+    x = torch.randn(2, 3, 8, 8)
+    module.transform(x).sum().backward()
+    scaled = module.regressor[2].bias.grad.clone()
+    module.zero_grad()
+    module.regressor(module.localization(x).flatten(1)).sum().backward()  # no scaling
+    torch.testing.assert_close(scaled, 0.1 * module.regressor[2].bias.grad)

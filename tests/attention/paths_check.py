@@ -1,15 +1,15 @@
-"""Fixtures shared by the attention modules' own tests."""
+"""A check shared by the position-attention modules' tests (imported, not a conftest: the name
+``conftest`` is taken by tests/conftest.py, which other tests import)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
 import torch
 from torch import nn
 
 
-def _paths_agree(make: Callable[[bool], nn.Module], x: torch.Tensor) -> None:
+def paths_agree(make: Callable[[bool], nn.Module], x: torch.Tensor) -> None:
     """``make(fused)`` built both ways computes the same output and the same gradients (for the
     input and every parameter) to float tolerance."""
     outs, grads = [], []
@@ -23,9 +23,3 @@ def _paths_agree(make: Callable[[bool], nn.Module], x: torch.Tensor) -> None:
     torch.testing.assert_close(outs[0], outs[1], atol=1e-5, rtol=1e-4)
     for a, b in zip(*grads, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
-
-
-@pytest.fixture
-def paths_agree() -> Callable[[Callable[[bool], nn.Module], torch.Tensor], None]:
-    """The check that a module's fused and reference paths agree, with gradients."""
-    return _paths_agree
