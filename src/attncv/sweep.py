@@ -131,6 +131,8 @@ def scale_for(
         batch = min(cfg.batch_size, profile.train.batch_size)
         train = shrink(cfg, epochs or profile.train.epochs, batch)
         sizes = (profile.train_size, profile.test_size, profile.width)
+        if profile.name == "smoke":  # a dozen networks in CI: half the smoke data each
+            sizes = (profile.train_size // 2, profile.test_size // 2, profile.width)
     given = (train_size, test_size, width)
     n_train, n_test, w = (g if g is not None else s for g, s in zip(given, sizes, strict=True))
     if (n_train, n_test, w, train) == (None, None, 64, cfg):
