@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
+from attncv.attention.danet import DANet
+from attncv.attention.self_attention import SelfAttention
 from attncv.backbone import resnet18
 from attncv.cost import count_macs, count_params, throughput
 
@@ -16,6 +19,17 @@ def test_macs_of_a_convolution_match_the_formula() -> None:
 
 def test_resnet18_macs_are_the_known_0_56_g() -> None:
     assert 0.55e9 < count_macs(resnet18(100)) < 0.56e9
+
+
+@pytest.mark.parametrize("module", [SelfAttention, DANet])
+def test_fused_attention_is_counted_at_its_own_widths_not_the_padded_ones(module: type) -> None:
+    """The fused path pads C/8-wide queries to C for FlashAttention; the count must not see it."""
+    c, h, w = 64, 8, 8
+    fused, ref = module(c), module(c, fused=False)
+    assert count_macs(fused, (1, c, h, w)) == count_macs(ref, (1, c, h, w))
+    # the attention itself: q k^T (HW x HW x C/8) plus weights @ v (HW x HW x C)
+    convs = h * w * (2 * c * c // 8 + c * c)
+    assert count_macs(SelfAttention(c), (1, c, h, w)) == convs + (h * w) ** 2 * (c // 8 + c)
 
 
 def test_count_params_can_skip_frozen() -> None:

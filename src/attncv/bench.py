@@ -63,10 +63,11 @@ def compare_modules(names: Sequence[str] | None = None, *, batch_size: int | Non
                            steps=steps, device=device)
         rows.append({"name": name, "params": count_params(full), "macs": count_macs(full),
                      "train": speed.train, "infer": speed.infer, "peak_mb": speed.peak_memory_mb,
-                     "device": speed.device, "amp": speed.amp})
+                     "device": speed.device, "amp": speed.amp,
+                     "precision": speed.precision})
     base = rows[0]
     print(f"ResNet-18 (100 classes) on {base['device']}, batch {batch_size}, "
-          f"{'bf16' if base['amp'] else 'fp32'}, throughput at width {width}")
+          f"{base['precision']}, throughput at width {width}")
     print(f"{'module':<12}{'params':>12}{'x':>7}{'MACs (G)':>10}{'x':>7}{'train img/s':>13}"
           f"{'x':>7}{'infer img/s':>13}{'peak MB':>9}")
     for r in rows:

@@ -3,7 +3,7 @@
     python -m attncv.bench_attention                  # 32x32 maps (1,024 positions), 64 channels
     python -m attncv.bench_attention --size 16 --batch-size 64 --resnet
 
-For each position-attention module (self-attention, non-local) it times forward + backward of the
+For each position-attention module (self-attention, non-local, DANet) it times forward + backward of the
 fused path (SDPA) and of the reference path (the explicit softmax(q k^T) v), and reports the
 memory each needs: peak CUDA memory on a GPU; on a CPU, where no allocator reports a peak, the
 bytes autograd saves for the backward pass (where the quadratic (HW x HW) matrix shows up).
@@ -26,8 +26,9 @@ from torch import Tensor, nn
 
 from .attention import registry
 from .bench import compare_modules
+from .precision import amp_dtype, label
 
-MODULES = ("self_attention", "non_local")
+MODULES = ("self_attention", "non_local", "danet")
 
 
 def saved_bytes(step: Callable[[], Tensor]) -> int:
@@ -51,7 +52,7 @@ def time_and_memory(
     cuda = x.device.type == "cuda"
 
     def forward() -> Tensor:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(x.device.type, dtype=amp_dtype(x.device), enabled=amp):
             return module(x)
 
     def step() -> None:
@@ -106,7 +107,7 @@ def compare_paths(
     memory = "peak MB" if cuda else "saved MB"
     print(
         f"{size}x{size} = {size * size:,} positions, {channels} channels, batch {batch_size}, "
-        f"{'bf16' if cuda else 'fp32'} on {torch.cuda.get_device_name(device) if cuda else 'CPU'}"
+        f"{label(amp_dtype(device), cuda)} on {torch.cuda.get_device_name(device) if cuda else 'CPU'}"
         f"; forward + backward, median of {steps}"
     )
     print(

@@ -15,6 +15,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .attention.positions import exact_widths
+from .precision import amp_dtype, label, scaler
+
 
 def count_params(model: nn.Module, *, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters."""
@@ -22,12 +25,16 @@ def count_params(model: nn.Module, *, trainable_only: bool = True) -> int:
 
 
 def count_macs(model: nn.Module, input_size: tuple[int, ...] = (1, 3, 32, 32)) -> int:
-    """Multiply-accumulates of one forward pass on a zero tensor of ``input_size``."""
+    """Multiply-accumulates of one forward pass on a zero tensor of ``input_size``.
+
+    Attention is counted at its own widths: the zero padding the fused path adds to narrow
+    queries for speed (see :mod:`attncv.attention.positions`) is switched off while counting.
+    """
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with counter, torch.no_grad(), exact_widths():
         model(torch.zeros(input_size, device=device))
     model.train(was_training)
     return counter.get_total_flops() // 2
@@ -43,6 +50,7 @@ class Throughput:
     device: str
     batch_size: int
     amp: bool
+    precision: str = "fp32"  # "bf16", "fp16" or "fp32"
 
 
 def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warmup: int = 5,
@@ -63,13 +71,16 @@ def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warm
     num_classes = num_classes or getattr(getattr(model, "fc", None), "out_features", 10)
     y = torch.randint(0, num_classes, (batch_size,), device=device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    dtype = amp_dtype(device)
+    scale = scaler(device, dtype, amp)  # fp16 (GPUs without bf16) trains with loss scaling
 
     def train_step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(device.type, dtype=dtype, enabled=amp):
             loss = nn.functional.cross_entropy(model(x).float(), y)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        scale.scale(loss).backward()
+        scale.step(opt)
+        scale.update()
 
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)
@@ -78,13 +89,13 @@ def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warm
     model.eval()
 
     def infer_step() -> None:
-        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+        with torch.no_grad(), torch.autocast(device.type, dtype=dtype, enabled=amp):
             model(x)
 
     infer = _rate(infer_step, steps, warmup, batch_size, device)
     model.train()
     name = torch.cuda.get_device_name(device) if cuda else "CPU"
-    return Throughput(train, infer, peak, name, batch_size, amp)
+    return Throughput(train, infer, peak, name, batch_size, amp, label(dtype, amp))
 
 
 def _rate(step, steps: int, warmup: int, batch_size: int, device: torch.device) -> float:

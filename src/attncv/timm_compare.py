@@ -128,6 +128,7 @@ def compare(
                 "target": TARGETS.get(name, 1.0),
                 "device": best["ours"].device,
                 "amp": best["ours"].amp,
+                "precision": best["ours"].precision,
                 "batch_size": batch_size,
                 "width": width,
             }
@@ -143,7 +144,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     r0 = rows[0]
     lines = [
         f"ResNet-18 width {r0['width']}, batch {r0['batch_size']}, {r0['device']}, "
-        f"{'bf16' if r0['amp'] else 'fp32'}: training images/s, ours vs timm",
+        f"{r0.get('precision', 'bf16' if r0['amp'] else 'fp32')}: training images/s, ours vs timm",
         f"{'module':<12}{'timm class':<17}{'params ours':>12}{'timm':>12}{'ours img/s':>12}"
         f"{'timm img/s':>12}{'ratio':>7}{'target':>8}",
     ]

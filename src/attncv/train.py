@@ -2,7 +2,8 @@
 
 SGD with momentum (optionally Nesterov) and weight decay; a per-step learning-rate schedule
 (linear warm-up, then one-cycle linear decay, cosine, or steps); optional label smoothing
-(Szegedy et al., 2016). On CUDA: bf16 autocast and channels_last; on a CPU: plain fp32.
+(Szegedy et al., 2016). On CUDA: autocast (bf16, or fp16 with loss scaling on GPUs without bf16,
+see :mod:`attncv.precision`) and channels_last; on a CPU: plain fp32.
 Data stays on the device (:meth:`attncv.data.CifarData.batches`).
 """
 
@@ -22,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from .data import CifarData
+from .precision import amp_dtype, scaler
 from .progress import Reporter, resolve
 
 SCHEDULES = ("onecycle", "cosine", "step", "constant")
@@ -42,7 +44,8 @@ class TrainConfig:
     milestones: tuple[int, ...] = (80, 120)
     gamma: float = 0.1
     label_smoothing: float = 0.0
-    amp: bool | None = None  # bf16 autocast; None = on for CUDA
+    amp: bool | None = None  # autocast; None = on for CUDA
+    amp_dtype: str | None = None  # "bf16" or "fp16"; None = bf16 where the GPU has it, else fp16
     channels_last: bool | None = None  # None = on for CUDA
     compile: bool = False
     eval_batch_size: int = 1000
@@ -53,6 +56,7 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0; got "
                              f"epochs={self.epochs}, batch_size={self.batch_size}, lr={self.lr}.")
+        amp_dtype("cpu", self.amp_dtype)  # a clear error for anything but bf16, fp16 or None
 
 
 def lr_factor(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
@@ -128,23 +132,30 @@ def device_name(device: torch.device) -> str:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: CifarData, split: str = "test", *,
-             batch_size: int = 1000, amp: bool | None = None) -> tuple[float, float]:
+              batch_size: int = 1000, amp: bool | None = None,
+             dtype: torch.dtype | None = None) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on a split (no augmentation)."""
-    logits, labels = predict(model, data, split, batch_size=batch_size, amp=amp)
+    logits, labels = predict(model, data, split, batch_size=batch_size, amp=amp, dtype=dtype)
     loss = nn.functional.cross_entropy(logits, labels).item()
     return loss, (logits.argmax(1) == labels).float().mean().item()
 
 
 @torch.no_grad()
 def predict(model: nn.Module, data: CifarData, split: str = "test", *,
-            batch_size: int = 1000, amp: bool | None = None) -> tuple[Tensor, Tensor]:
-    """Logits (float32) and labels of a whole split, in order."""
+            batch_size: int = 1000, amp: bool | None = None,
+            dtype: torch.dtype | None = None) -> tuple[Tensor, Tensor]:
+    """Logits (float32) and labels of a whole split, in order.
+
+    ``amp`` (default: on for CUDA) runs the forward pass under autocast in ``dtype`` (default:
+    :func:`attncv.precision.amp_dtype` for the data's device).
+    """
     was_training = model.training
     model.eval()
     use_amp = data.device.type == "cuda" if amp is None else amp
+    dtype = dtype or amp_dtype(data.device)
     outs, ys = [], []
     for x, y in data.batches(split, batch_size, shuffle=False, augmented=False):
-        with torch.autocast(data.device.type, dtype=torch.bfloat16, enabled=use_amp):
+        with torch.autocast(data.device.type, dtype=dtype, enabled=use_amp):
             outs.append(model(x).float())
         ys.append(y)
     model.train(was_training)
@@ -175,7 +186,8 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
     channels_last = cuda if cfg.channels_last is None else cfg.channels_last
     name = name or _default_name(model)
     model = model.to(device, memory_format=torch.channels_last if channels_last else None)
-    step_fn = _make_step(model, cfg, amp)
+    dtype = amp_dtype(device, cfg.amp_dtype)
+    step_fn = _make_step(model, cfg, amp, dtype)
     gen = torch.Generator(device=device).manual_seed(seed)
     n = len(data.train_labels)
     steps = max(n // cfg.batch_size, 1)  # drop_last: every step sees a full batch
@@ -209,7 +221,8 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
             _sync(device)
             seconds = time.perf_counter() - t0
             train_time += seconds
-            test_loss, test_acc = evaluate(model, data, batch_size=cfg.eval_batch_size, amp=amp)
+            test_loss, test_acc = evaluate(model, data, batch_size=cfg.eval_batch_size, amp=amp,
+                                           dtype=dtype)
             row = {"epoch": epoch, "train_loss": (loss_sum / seen).item(),
                    "train_acc": (correct / seen).item(), "test_loss": test_loss,
                    "test_acc": test_acc, "lr": opt.param_groups[0]["lr"], "seconds": seconds}
@@ -230,9 +243,15 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
 
 
 class _Step:
-    """One optimisation step: forward (autocast), loss, backward, SGD update."""
+    """One optimisation step: forward (autocast), loss, backward, SGD update.
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig, amp: bool) -> None:
+    With fp16 autocast the loss is scaled before the backward pass and the gradients unscaled
+    before the update (:class:`torch.amp.GradScaler`), so small gradients do not flush to zero;
+    steps whose gradients overflowed are skipped. bf16 and fp32 need no scaling.
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, amp: bool,
+                 dtype: torch.dtype = torch.bfloat16) -> None:
         decay, no_decay = [], []
         for p in model.parameters():
             if p.requires_grad:
@@ -243,21 +262,29 @@ class _Step:
             lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
         )
         self.model = torch.compile(model) if cfg.compile else model
-        self.amp, self.smoothing = amp, cfg.label_smoothing
+        self.amp, self.dtype, self.smoothing = amp, dtype, cfg.label_smoothing
+        device = next(model.parameters()).device
+        self.scaler = scaler(device, dtype, amp)
 
     def __call__(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.amp):
+        with torch.autocast(x.device.type, dtype=self.dtype, enabled=self.amp):
             logits = self.model(x)
             loss = nn.functional.cross_entropy(logits.float(), y,
                                                label_smoothing=self.smoothing)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        if self.scaler.is_enabled():
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
         return loss.detach(), (logits.argmax(1) == y).sum()
 
 
-def _make_step(model: nn.Module, cfg: TrainConfig, amp: bool) -> _Step:
-    return _Step(model, cfg, amp)
+def _make_step(model: nn.Module, cfg: TrainConfig, amp: bool,
+               dtype: torch.dtype = torch.bfloat16) -> _Step:
+    return _Step(model, cfg, amp, dtype)
 
 
 def _default_name(model: nn.Module) -> str:

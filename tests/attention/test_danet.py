@@ -29,15 +29,33 @@ def pam_loop(m: DANet, x: torch.Tensor) -> torch.Tensor:
     return out.view_as(x)
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("shape", [(2, 16, 5, 7), (1, 32, 1, 1), (3, 8, 4, 3)])
-def test_equals_the_per_position_formulation(shape: tuple[int, int, int, int]) -> None:
+def test_equals_the_per_position_formulation(shape: tuple[int, int, int, int], fused: bool) -> None:
     m = started(shape[1])
+    m.fused = fused
     x = torch.randn(shape)
     a = x.flatten(2)
     energy = a @ a.transpose(1, 2)  # (N, C, C)
     cam = (torch.softmax(-energy, dim=-1) @ a).view_as(x)  # softmax(max - E) == softmax(-E)
     expected = x + 0.7 * pam_loop(m, x) - 0.4 * cam
     torch.testing.assert_close(m(x), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_fused_and_reference_paths_agree_in_values_and_gradients() -> None:
+    torch.manual_seed(0)
+    fused, ref = started(16), started(16)
+    ref.load_state_dict(fused.state_dict())
+    ref.fused = False
+    x = torch.randn(2, 16, 6, 6)
+    xs = [x.clone().requires_grad_() for _ in range(2)]
+    ys = [m(xi) for m, xi in zip((fused, ref), xs)]
+    torch.testing.assert_close(ys[0], ys[1], rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(ys[0])
+    for y in ys:
+        y.backward(g)
+    torch.testing.assert_close(xs[0].grad, xs[1].grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(fused.query.weight.grad, ref.query.weight.grad, rtol=1e-4, atol=1e-5)
 
 
 def test_identity_at_initialisation_and_the_scales_learn_from_zero() -> None:

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .checks import check_channels, check_input, reduced
+from .positions import attend, flatten, unflatten
 from .tap import AttentionMap
 
 
@@ -33,6 +34,9 @@ class DANet(nn.Module):
     Args:
         channels: number of input channels C.
         reduction: query and key have C / reduction channels (paper: 8).
+        fused: compute the position attention with SDPA (fused kernels on a GPU, the same path
+            as the spatial chapter's modules); ``False`` takes the reference path, which
+            materialises the (HW, HW) weights. A hooked ``position_tap`` always gets them.
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W). The position attention (N, HW, HW), each row a
@@ -42,11 +46,11 @@ class DANet(nn.Module):
     Parameters: 2 (C^2 / r + C / r) (query, key) + C^2 + C (value) + 2 (alpha, beta).
     """
 
-    def __init__(self, channels: int, *, reduction: int = 8) -> None:
+    def __init__(self, channels: int, *, reduction: int = 8, fused: bool = True) -> None:
         super().__init__()
         check_channels("DANet", channels)
         inner = reduced("DANet", channels, reduction)
-        self.channels = channels
+        self.channels, self.fused = channels, fused
         self.query = nn.Conv2d(channels, inner, 1)  # B: (N, C/8, H, W)
         self.key = nn.Conv2d(channels, inner, 1)  # C: (N, C/8, H, W)
         self.value = nn.Conv2d(channels, channels, 1)  # D: (N, C, H, W)
@@ -57,12 +61,12 @@ class DANet(nn.Module):
 
     def position(self, x: Tensor) -> Tensor:
         """PAM's attended values D S^T, before the scale alpha: (N, C, H, W)."""
-        q = self.query(x).flatten(2)  # (N, C', HW)
-        k = self.key(x).flatten(2)  # (N, C', HW)
-        v = self.value(x).flatten(2)  # (N, C, HW)
-        energy = q.transpose(1, 2) @ k  # (N, HW, HW): row i = query i against every key
-        attn = self.position_tap(energy.softmax(dim=-1))  # (N, HW, HW)
-        return (v @ attn.transpose(1, 2)).view_as(x)  # (N, C, HW) -> (N, C, H, W)
+        q = flatten(self.query(x))  # B: (N, HW, C')
+        k = flatten(self.key(x))  # C: (N, HW, C')
+        v = flatten(self.value(x))  # D: (N, HW, C)
+        # row i of the (N, HW, HW) weights: query position i's softmax over every key position
+        o = attend(q, k, v, scale=1.0, fused=self.fused, tap=self.position_tap)  # (N, HW, C)
+        return unflatten(o, *x.shape[-2:])  # (N, C, H, W)
 
     def channel(self, x: Tensor) -> Tensor:
         """CAM's attended channels X A, before the scale beta: (N, C, H, W)."""
@@ -75,3 +79,6 @@ class DANet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input("DANet", x, self.channels)
         return x + self.alpha * self.position(x) + self.beta * self.channel(x)  # (N, C, H, W)
+
+    def extra_repr(self) -> str:
+        return f"fused={self.fused}"

@@ -17,10 +17,19 @@ The weights for probing: SDPA returns no weights. When the tap passed to :func:`
 forward hooks (someone listens, e.g. :func:`attncv.probe.capture`), that forward pass takes the
 reference path and routes the (N, L, S) weights through the tap; unobserved, nothing is stored.
 
-API: ``attend(q, k, v, scale=..., fused=..., tap=...)`` and ``weights(q, k, scale=...)``.
+Counting: the zero padding is a speed trick, not part of the operation, so
+:func:`attncv.count_macs` computes inside :func:`exact_widths`, where the fused path keeps the
+query's own width and the count is the paper's.
+
+API: ``attend(q, k, v, scale=..., fused=..., tap=...)``, ``weights(q, k, scale=...)`` and
+``exact_widths()``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +42,19 @@ if _CPU_FLASH is not None:  # torch counts the GPU kernels' FLOPs, not the CPU o
     @register_flop_formula(_CPU_FLASH)
     def _cpu_flash_flops(q_shape, k_shape, v_shape, *_args, out_shape=None, **_kwargs) -> int:
         return sdpa_flop_count(q_shape, k_shape, v_shape)
+
+
+_EXACT = ContextVar("attncv_exact_widths", default=False)
+
+
+@contextmanager
+def exact_widths() -> Iterator[None]:
+    """Inside this block the fused path does not zero-pad narrow queries (for counting MACs)."""
+    token = _EXACT.set(True)
+    try:
+        yield
+    finally:
+        _EXACT.reset(token)
 
 
 def listening(tap: nn.Module | None) -> bool:
@@ -69,7 +91,7 @@ def attend(
     if fused and not listening(tap):
         # (N, 1, L, d): the fused kernels take 4-D inputs with a contiguous last dimension (a
         # no-op for channels_last feature maps, whose flattened positions are already rows)
-        if q.shape[-1] < v.shape[-1]:  # FlashAttention wants equal widths; zeros add nothing
+        if q.shape[-1] < v.shape[-1] and not _EXACT.get():  # FlashAttention wants equal widths; zeros add nothing
             q, k = (F.pad(t, (0, v.shape[-1] - t.shape[-1])) for t in (q, k))  # (N, L, e)
         q, k, v = (t.contiguous()[:, None] for t in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v, scale=scale)
