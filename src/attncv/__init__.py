@@ -17,5 +17,6 @@ __version__ = "0.1.0"
 __all__ = [
     "REGISTRY", "AttentionMap", "CifarData", "DataError", "FitResult", "Profile", "ResNet",
     "TrainConfig", "build", "capture", "count_macs", "count_params", "evaluate", "fit",
-    "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed", "taps", "throughput", "train_model",
+    "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed", "taps", "throughput",
+    "train_model",
 ]

@@ -3,8 +3,8 @@
     python -m attncv.bench_attention                  # 32x32 maps (1,024 positions), 64 channels
     python -m attncv.bench_attention --size 16 --batch-size 64 --resnet
 
-For each position-attention module (self-attention, non-local, DANet) it times forward + backward of the
-fused path (SDPA) and of the reference path (the explicit softmax(q k^T) v), and reports the
+For each position-attention module (self-attention, non-local, DANet) it times forward + backward
+of the fused path (SDPA) and of the reference path (the explicit softmax(q k^T) v), and reports the
 memory each needs: peak CUDA memory on a GPU; on a CPU, where no allocator reports a peak, the
 bytes autograd saves for the backward pass (where the quadratic (HW x HW) matrix shows up).
 ``--resnet`` adds ResNet-18's training throughput with each spatial module where the registry
@@ -107,7 +107,8 @@ def compare_paths(
     memory = "peak MB" if cuda else "saved MB"
     print(
         f"{size}x{size} = {size * size:,} positions, {channels} channels, batch {batch_size}, "
-        f"{label(amp_dtype(device), cuda)} on {torch.cuda.get_device_name(device) if cuda else 'CPU'}"
+        f"{label(amp_dtype(device), cuda)} on "
+        f"{torch.cuda.get_device_name(device) if cuda else 'CPU'}"
         f"; forward + backward, median of {steps}"
     )
     print(

@@ -13,7 +13,8 @@ The course's dataset is CIFAR-100. :func:`load_cifar` looks for it in this order
    subset ships with the course's machines), announced loudly;
 4. a synthetic stand-in with learnable class structure, announced with a warning.
 
-Every result carries :attr:`CifarData.description`, so nothing claims CIFAR-100 that ran on CIFAR-10.
+Every result carries :attr:`CifarData.description`, so nothing claims CIFAR-100 that ran on
+CIFAR-10.
 Images stay uint8 on the training device; crop, flip and normalisation run there per batch
 (:mod:`attncv.augment`).
 """
@@ -186,8 +187,8 @@ def load_cifar(
     data = _find_cifar100(folders, tried, download)
     if data is None:
         if strict:
-            raise DataError(_not_found("CIFAR-100 was not found and strict=True refuses substitutes.",
-                                       tried))
+            raise DataError(_not_found(
+                "CIFAR-100 was not found and strict=True refuses substitutes.", tried))
         data = _find_cifar10(folders, tried)
         if data is not None:
             _announce(f"CIFAR-100 is not available here (tried: {'; '.join(tried)}). Using the "
@@ -228,7 +229,9 @@ def cache_dir() -> Path:
 _DOWNLOAD_FAILED: list[str] = []  # remember a failed download for the rest of the process
 
 
-def _find_cifar100(folders: list[Path], tried: list[str], download: bool | None) -> CifarData | None:
+def _find_cifar100(
+    folders: list[Path], tried: list[str], download: bool | None
+) -> CifarData | None:
     for folder in folders:
         for path in (folder / C100, folder) if folder.name == C100 else (folder / C100,):
             if (path / "train").exists():
@@ -269,8 +272,9 @@ def _unpickle(path: Path) -> dict:
         with open(path, "rb") as f:
             return pickle.load(f, encoding="bytes")
     except FileNotFoundError:
-        raise DataError(f"{path} is missing. The folder {path.parent} looks incomplete: delete "
-                        "it and let attncv download CIFAR-100 again, or copy the file back.") from None
+        raise DataError(
+            f"{path} is missing. The folder {path.parent} looks incomplete: delete it and let "
+            "attncv download CIFAR-100 again, or copy the file back.") from None
     except Exception as exc:
         raise DataError(f"{path} could not be read ({type(exc).__name__}: {exc}). The file is "
                         f"corrupt or not a CIFAR pickle: delete {path.parent} and download "
@@ -327,7 +331,8 @@ def read_cifar10(path: str | os.PathLike[str]) -> CifarData:
 def synthetic(num_classes: int = 10, train_per_class: int = 500, test_per_class: int = 100,
               seed: int = 0) -> CifarData:
     """A learnable stand-in in the same layout: each class is a colour and a stripe orientation,
-    with random phase, position and noise. Generated in memory; labelled ``synthetic`` everywhere."""
+    with random phase, position and noise. Generated in memory; labelled ``synthetic``
+    everywhere."""
     g = torch.Generator().manual_seed(seed)
     colours = torch.rand(num_classes, 3, 1, 1, generator=g) * 0.6 + 0.2
     angles = torch.arange(num_classes) * torch.pi / num_classes
@@ -384,7 +389,9 @@ def subset(data: CifarData, *, per_class: int | None = None, test_per_class: int
     return new
 
 
-def _per_class(per_class: int | None, total: int | None, num_classes: int, split: str) -> int | None:
+def _per_class(
+    per_class: int | None, total: int | None, num_classes: int, split: str
+) -> int | None:
     if per_class is not None and total is not None:
         raise ValueError(f"Give {split} per_class or {split}_size, not both.")
     if total is not None:

@@ -38,7 +38,8 @@ def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -
         line, = ax_loss.plot(epochs, r.curve("train_loss"), marker=".", label=f"{label} (train)")
         ax_loss.plot(epochs, r.curve("test_loss"), ls="--", color=line.get_color(),
                      label=f"{label} (test)")
-        ax_acc.plot(epochs, [100 * a for a in r.curve("test_acc")], marker=".", color=line.get_color(),
+        ax_acc.plot(epochs, [100 * a for a in r.curve("test_acc")], marker=".",
+                    color=line.get_color(),
                     label=f"{label}: {r.final_acc:.1%}")
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")

@@ -1,4 +1,4 @@
-"""Which reduced precision autocast uses: bf16 where the hardware has it, else fp16 with loss scaling.
+"""Which precision autocast uses: bf16 where the hardware has it, else fp16 with loss scaling.
 
 bfloat16 keeps float32's exponent range, so training needs no loss scaling; GPUs have it in
 hardware from compute capability 8.0 (A100, H100, RTX 30xx and later). Older GPUs, such as

@@ -49,7 +49,7 @@ def test_fused_and_reference_paths_agree_in_values_and_gradients() -> None:
     ref.fused = False
     x = torch.randn(2, 16, 6, 6)
     xs = [x.clone().requires_grad_() for _ in range(2)]
-    ys = [m(xi) for m, xi in zip((fused, ref), xs)]
+    ys = [m(xi) for m, xi in zip((fused, ref), xs, strict=True)]
     torch.testing.assert_close(ys[0], ys[1], rtol=1e-5, atol=1e-5)
     g = torch.randn_like(ys[0])
     for y in ys:

@@ -1,4 +1,5 @@
-"""Attention modules, one per file (``attncv.attention.se.SE``, ...), and the registry naming them."""
+"""Attention modules, one per file (``attncv.attention.se.SE``, ...), and the registry naming
+them."""
 
 from .registry import FAMILIES, PLACEMENTS, REGISTRY, Entry, build, entry, names
 from .tap import AttentionMap

@@ -14,7 +14,7 @@ def check_channels(module: str, channels: int, *, minimum: int = 1) -> None:
 
 
 def reduced(module: str, channels: int, reduction: int | float, *, minimum: int = 1) -> int:
-    """Hidden width ``channels // reduction``; a clear error if that leaves fewer than ``minimum``."""
+    """Hidden width ``channels // reduction``; a clear error if it leaves fewer than ``minimum``."""
     if reduction <= 0:
         raise ValueError(f"{module}: reduction must be positive, got {reduction!r}.")
     hidden = int(channels // reduction)

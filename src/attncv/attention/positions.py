@@ -91,7 +91,8 @@ def attend(
     if fused and not listening(tap):
         # (N, 1, L, d): the fused kernels take 4-D inputs with a contiguous last dimension (a
         # no-op for channels_last feature maps, whose flattened positions are already rows)
-        if q.shape[-1] < v.shape[-1] and not _EXACT.get():  # FlashAttention wants equal widths; zeros add nothing
+        # FlashAttention wants equal widths; zeros add nothing (skipped while counting MACs)
+        if q.shape[-1] < v.shape[-1] and not _EXACT.get():
             q, k = (F.pad(t, (0, v.shape[-1] - t.shape[-1])) for t in (q, k))  # (N, L, e)
         q, k, v = (t.contiguous()[:, None] for t in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v, scale=scale)

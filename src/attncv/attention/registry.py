@@ -91,7 +91,7 @@ def names(family: str | None = None) -> list[str]:
 
 
 def entry(name: str) -> Entry:
-    """The :class:`Entry` registered under ``name``; a ``ValueError`` listing valid names if none."""
+    """The :class:`Entry` registered under ``name``; a ``ValueError`` listing the valid names."""
     try:
         return REGISTRY[name]
     except KeyError:

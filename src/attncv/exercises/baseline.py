@@ -22,7 +22,8 @@ def _missing_shortcut(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
         return torch.corrcoef(torch.stack([a.flatten(), x.flatten()]))[0, 1].item()
 
     if similarity(got) < 0.5 * similarity(expected):
-        return "your output hardly follows the input: add the input x (the shortcut) before the last ReLU."
+        return ("your output hardly follows the input: add the input x (the shortcut) before "
+                "the last ReLU.")
     return None
 
 
