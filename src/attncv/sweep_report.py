@@ -121,7 +121,7 @@ def provenance(sweep: Sweep) -> str:
                 if train["schedule"] == "step"
                 else ""
             )
-            + f", {train['warmup_epochs']:g} warm-up epochs, label smoothing "
+            + f", warm-up {_epochs(train['warmup_epochs'])}, label smoothing "
             f"{train['label_smoothing']:g}; seeds {seeds}",
             f"data:    {sweep.data}{size}, ResNet-18 width {scale['width']}",
             f"device:  {', '.join(sorted({r['device'] for r in sweep.runs}))}",
@@ -130,6 +130,10 @@ def provenance(sweep: Sweep) -> str:
         ]
         + ([f"note:    {scale['note']}"] if scale.get("note") else [])
     )
+
+
+def _epochs(n: float) -> str:
+    return f"{n:g} epoch{'' if n == 1 else 's'}"
 
 
 def _title(sweep: Sweep, what: str) -> str:
