@@ -144,7 +144,7 @@ def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> 
 
 
 def test_report_from_a_hand_made_sweep() -> None:
-    def run(name: str, seed: int, acc: float) -> dict:
+    def run(name: str, seed: int, acc: float, ips: float = 50.0) -> dict:
         return {
             "name": name,
             "title": name.upper(),
@@ -154,8 +154,8 @@ def test_report_from_a_hand_made_sweep() -> None:
             "final_acc": acc,
             "params": 100,
             "macs": 10,
-            "train_ips": 50.0,
-            "epoch_seconds": 1.0,
+            "train_ips": ips,
+            "epoch_seconds": 100 / ips,
             "infer_ips": 80.0,
             "peak_mb": float("nan"),
             "device": "CPU",
@@ -166,13 +166,16 @@ def test_report_from_a_hand_made_sweep() -> None:
         {"train": {}},
         "CIFAR-10 test",
         {"devices": ["CPU"]},
-        [run("none", 0, 0.50), run("none", 1, 0.52), run("se", 0, 0.53), run("se", 1, 0.55)],
+        [run("none", 0, 0.50), run("none", 1, 0.52, ips=25.0), run("se", 0, 0.53),
+         run("se", 1, 0.55)],
     )
     assert measure(s) == "final_acc"  # fast ranks by the final epoch, seed by the best five
     assert measure(Sweep({"name": "seed"}, {}, "", {})) == "best5_acc"
     base, se = summarize(s)
     assert base["top1"] == pytest.approx(0.51) and se["delta"] == pytest.approx(0.03)
     assert se["top1_sd"] == pytest.approx(0.0141421, rel=1e-4)
+    # a run slowed down by other work does not count against the baseline's speed
+    assert base["train_ips"] == 50.0 and base["epoch_seconds"] == 2.0 and se["train_x"] == 1.0
     assert "SE" in format_table(s) and "±1.4" in format_table(s)
     for fig in (plot_accuracy(s), plot_tradeoff(s)):
         titles = [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
