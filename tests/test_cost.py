@@ -9,7 +9,13 @@ from torch import nn
 from attncv.attention.danet import DANet
 from attncv.attention.self_attention import SelfAttention
 from attncv.backbone import resnet18
-from attncv.cost import count_macs, count_params, throughput
+from attncv.cost import (
+    activation_memory,
+    count_macs,
+    count_params,
+    saved_bytes,
+    throughput,
+)
 
 
 def test_macs_of_a_convolution_match_the_formula() -> None:
@@ -44,3 +50,33 @@ def test_throughput_measures_and_trains() -> None:
     t = throughput(model, batch_size=4, steps=2, warmup=1, device="cpu")
     assert t.train > 0 and t.infer > 0 and t.device == "CPU" and not t.amp
     assert not torch.equal(before, model.fc.weight)
+
+
+def test_saved_bytes_counts_what_autograd_keeps() -> None:
+    x = torch.randn(1000, requires_grad=True)
+    assert saved_bytes(lambda: x.exp()) == 4000  # exp saves its output
+    assert saved_bytes(lambda: x + 1) == 0  # addition saves nothing
+
+
+def test_activation_memory_is_per_image_and_matches_a_hand_count() -> None:
+    """A conv and a ReLU: the conv saves its input (and its weight, left out), the ReLU its
+    output."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.ReLU())
+    per_image = (3 * 32 * 32 + 4 * 32 * 32) * 4 / 2**20
+    for batch in (2, 8):
+        assert activation_memory(model, batch_size=batch) == pytest.approx(per_image)
+    x = torch.randn(2, 3, 32, 32)
+    weight = 4 * 3 * 9 * 4
+    assert saved_bytes(lambda: model(x)) == 2 * per_image * 2**20 + weight
+
+
+def test_quadratic_attention_shows_in_the_activation_memory() -> None:
+    """Self-attention's reference path stores (HW)^2 weights per image; the fused path does not."""
+    def net(attention=None):
+        return resnet18(10, width=8, attention=attention)
+
+    base = activation_memory(net())
+    ref = activation_memory(net(lambda c: SelfAttention(c, fused=False)))
+    fused = activation_memory(net(SelfAttention))
+    assert ref > fused > base

@@ -14,7 +14,15 @@ from attncv import bench, names
 from attncv.data import DataSubstituteWarning
 from attncv.profiles import get_profile
 from attncv.sweep import RECIPES, Sweep, parse_devices, scale_for, shrink, sweep, top5_mean
-from attncv.sweep_report import format_table, measure, plot_accuracy, plot_tradeoff, summarize
+from attncv.sweep_report import (
+    against_baseline,
+    format_table,
+    measure,
+    plot_accuracy,
+    plot_tradeoff,
+    summarize,
+    welch_interval,
+)
 from attncv.train import lr_factor
 
 matplotlib.use("Agg")
@@ -144,7 +152,7 @@ def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> 
 
 
 def test_report_from_a_hand_made_sweep() -> None:
-    def run(name: str, seed: int, acc: float) -> dict:
+    def run(name: str, seed: int, acc: float, ips: float = 50.0) -> dict:
         return {
             "name": name,
             "title": name.upper(),
@@ -154,8 +162,8 @@ def test_report_from_a_hand_made_sweep() -> None:
             "final_acc": acc,
             "params": 100,
             "macs": 10,
-            "train_ips": 50.0,
-            "epoch_seconds": 1.0,
+            "train_ips": ips,
+            "epoch_seconds": 100 / ips,
             "infer_ips": 80.0,
             "peak_mb": float("nan"),
             "device": "CPU",
@@ -166,17 +174,47 @@ def test_report_from_a_hand_made_sweep() -> None:
         {"train": {}},
         "CIFAR-10 test",
         {"devices": ["CPU"]},
-        [run("none", 0, 0.50), run("none", 1, 0.52), run("se", 0, 0.53), run("se", 1, 0.55)],
+        [run("none", 0, 0.50), run("none", 1, 0.52, ips=25.0), run("se", 0, 0.53),
+         run("se", 1, 0.55)],
     )
     assert measure(s) == "final_acc"  # fast ranks by the final epoch, seed by the best five
     assert measure(Sweep({"name": "seed"}, {}, "", {})) == "best5_acc"
     base, se = summarize(s)
     assert base["top1"] == pytest.approx(0.51) and se["delta"] == pytest.approx(0.03)
     assert se["top1_sd"] == pytest.approx(0.0141421, rel=1e-4)
+    # a run slowed down by other work does not count against the baseline's speed
+    assert base["train_ips"] == 50.0 and base["epoch_seconds"] == 2.0 and se["train_x"] == 1.0
     assert "SE" in format_table(s) and "±1.4" in format_table(s)
     for fig in (plot_accuracy(s), plot_tradeoff(s)):
         titles = [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
         assert any("CIFAR-10 test" in t for t in titles)
+
+
+def test_welch_interval_against_a_hand_computation() -> None:
+    """a = 1, 2, 3 and b = 4, 5, 6, 7: variances of the means 1/3 and 5/12, Welch df 4.96
+    (rounded down to 4, t = 2.776), half-width 2.776 * sqrt(3/4)."""
+    delta, half, df = welch_interval([1, 2, 3], [4, 5, 6, 7])
+    assert delta == pytest.approx(-3.5)
+    assert df == pytest.approx(0.75**2 / ((1 / 3) ** 2 / 2 + (5 / 12) ** 2 / 3))
+    assert half == pytest.approx(2.776 * 0.75**0.5)
+    _, wide, df = welch_interval([0.1, 0.3], [0.2, 0.4])  # two seeds a side, equal spreads: 2 df
+    assert df == pytest.approx(2) and wide == pytest.approx(4.303 * 0.02**0.5)
+    with pytest.raises(ValueError, match="two seeds"):
+        welch_interval([0.5], [0.4, 0.6])
+
+
+def test_against_baseline_tells_a_difference_from_noise() -> None:
+    def run(name: str, seed: int, acc: float) -> dict:
+        return {"name": name, "title": name, "family": "channel", "seed": seed,
+                "best5_acc": acc, "final_acc": acc, "params": 1, "macs": 1, "train_ips": 1.0,
+                "epoch_seconds": 1.0, "infer_ips": 1.0, "peak_mb": float("nan")}
+
+    accs = {"none": (0.600, 0.605, 0.595), "big": (0.650, 0.652, 0.648),
+            "tiny": (0.602, 0.612, 0.597)}
+    runs = [run(n, s, a) for n, seeds in accs.items() for s, a in enumerate(seeds)]
+    text = against_baseline(Sweep({"name": "fast"}, {}, "", {}, runs))
+    lines = {line.split()[0]: line for line in text.splitlines()[1:]}
+    assert lines["big"].endswith("a difference") and lines["tiny"].endswith("within the noise")
 
 
 def test_two_cpu_workers_share_the_runs(empty_data) -> None:

@@ -5,7 +5,7 @@ The path every chapter walks: ``load_cifar -> resnet18(attention=...) -> fit -> 
 
 from .attention import REGISTRY, AttentionMap, build, names
 from .backbone import ResNet, resnet18
-from .cost import count_macs, count_params, throughput
+from .cost import activation_memory, count_macs, count_params, throughput
 from .data import CifarData, DataError, load_cifar
 from .probe import capture, taps
 from .profiles import Profile, get_profile
@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "REGISTRY", "AttentionMap", "CifarData", "DataError", "FitResult", "Profile", "ResNet",
-    "TrainConfig", "build", "capture", "count_macs", "count_params", "evaluate", "fit",
-    "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed", "taps", "throughput",
-    "train_model",
+    "TrainConfig", "activation_memory", "build", "capture", "count_macs", "count_params",
+    "evaluate", "fit", "get_profile", "load_cifar", "names", "predict", "resnet18", "set_seed",
+    "taps", "throughput", "train_model",
 ]

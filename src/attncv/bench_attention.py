@@ -19,30 +19,17 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 from .attention import registry
 from .bench import compare_modules
+from .cost import saved_bytes
 from .precision import amp_dtype, label
 
 MODULES = ("self_attention", "non_local", "danet")
-
-
-def saved_bytes(step: Callable[[], Tensor]) -> int:
-    """Bytes of the distinct tensors autograd saves for backward while ``step()`` runs forward."""
-    seen: dict[int, int] = {}
-
-    def pack(t: Tensor) -> Tensor:
-        storage = t.untyped_storage()
-        seen[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        step()
-    return sum(seen.values())
 
 
 def time_and_memory(

@@ -181,6 +181,7 @@ def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
     ax.plot(steps / steps_per_epoch, lrs)
     ax.set(xlabel="epoch", ylabel="learning rate",
-           title=f"{config.schedule} schedule, {config.warmup_epochs:g} warm-up epochs")
+           title=f"{config.schedule} schedule, warm-up {config.warmup_epochs:g} "
+                 f"epoch{'' if config.warmup_epochs == 1 else 's'}")
     ax.grid(alpha=0.3)
     return fig
