@@ -10,7 +10,15 @@ import torch
 from torch import nn
 
 from attncv import resnet18
-from attncv.timm_compare import TIMM_TWINS, compare, format_rows, timm_module, twins, with_timm
+from attncv.timm_compare import (
+    TIMM_TWINS,
+    compare,
+    first_module,
+    format_rows,
+    timm_module,
+    twins,
+    with_timm,
+)
 
 timm = pytest.importorskip("timm")
 MATCHED = twins()
@@ -59,11 +67,24 @@ def test_twin_is_configured_like_ours(name: str) -> None:
         assert ours == 2 * c * c // 16 + c // 16 + c
 
 
+def test_first_module_finds_where_the_registry_puts_it() -> None:
+    """Non-local goes after the blocks of stage 2 (16x16 maps, twice the width in channels)."""
+    module, shape = first_module(resnet18(10, attention="non_local", width=16))
+    assert type(module).__name__ == "NonLocal" and shape == (1, 32, 16, 16)
+    module, shape = first_module(resnet18(10, attention="se", width=16))
+    assert type(module).__name__ == "SE" and shape == (1, 16, 32, 32)
+    with pytest.raises(ValueError, match="no attention"):
+        first_module(resnet18(10, width=16))
+
+
 def test_compare_reports_a_ratio_per_twin(capsys) -> None:
     names = MATCHED[:2]  # two twins keep the test short; the swap test covers every one
     rows = compare(names, batch_size=2, steps=1, repeats=1, width=16, device="cpu", num_classes=10)
     assert [r["name"] for r in rows] == names
     for r in rows:
         assert r["ratio"] == pytest.approx(r["train_ours"] / r["train_timm"]) and r["ratio"] > 0
-    assert format_rows(rows).count("\n") == len(rows) + 1
+        assert r["ceiling"] == pytest.approx(r["train_base"] / r["train_timm"])
+        assert r["block_ratio"] == pytest.approx(r["block_ms_timm"] / r["block_ms_ours"])
+        assert len(r["block_shape"]) == 3 and r["block_ms_ours"] > 0
+    assert format_rows(rows).count("\n") == len(rows) + 2
     assert "ours vs timm" in capsys.readouterr().out

@@ -6,6 +6,12 @@ timm twin (:data:`TIMM_TWINS`), we build our ResNet-18 with it, then the same ne
 our modules swapped for timm's at the same place and channel count, and time training steps of both
 in one process, alternating, at the same batch: the ratio is ours / theirs in images/s.
 
+Two more numbers say what limits a ratio. The **ceiling** is the baseline network's speed over
+timm's: the ratio ours would reach if our module cost nothing (Amdahl's law), so a target above
+the ceiling cannot be met inside the network, however fast the module. The **block** ratio times
+forward + backward of the two modules alone, at the channels and map size of their first place in
+the network.
+
 timm is a test-and-benchmark dependency only (``pip install attncv[bench]``)::
 
     python -m attncv.bench timm --out chapters/results/timm-cuda.json
@@ -23,6 +29,7 @@ from torch import nn
 from .attention import registry
 from .attention.sk import sk_groups
 from .backbone import BasicBlock, ResNet, resnet18
+from .bench_attention import time_and_memory
 from .cost import count_params, throughput
 from .train import set_seed
 
@@ -77,6 +84,42 @@ def with_timm(model: ResNet, name: str) -> ResNet:
     return model
 
 
+def first_module(model: ResNet, image_size: int = 32) -> tuple[nn.Module, tuple[int, ...]]:
+    """The first attention module in ``model`` and the shape of its input, (1, C, H, W)."""
+    modules = (
+        getattr(block, slot)
+        for block in model.modules()
+        if isinstance(block, BasicBlock)
+        for slot in ("attention", "after")
+        if not isinstance(getattr(block, slot), nn.Identity)
+    )
+    module = next(modules, None)
+    if module is None:
+        raise ValueError("this network has no attention module")
+    shapes: list[tuple[int, ...]] = []
+    hook = module.register_forward_pre_hook(lambda _m, args: shapes.append(tuple(args[0].shape)))
+    was_training = model.training
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, image_size, image_size, device=device))
+    hook.remove()
+    model.train(was_training)
+    return module, shapes[0]
+
+
+def block_seconds(
+    module: nn.Module, shape: tuple[int, ...], *, batch_size: int, steps: int, device: str
+) -> float:
+    """Median seconds of forward + backward of ``module`` alone on a random batch of ``shape``."""
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+    fmt = torch.channels_last if cuda else torch.contiguous_format
+    module = module.to(dev, memory_format=fmt).train()
+    x = torch.randn(batch_size, *shape[1:], device=dev).to(memory_format=fmt).requires_grad_()
+    seconds, _ = time_and_memory(module, x, steps=steps, warmup=2, amp=cuda)
+    return seconds
+
+
 def compare(
     names: Sequence[str] | None = None,
     *,
@@ -93,9 +136,12 @@ def compare(
     Defaults suit the device: on a GPU batch 256, 50 steps, width 64 (bf16, channels_last); on a
     CPU batch 32, 5 steps, width 16 (fp32).
     """
-    gpu = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    gpu = device.startswith("cuda")
     batch_size, steps = batch_size or (256 if gpu else 32), steps or (50 if gpu else 5)
     width = width or (64 if gpu else 16)
+    set_seed(0)
+    base = resnet18(num_classes, width=width)
     rows = []
     for name in twins(names):
         set_seed(0)
@@ -103,8 +149,10 @@ def compare(
         set_seed(0)
         theirs = with_timm(resnet18(num_classes, attention=name, width=width), name)
         best: dict[str, Any] = {}
+        blocks: dict[str, float] = {}
+        module, shape = first_module(ours)
         for _ in range(repeats):
-            for who, model in (("ours", ours), ("timm", theirs)):
+            for who, model in (("ours", ours), ("timm", theirs), ("base", base)):
                 t = throughput(
                     model,
                     batch_size=batch_size,
@@ -114,17 +162,27 @@ def compare(
                 )
                 if who not in best or t.train > best[who].train:
                     best[who] = t
+            for who, block in (("ours", module), ("timm", first_module(theirs)[0])):
+                sec = block_seconds(block, shape, batch_size=batch_size, steps=steps, device=device)
+                blocks[who] = min(blocks.get(who, sec), sec)
         rows.append(
             {
                 "name": name,
+                "title": registry.REGISTRY[name].title,
                 "timm_class": TIMM_TWINS[name][0].split(".")[-1],
                 "params_ours": count_params(ours),
                 "params_timm": count_params(theirs),
                 "train_ours": best["ours"].train,
                 "train_timm": best["timm"].train,
+                "train_base": best["base"].train,
                 "infer_ours": best["ours"].infer,
                 "infer_timm": best["timm"].infer,
                 "ratio": best["ours"].train / best["timm"].train,
+                "ceiling": best["base"].train / best["timm"].train,
+                "block_shape": list(shape[1:]),
+                "block_ms_ours": 1e3 * blocks["ours"],
+                "block_ms_timm": 1e3 * blocks["timm"],
+                "block_ratio": blocks["timm"] / blocks["ours"],
                 "target": TARGETS.get(name, 1.0),
                 "device": best["ours"].device,
                 "amp": best["ours"].amp,
@@ -138,23 +196,33 @@ def compare(
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    """The comparison as a text table; a ✗ marks a ratio under its target."""
+    """The comparison as a text table; a ✗ marks a ratio under its target.
+
+    ratio: ours / timm in training images/s of the whole network; ceiling: the baseline network
+    over timm's (the most any module could reach); block: timm's time over ours for the module
+    alone (forward + backward at its first place in the network).
+    """
     if not rows:
         return "No registered module has a timm twin yet."
     r0 = rows[0]
     lines = [
         f"ResNet-18 width {r0['width']}, batch {r0['batch_size']}, {r0['device']}, "
         f"{r0.get('precision', 'bf16' if r0['amp'] else 'fp32')}: training images/s, ours vs timm",
-        f"{'module':<12}{'timm class':<17}{'params ours':>12}{'timm':>12}{'ours img/s':>12}"
-        f"{'timm img/s':>12}{'ratio':>7}{'target':>8}",
+        f"{'module':<21}{'timm class':<16}{'params':>11}{'ours':>7}{'timm':>7}{'ratio':>7}"
+        f"{'ceiling':>8}{'block':>7}{'at (C, H, W)':>15}{'target':>8}",
     ]
     for r in rows:
         mark = "" if r["ratio"] >= r["target"] else " ✗"
+        same = "" if r["params_ours"] == r["params_timm"] else "≠"
+        at = "x".join(map(str, r["block_shape"])) if "block_shape" in r else "-"
         lines.append(
-            f"{r['name']:<12}{r['timm_class']:<17}{r['params_ours']:>12,}"
-            f"{r['params_timm']:>12,}{r['train_ours']:>12,.0f}{r['train_timm']:>12,.0f}"
-            f"{r['ratio']:>7.2f}{r['target']:>7.1f}x{mark}"
+            f"{r.get('title', r['name']):<21}{r['timm_class']:<16}{r['params_ours']:>10,}{same:1}"
+            f"{r['train_ours']:>7,.0f}{r['train_timm']:>7,.0f}{r['ratio']:>7.2f}"
+            f"{r.get('ceiling', float('nan')):>8.2f}{r.get('block_ratio', float('nan')):>7.2f}"
+            f"{at:>15}{r['target']:>7.1f}x{mark}"
         )
+    lines.append("ratio: ours/timm, whole network; ceiling: baseline/timm, the most a free module "
+                 "could reach; block: the module alone, timm's time/ours")
     return "\n".join(lines)
 
 
