@@ -204,6 +204,7 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
                 textcoords="offset points",
             )
         ax.set_xlabel(label)
+        ax.margins(x=0.15)  # room for the labels of the rightmost points
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"top-1 accuracy (%), {MEASURES[measure(sweep)]}")
     fig.suptitle(
