@@ -16,53 +16,17 @@ A benchmark, not a test: it prints what this machine measured and asserts nothin
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Sequence
 
 import torch
-from torch import Tensor, nn
 
 from .attention import registry
 from .bench import compare_modules
-from .cost import saved_bytes
+from .cost import time_and_memory
 from .precision import amp_dtype, label
 
 MODULES = ("self_attention", "non_local", "danet")
-
-
-def time_and_memory(
-    module: nn.Module, x: Tensor, *, steps: int, warmup: int, amp: bool
-) -> tuple[float, float]:
-    """Median seconds of forward + backward, and memory in MB (CUDA peak or CPU saved bytes)."""
-    cuda = x.device.type == "cuda"
-
-    def forward() -> Tensor:
-        with torch.autocast(x.device.type, dtype=amp_dtype(x.device), enabled=amp):
-            return module(x)
-
-    def step() -> None:
-        forward().float().square().mean().backward()
-
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        if cuda:
-            torch.cuda.synchronize(x.device)
-        t0 = time.perf_counter()
-        step()
-        if cuda:
-            torch.cuda.synchronize(x.device)
-        times.append(time.perf_counter() - t0)
-    if cuda:
-        torch.cuda.reset_peak_memory_stats(x.device)
-        step()
-        memory = torch.cuda.max_memory_allocated(x.device)
-    else:
-        memory = saved_bytes(forward)
-    return statistics.median(times), memory / 2**20
 
 
 def compare_paths(

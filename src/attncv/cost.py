@@ -8,6 +8,7 @@ image is 0.56 G.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -150,3 +151,37 @@ def _rate(step, steps: int, warmup: int, batch_size: int, device: torch.device) 
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return steps * batch_size / (time.perf_counter() - t0)
+
+
+def time_and_memory(
+    module: nn.Module, x: Tensor, *, steps: int, warmup: int, amp: bool
+) -> tuple[float, float]:
+    """Median seconds of forward + backward of ``module`` on ``x``, and its memory in MB: the
+    CUDA peak on a GPU, the bytes autograd saves (:func:`saved_bytes`) on a CPU."""
+    cuda = x.device.type == "cuda"
+
+    def forward() -> Tensor:
+        with torch.autocast(x.device.type, dtype=amp_dtype(x.device), enabled=amp):
+            return module(x)
+
+    def step() -> None:
+        forward().float().square().mean().backward()
+
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        if cuda:
+            torch.cuda.synchronize(x.device)
+        t0 = time.perf_counter()
+        step()
+        if cuda:
+            torch.cuda.synchronize(x.device)
+        times.append(time.perf_counter() - t0)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(x.device)
+        step()
+        memory = torch.cuda.max_memory_allocated(x.device)
+    else:
+        memory = saved_bytes(forward)
+    return statistics.median(times), memory / 2**20

@@ -29,8 +29,7 @@ from torch import nn
 from .attention import registry
 from .attention.sk import sk_groups
 from .backbone import BasicBlock, ResNet, resnet18
-from .bench_attention import time_and_memory
-from .cost import count_params, throughput
+from .cost import count_params, throughput, time_and_memory
 from .train import set_seed
 
 # our registry name -> (class in timm.layers.<file>, its keyword arguments for C channels, chosen

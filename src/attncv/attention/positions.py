@@ -34,10 +34,12 @@ from contextvars import ContextVar
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.utils.flop_counter import register_flop_formula, sdpa_flop_count
+from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_flop_count
 
 _CPU_FLASH = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
-if _CPU_FLASH is not None:  # torch counts the GPU kernels' FLOPs, not the CPU one's: add it
+# torch counts the GPU kernels' FLOPs, not the CPU one's: add it (once: a module reload, as with
+# IPython's autoreload, must not register it twice)
+if _CPU_FLASH is not None and _CPU_FLASH not in flop_registry:
 
     @register_flop_formula(_CPU_FLASH)
     def _cpu_flash_flops(q_shape, k_shape, v_shape, *_args, out_shape=None, **_kwargs) -> int:
