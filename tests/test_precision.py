@@ -8,7 +8,7 @@ import torch
 from attncv.backbone import resnet18
 from attncv.data import synthetic
 from attncv.precision import amp_dtype, label, scaler
-from attncv.train import TrainConfig, _Step, fit, set_seed
+from attncv.train import Step, TrainConfig, fit, set_seed
 
 
 @pytest.mark.parametrize(("capability", "expected"),
@@ -44,7 +44,7 @@ def test_fp16_steps_scale_the_loss_and_still_learn() -> None:
     model = resnet18(10, width=8)
     cfg = TrainConfig(epochs=3, batch_size=32, lr=0.05, warmup_epochs=1, amp=True,
                       amp_dtype="fp16")
-    step = _Step(model, cfg, amp=True, dtype=torch.float16)
+    step = Step(model, cfg, amp=True, dtype=torch.float16)
     assert step.scaler.is_enabled() and step.scaler.get_scale() == 2.0**16
     set_seed(0)
     result = fit(resnet18(10, width=8), data, cfg, progress=False)

@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .attention.positions import exact_widths
-from .precision import amp_dtype, label, scaler
+from .precision import amp_dtype, label
+from .train import Step, TrainConfig
 
 
 def count_params(model: nn.Module, *, trainable_only: bool = True) -> int:
@@ -101,6 +102,9 @@ def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warm
                num_classes: int | None = None) -> Throughput:
     """Measure training and inference images/s on random data (the data pipeline excluded).
 
+    A training step is :class:`attncv.train.Step` under the default :class:`TrainConfig`: the
+    same forward, loss, backward and SGD update that :func:`attncv.fit` runs.
+
     The model is trained in place on noise: measure a copy if its weights matter.
     """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -112,17 +116,11 @@ def throughput(model: nn.Module, *, batch_size: int = 256, steps: int = 20, warm
     x = torch.randn(batch_size, 3, image_size, image_size, device=device).to(memory_format=fmt)
     num_classes = num_classes or getattr(getattr(model, "fc", None), "out_features", 10)
     y = torch.randint(0, num_classes, (batch_size,), device=device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     dtype = amp_dtype(device)
-    scale = scaler(device, dtype, amp)  # fp16 (GPUs without bf16) trains with loss scaling
+    step = Step(model, TrainConfig(), amp, dtype)  # fit()'s step, fp16 loss scaling included
 
     def train_step() -> None:
-        with torch.autocast(device.type, dtype=dtype, enabled=amp):
-            loss = nn.functional.cross_entropy(model(x).float(), y)
-        opt.zero_grad(set_to_none=True)
-        scale.scale(loss).backward()
-        scale.step(opt)
-        scale.update()
+        step(x, y)
 
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)

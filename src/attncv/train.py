@@ -187,7 +187,7 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
     name = name or _default_name(model)
     model = model.to(device, memory_format=torch.channels_last if channels_last else None)
     dtype = amp_dtype(device, cfg.amp_dtype)
-    step_fn = _make_step(model, cfg, amp, dtype)
+    step_fn = Step(model, cfg, amp, dtype)
     gen = torch.Generator(device=device).manual_seed(seed)
     n = len(data.train_labels)
     steps = max(n // cfg.batch_size, 1)  # drop_last: every step sees a full batch
@@ -242,8 +242,10 @@ def fit(model: nn.Module, data: CifarData, config: TrainConfig | None = None, *,
     return result
 
 
-class _Step:
-    """One optimisation step: forward (autocast), loss, backward, SGD update.
+class Step:
+    """One optimisation step: forward (autocast), loss, backward, SGD update (the optimiser is
+    built from ``cfg``: momentum, Nesterov, weight decay off for BN and biases). ``fit`` trains
+    with it and :func:`attncv.throughput` times it.
 
     With fp16 autocast the loss is scaled before the backward pass and the gradients unscaled
     before the update (:class:`torch.amp.GradScaler`), so small gradients do not flush to zero;
@@ -280,11 +282,6 @@ class _Step:
             loss.backward()
             self.optimizer.step()
         return loss.detach(), (logits.argmax(1) == y).sum()
-
-
-def _make_step(model: nn.Module, cfg: TrainConfig, amp: bool,
-               dtype: torch.dtype = torch.bfloat16) -> _Step:
-    return _Step(model, cfg, amp, dtype)
 
 
 def _default_name(model: nn.Module) -> str:
