@@ -181,7 +181,11 @@ def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
     ax.plot(steps / steps_per_epoch, lrs)
     ax.set(xlabel="epoch", ylabel="learning rate",
-           title=f"{config.schedule} schedule, warm-up {config.warmup_epochs:g} "
-                 f"epoch{'' if config.warmup_epochs == 1 else 's'}")
+           title=f"{config.schedule} schedule, warm-up {epochs(config.warmup_epochs)}")
     ax.grid(alpha=0.3)
     return fig
+
+
+def epochs(n: float) -> str:
+    """``n`` epochs in words: "1 epoch", "0.4 epochs", "3 epochs"."""
+    return f"{n:g} epoch{'' if n == 1 else 's'}"

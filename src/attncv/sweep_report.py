@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .plots import epochs
 from .sweep import RECIPES, Sweep
 from .train import TrainConfig, lr_factor
 
@@ -126,7 +127,7 @@ def provenance(sweep: Sweep) -> str:
                 if train["schedule"] == "step"
                 else ""
             )
-            + f", warm-up {_epochs(train['warmup_epochs'])}, label smoothing "
+            + f", warm-up {epochs(train['warmup_epochs'])}, label smoothing "
             f"{train['label_smoothing']:g}; seeds {seeds}",
             f"data:    {sweep.data}{size}, ResNet-18 width {scale['width']}",
             f"device:  {', '.join(sorted({r['device'] for r in sweep.runs}))}",
@@ -135,10 +136,6 @@ def provenance(sweep: Sweep) -> str:
         ]
         + ([f"note:    {scale['note']}"] if scale.get("note") else [])
     )
-
-
-def _epochs(n: float) -> str:
-    return f"{n:g} epoch{'' if n == 1 else 's'}"
 
 
 def _title(sweep: Sweep, what: str) -> str:
