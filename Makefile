@@ -25,7 +25,7 @@ book: setup
 
 # The tests: unit tests, every notebook re-executed in the smoke profile (nbval), and the book
 # built with warnings as errors (the browser test reads that build).
-test: setup
+test: setup lint
 	$(MAKE) book
 	$(BIN)/python -m pytest tests
 	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
@@ -47,7 +47,7 @@ lint: setup
 
 # Student copies of the notebooks, solutions replaced by stubs, in student/ (ignored by git).
 student: setup
-	$(BIN)/python -m attncv.student chapters -o student
+	$(BIN)/python -m attncv.book.student chapters -o student
 
 clean:
 	rm -rf _build _static/mathjax

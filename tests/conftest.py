@@ -38,12 +38,23 @@ def cifar100_dir(tmp_path: Path) -> Path:
     root.mkdir(parents=True)
     fine = [f"fine{i}" for i in range(100)]
     coarse = [f"coarse{i}" for i in range(20)]
-    _dump(root / "meta", {b"fine_label_names": [n.encode() for n in fine],
-                          b"coarse_label_names": [n.encode() for n in coarse]})
+    _dump(
+        root / "meta",
+        {
+            b"fine_label_names": [n.encode() for n in fine],
+            b"coarse_label_names": [n.encode() for n in coarse],
+        },
+    )
     for split, per in (("train", 6), ("test", 2)):
         labels = [c for c in range(4) for _ in range(per)]
-        _dump(root / split, {b"data": _images(labels), b"fine_labels": labels,
-                             b"coarse_labels": [c // 2 for c in labels]})
+        _dump(
+            root / split,
+            {
+                b"data": _images(labels),
+                b"fine_labels": labels,
+                b"coarse_labels": [c // 2 for c in labels],
+            },
+        )
     return root.parent
 
 
@@ -52,8 +63,18 @@ def cifar10_dir(tmp_path: Path) -> Path:
     """A tiny cifar-10-batches-py/ folder: 10 classes, 5 train (in two batches) / 2 test each."""
     root = tmp_path / "c10" / "cifar-10-batches-py"
     root.mkdir(parents=True)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-             "truck"]
+    names = [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     _dump(root / "batches.meta", {b"label_names": [n.encode() for n in names]})
     labels = [c for c in range(10) for _ in range(5)]
     _dump(root / "data_batch_1", {b"data": _images(labels[:25]), b"labels": labels[:25]})

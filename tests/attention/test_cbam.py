@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.attention import capture
 from attncv.attention.cbam import CBAM
-from attncv.probe import capture
 
 
 def reference(m: CBAM, x: torch.Tensor) -> torch.Tensor:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.attention import capture
 from attncv.attention.ccnet import CCNet
-from attncv.probe import capture
 
 
 def started(channels: int, recurrence: int = 2, gamma: float = 0.8) -> CCNet:

@@ -7,8 +7,7 @@ import io
 import pytest
 import torch
 
-from attncv.attention import REGISTRY, build, names
-from attncv.probe import taps
+from attncv.attention import REGISTRY, build, names, taps
 
 MODULES = [n for n in names() if n != "none"]
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from attncv.attention import capture
 from attncv.attention.coordinate_attention import CoordinateAttention
-from attncv.probe import capture
 
 
 def hidden(c: int, r: int = 32) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.attention import capture
 from attncv.attention.danet import DANet
-from attncv.probe import capture
 
 
 def started(channels: int, alpha: float = 0.7, beta: float = -0.4) -> DANet:

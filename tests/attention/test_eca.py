@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.attention import capture
 from attncv.attention.eca import ECA, eca_kernel_size
-from attncv.probe import capture
 
 # k = |log2(C) / 2 + 1 / 2|_odd: 3.5 -> 3, 4 -> 5, 4.5 -> 5, 5 -> 5, 3.79 -> 3, 1.5 -> 1
 RULE = {64: 3, 128: 5, 256: 5, 512: 5, 96: 3, 4: 1, 2048: 7}
@@ -16,14 +16,14 @@ RULE = {64: 3, 128: 5, 256: 5, 512: 5, 96: 3, 4: 1, 2048: 7}
 @pytest.mark.parametrize("channels", sorted(RULE))
 def test_kernel_size_rule(channels: int) -> None:
     assert eca_kernel_size(channels) == RULE[channels]
-    assert ECA(channels).k_size == RULE[channels]
+    assert ECA(channels).kernel_size == RULE[channels]
 
 
 def test_kernel_size_follows_gamma_and_b() -> None:
-    assert eca_kernel_size(256, gamma=1, b=0) == 9  # log2(256) = 8 -> 9
-    assert eca_kernel_size(256, gamma=4, b=0) == 3  # 2 -> 3
-    with pytest.raises(ValueError, match="ECA: gamma"):
-        eca_kernel_size(64, gamma=0)
+    assert eca_kernel_size(256, kernel_gamma=1, kernel_b=0) == 9  # log2(256) = 8 -> 9
+    assert eca_kernel_size(256, kernel_gamma=4, kernel_b=0) == 3  # 2 -> 3
+    with pytest.raises(ValueError, match="ECA: kernel_gamma"):
+        eca_kernel_size(64, kernel_gamma=0)
 
 
 @pytest.mark.parametrize("channels", [64, 128, 256, 512])
@@ -57,7 +57,7 @@ def test_gates_lie_in_zero_one() -> None:
 
 
 def test_fixed_kernel_size_and_its_errors() -> None:
-    assert sum(p.numel() for p in ECA(64, k_size=7).parameters()) == 7
+    assert sum(p.numel() for p in ECA(64, kernel_size=7).parameters()) == 7
     for bad in (0, 4, -3):
-        with pytest.raises(ValueError, match="ECA: k_size"):
-            ECA(64, k_size=bad)
+        with pytest.raises(ValueError, match="ECA: kernel_size"):
+            ECA(64, kernel_size=bad)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from paths_check import paths_agree
 
 from attncv import capture
-from attncv.attention.non_local import MODES, NonLocal, wz_scales
+from attncv.attention.non_local import MODES, NonLocal
+from attncv.views.spatial import wz_scales
+from tests.attention.paths_check import paths_agree
 
 
 def _moved(mode: str = "embedded_gaussian", seed: int = 0, **kwargs) -> NonLocal:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.attention import capture
 from attncv.attention.residual_attention import ResidualAttention, ResidualUnit
-from attncv.probe import capture
 
 
 def unit_params(c: int) -> int:
@@ -15,11 +15,21 @@ def unit_params(c: int) -> int:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"depth": 1}, {"depth": 3, "r": 2}, {"p": 0, "t": 1}, {"p": 2, "t": 0}]
+    "kwargs",
+    [
+        {},
+        {"depth": 1},
+        {"depth": 3, "mask_units": 2},
+        {"pre_units": 0, "trunk_units": 1},
+        {"pre_units": 2, "trunk_units": 0},
+    ],
 )
 def test_parameter_count_matches_the_formula(kwargs) -> None:
     c = 64
-    p, t, r, depth = (kwargs.get(k, d) for k, d in (("p", 1), ("t", 2), ("r", 1), ("depth", 2)))
+    p, t, r, depth = (
+        kwargs.get(k, d)
+        for k, d in (("pre_units", 1), ("trunk_units", 2), ("mask_units", 1), ("depth", 2))
+    )
     n_units = 2 * p + t + 2 * r * depth + depth - 1
     expected = n_units * unit_params(c) + 2 * c * c + 5 * c
     assert sum(q.numel() for q in ResidualAttention(c, **kwargs).parameters()) == expected
@@ -41,7 +51,7 @@ def test_any_size_keeps_its_shape_and_the_mask_is_a_gate(shape, depth: int) -> N
 
 def test_output_is_one_plus_mask_times_trunk() -> None:
     torch.manual_seed(0)
-    m = ResidualAttention(16, p=0).eval()
+    m = ResidualAttention(16, pre_units=0).eval()
     x = torch.randn(2, 16, 8, 6)
     torch.testing.assert_close(m(x), (1 + m.mask(x)) * m.trunk(x))
     m.head[-1].bias.data.fill_(-50.0)  # a mask of ~0 keeps the trunk instead of erasing it
@@ -51,7 +61,7 @@ def test_output_is_one_plus_mask_times_trunk() -> None:
 def test_mask_sees_beyond_the_trunks_receptive_field() -> None:
     """The bottom-up top-down branch: a change far away moves the mask at a pixel."""
     torch.manual_seed(0)
-    m = ResidualAttention(8, p=0, depth=3).eval()
+    m = ResidualAttention(8, pre_units=0, depth=3).eval()
     x = torch.randn(1, 8, 16, 16, requires_grad=True)
     m.mask(x)[0, :, 0, 0].sum().backward()
     assert x.grad[0, :, 12:, 12:].abs().sum() > 0  # the trunk's 3x3 pair would see 5x5
@@ -59,7 +69,14 @@ def test_mask_sees_beyond_the_trunks_receptive_field() -> None:
 
 @pytest.mark.parametrize(
     ("channels", "kwargs"),
-    [(2, {}), (0, {}), (64, {"depth": 0}), (64, {"r": 0}), (64, {"t": -1}), (64, {"p": 1.0})],
+    [
+        (2, {}),
+        (0, {}),
+        (64, {"depth": 0}),
+        (64, {"mask_units": 0}),
+        (64, {"trunk_units": -1}),
+        (64, {"pre_units": 1.0}),
+    ],
 )
 def test_bad_arguments_are_clear_errors(channels: int, kwargs) -> None:
     with pytest.raises(ValueError, match="^Residual attention"):

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from attncv.attention import capture
 from attncv.attention.se import SE
-from attncv.probe import capture
 
 
 @pytest.mark.parametrize("channels", [64, 128, 256, 512])

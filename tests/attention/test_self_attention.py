@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from paths_check import paths_agree
 
 from attncv import capture, resnet18
-from attncv.attention.self_attention import SelfAttention, gammas
+from attncv.attention.self_attention import SelfAttention
+from attncv.views.spatial import gammas
+from tests.attention.paths_check import paths_agree
 
 
 def _moved(seed: int = 0, **kwargs) -> SelfAttention:

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from attncv.attention import capture
 from attncv.attention.sk import SK, sk_groups
-from attncv.probe import capture
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ def test_groups_clamp_to_a_divisor(channels: int, groups: int) -> None:
 
 @pytest.mark.parametrize(("channels", "d"), [(64, 32), (512, 32), (1024, 64), (16, 32)])
 def test_descriptor_width(channels: int, d: int) -> None:
-    assert SK(channels).d == d
+    assert SK(channels).hidden == d
 
 
 @pytest.mark.parametrize("channels", [64, 128, 48, 512])
@@ -33,13 +33,13 @@ def test_parameter_count(channels: int, m: int) -> None:
     g, d = sk_groups(channels), max(channels // 16, 32)
     expected = m * (9 * channels * channels // g + 2 * channels) + channels * d + 2 * d
     expected += m * channels * d
-    assert sum(p.numel() for p in SK(channels, M=m).parameters()) == expected
+    assert sum(p.numel() for p in SK(channels, branches=m).parameters()) == expected
 
 
 @pytest.mark.parametrize("m", [2, 3])
 def test_branch_weights_are_a_softmax_over_branches(m: int) -> None:
     torch.manual_seed(0)
-    module = SK(64, M=m)
+    module = SK(64, branches=m)
     with capture(module) as maps:
         module(torch.randn(4, 64, 6, 6) * 3)
     (a,) = maps.values()
@@ -55,14 +55,14 @@ def _bn(x: torch.Tensor, bn: torch.nn.Module) -> torch.Tensor:
 def test_matches_the_papers_equations() -> None:
     torch.manual_seed(0)
     module = SK(64).eval()
-    for bn in [module.fc[1]] + [b[1] for b in module.branches]:  # non-trivial BN statistics
+    for bn in [module.fc[1]] + [b[1] for b in module.convs]:  # non-trivial BN statistics
         bn.running_mean.normal_()
         bn.running_var.uniform_(0.5, 2)
         torch.nn.init.normal_(bn.weight)
     x = torch.randn(2, 64, 7, 5)
-    w3, w5 = (b[0].weight for b in module.branches)
-    u1 = torch.relu(_bn(F.conv2d(x, w3, padding=1, groups=32), module.branches[0][1]))
-    u2 = torch.relu(_bn(F.conv2d(x, w5, padding=2, dilation=2, groups=32), module.branches[1][1]))
+    w3, w5 = (b[0].weight for b in module.convs)
+    u1 = torch.relu(_bn(F.conv2d(x, w3, padding=1, groups=32), module.convs[0][1]))
+    u2 = torch.relu(_bn(F.conv2d(x, w5, padding=2, dilation=2, groups=32), module.convs[1][1]))
     s = (u1 + u2).mean(dim=(2, 3))  # Eqs. 1-2: (N, C)
     z = torch.relu(_bn(s @ module.fc[0].weight.T, module.fc[1]))  # Eq. 3: (N, d)
     a_rows, b_rows = module.select.weight.detach().split(64)  # A, B: (C, d) each
@@ -73,9 +73,9 @@ def test_matches_the_papers_equations() -> None:
 
 
 def test_impossible_arguments_are_clear_errors() -> None:
-    with pytest.raises(ValueError, match="SK: M=1"):
-        SK(64, M=1)
-    with pytest.raises(ValueError, match="SK: r must be a positive integer"):
-        SK(64, r=0)
+    with pytest.raises(ValueError, match="SK: branches=1"):
+        SK(64, branches=1)
+    with pytest.raises(ValueError, match="SK: reduction must be a positive integer"):
+        SK(64, reduction=0)
     with pytest.raises(ValueError, match="SK: channels must be"):
         SK(0)

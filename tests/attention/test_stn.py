@@ -6,9 +6,11 @@ import pytest
 import torch
 
 from attncv import capture, resnet18
-from attncv.attention.stn import SpatialTransformer, stn_resnet18
-from attncv.augment import distort, random_affine
+from attncv.attention.stn import SpatialTransformer
 from attncv.data import synthetic
+from attncv.data.augment import random_affine
+from attncv.data.distorted import distort
+from attncv.model import stn_resnet18
 
 
 def test_parameter_count_matches_the_formula() -> None:
@@ -48,7 +50,7 @@ def test_stn_resnet_starts_as_the_baseline() -> None:
 
 def test_bad_sizes_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="STN"):
-        SpatialTransformer(3, hidden=0)
+        SpatialTransformer(3, loc_channels=0)
     with pytest.raises(ValueError, match="STN"):
         SpatialTransformer(3)(torch.randn(1, 4, 8, 8))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from attncv.backbone import BasicBlock
 from attncv.exercises.baseline import check_basic_block
+from attncv.model import BasicBlock
 
 
 class _Block(nn.Module):
@@ -25,7 +25,9 @@ class _Block(nn.Module):
 
 
 def test_reference_passes() -> None:
-    assert check_basic_block(lambda c: BasicBlock(c, c), )
+    assert check_basic_block(
+        lambda c: BasicBlock(c, c),
+    )
     assert check_basic_block(_Block)
 
 

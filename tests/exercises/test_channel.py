@@ -100,7 +100,7 @@ def test_sk_grader_accepts_the_reference() -> None:
 class SoftmaxOverChannels(SK):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c = x.shape[:2]
-        u = [branch(x) for branch in self.branches]
+        u = [conv(x) for conv in self.convs]
         z = self.fc((u[0] + u[1]).mean((2, 3)))
         a = torch.softmax(self.select(z).view(n, 2, c), dim=2)[..., None, None]
         return a[:, 0] * u[0] + a[:, 1] * u[1]
@@ -109,7 +109,7 @@ class SoftmaxOverChannels(SK):
 class FiveByFive(SK):
     def __init__(self, channels: int) -> None:
         super().__init__(channels)
-        self.branches[1][0] = nn.Conv2d(channels, channels, 5, padding=2, groups=32, bias=False)
+        self.convs[1][0] = nn.Conv2d(channels, channels, 5, padding=2, groups=32, bias=False)
 
 
 def test_sk_grader_rejects_mistakes() -> None:

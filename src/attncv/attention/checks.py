@@ -8,9 +8,7 @@ from torch import Tensor
 def check_channels(module: str, channels: int, *, minimum: int = 1) -> None:
     """Raise ``ValueError`` unless ``channels`` is an int of at least ``minimum``."""
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < minimum:
-        raise ValueError(
-            f"{module}: channels must be an integer >= {minimum}, got {channels!r}."
-        )
+        raise ValueError(f"{module}: channels must be an integer >= {minimum}, got {channels!r}.")
 
 
 def reduced(module: str, channels: int, reduction: int | float, *, minimum: int = 1) -> int:

@@ -26,25 +26,27 @@ class CoordinateAttention(nn.Module):
 
     Args:
         channels: number of input channels C.
-        reduction: reduction ratio r; the shared layer has ``max(8, C // r)`` channels (paper:
-            r = 32).
+        reduction: reduction ratio r; the shared layer has ``max(min_hidden, C // r)`` channels
+            (paper: r = 32).
+        min_hidden: the smallest width of the shared layer (the released code's 8).
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W). The height gate a_h (N, C, H, 1) passes through
         ``self.tap_h`` and the width gate a_w (N, C, 1, W) through ``self.tap_w`` (both of kind
         ``"mask"``: their product is an (N, C, H, W) mask).
 
-    Parameters, with M = max(8, C / r): C M + M (shared conv) + 2 M (BN) + 2 (M C + C).
+    Parameters, with M = max(min_hidden, C / r): C M + M (shared conv) + 2 M (BN) + 2 (M C + C).
     """
 
-    def __init__(self, channels: int, *, reduction: int = 32) -> None:
+    def __init__(self, channels: int, *, reduction: int = 32, min_hidden: int = 8) -> None:
         super().__init__()
         check_channels("Coordinate attention", channels)
         if reduction <= 0:
             raise ValueError(
                 f"Coordinate attention: reduction must be positive, got {reduction!r}."
             )
-        hidden = max(8, int(channels // reduction))
+        check_channels("Coordinate attention (min_hidden)", min_hidden)
+        hidden = max(min_hidden, int(channels // reduction))
         self.channels = channels
         self.conv1 = nn.Conv2d(channels, hidden, 1)  # shared: (N, M, H + W, 1)
         self.bn1 = nn.BatchNorm2d(hidden)

@@ -10,7 +10,8 @@ channel's gate see only its k neighbours through one 1-D convolution across the 
 
 Deviations from the paper: none. The kernel size follows the paper's released code,
 ``t = int(|(log2 C + b) / gamma|)``, made odd by adding one when even: that is the paper's
-"nearest odd number" with ties (an even t) rounded up.
+"nearest odd number" with ties (an even t) rounded up. (The paper's gamma and b are the keywords
+``kernel_gamma`` and ``kernel_b``: in this library ``gamma`` names a learned residual scale.)
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from .checks import check_channels, check_input
 from .tap import AttentionMap
 
 
-def eca_kernel_size(channels: int, *, gamma: float = 2, b: float = 1) -> int:
-    """The adaptive kernel size k = psi(C) = |log2(C) / gamma + b / gamma|_odd (Eq. 12)."""
+def eca_kernel_size(channels: int, *, kernel_gamma: float = 2, kernel_b: float = 1) -> int:
+    """The adaptive kernel size k = psi(C) = |log2(C) / gamma + b / gamma|_odd (Eq. 12), with the
+    paper's gamma = ``kernel_gamma`` and b = ``kernel_b``."""
     check_channels("ECA", channels)
-    if gamma <= 0:
-        raise ValueError(f"ECA: gamma must be positive, got {gamma!r}.")
-    t = int(abs((math.log2(channels) + b) / gamma))
+    if kernel_gamma <= 0:
+        raise ValueError(f"ECA: kernel_gamma must be positive, got {kernel_gamma!r}.")
+    t = int(abs((math.log2(channels) + kernel_b) / kernel_gamma))
     return t if t % 2 else t + 1
 
 
@@ -38,8 +40,9 @@ class ECA(nn.Module):
 
     Args:
         channels: number of input channels C.
-        gamma, b: the mapping from C to the kernel size k (paper defaults 2 and 1).
-        k_size: a fixed odd kernel size instead of the adaptive one (the paper's ablation).
+        kernel_size: a fixed odd kernel size k instead of the adaptive one (the paper's ablation).
+        kernel_gamma, kernel_b: the paper's gamma and b, mapping C to the adaptive kernel size
+            (paper defaults 2 and 1).
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W). The gate (N, C, 1, 1) passes through ``self.tap``.
@@ -48,14 +51,25 @@ class ECA(nn.Module):
     """
 
     def __init__(
-        self, channels: int, *, gamma: float = 2, b: float = 1, k_size: int | None = None
+        self,
+        channels: int,
+        *,
+        kernel_size: int | None = None,
+        kernel_gamma: float = 2,
+        kernel_b: float = 1,
     ) -> None:
         super().__init__()
         check_channels("ECA", channels)
-        k = eca_kernel_size(channels, gamma=gamma, b=b) if k_size is None else k_size
+        k = (
+            eca_kernel_size(channels, kernel_gamma=kernel_gamma, kernel_b=kernel_b)
+            if kernel_size is None
+            else kernel_size
+        )
         if isinstance(k, bool) or not isinstance(k, int) or k < 1 or k % 2 == 0:
-            raise ValueError(f"ECA: k_size must be a positive odd integer, got {k_size!r}.")
-        self.channels, self.k_size = channels, k
+            raise ValueError(
+                f"ECA: kernel_size must be a positive odd integer, got {kernel_size!r}."
+            )
+        self.channels, self.kernel_size = channels, k
         self.conv = nn.Conv1d(1, 1, kernel_size=k, padding=(k - 1) // 2, bias=False)
         self.tap = AttentionMap("channel")
 
@@ -68,4 +82,4 @@ class ECA(nn.Module):
         return x * gate
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, k_size={self.k_size}"
+        return f"channels={self.channels}, kernel_size={self.kernel_size}"

@@ -109,15 +109,3 @@ class NonLocal(nn.Module):
 
     def extra_repr(self) -> str:
         return f"mode={self.mode!r}, sub_sample={self.sub_sample}, fused={self.fused}"
-
-
-def wz_scales(model: nn.Module) -> dict[str, float]:
-    """Mean |BN scale| after W_z of each :class:`NonLocal` in ``model``, by name (0 at init).
-
-    Pass as ``on_epoch=wz_scales`` to :func:`attncv.fit` to record them after every epoch.
-    """
-    return {
-        f"W_z scale {n}": m.bn.weight.abs().mean().item()
-        for n, m in model.named_modules()
-        if isinstance(m, NonLocal)
-    }

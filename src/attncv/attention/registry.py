@@ -59,12 +59,25 @@ REGISTRY: dict[str, Entry] = {
     # --- spatial attention (where) ---
     # quadratic in H W: stages 2-3 (16x16, 8x8) keep it cheap; as standalone residual blocks,
     # "after" the ResNet block (non-local: as in the paper; self-attention: as SAGAN inserts it)
-    "self_attention": Entry(SelfAttention, "spatial", "Self-attention", "Zhang et al., ICML 2019",
-                            stages=(2, 3), placement="after"),
-    "non_local": Entry(NonLocal, "spatial", "Non-local", "Wang et al., CVPR 2018",
-                       stages=(2, 3), placement="after"),
-    "stn": Entry(SpatialTransformer, "spatial", "STN", "Jaderberg et al., NeurIPS 2015",
-                 stages=(1,), placement="after"),
+    "self_attention": Entry(
+        SelfAttention,
+        "spatial",
+        "Self-attention",
+        "Zhang et al., ICML 2019",
+        stages=(2, 3),
+        placement="after",
+    ),
+    "non_local": Entry(
+        NonLocal, "spatial", "Non-local", "Wang et al., CVPR 2018", stages=(2, 3), placement="after"
+    ),
+    "stn": Entry(
+        SpatialTransformer,
+        "spatial",
+        "STN",
+        "Jaderberg et al., NeurIPS 2015",
+        stages=(1,),
+        placement="after",
+    ),
     # --- mixed attention (what and where) ---
     "cbam": Entry(CBAM, "mixed", "CBAM", "Woo et al., ECCV 2018"),
     "danet": Entry(DANet, "mixed", "DANet", "Fu et al., CVPR 2019", (3, 4), "after"),  # O((HW)^2)

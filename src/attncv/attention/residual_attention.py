@@ -61,9 +61,10 @@ class ResidualAttention(nn.Module):
 
     Args:
         channels: number of input channels C (at least 4: the units' bottleneck is C / 4).
-        p: residual units before the split and after the merge (paper: 1).
-        t: residual units in the trunk branch (paper: 2).
-        r: residual units between poolings in the mask branch (paper: 1; 2 r at the bottom).
+        pre_units: the paper's p, residual units before the split and after the merge (1).
+        trunk_units: the paper's t, residual units in the trunk branch (2).
+        mask_units: the paper's r, residual units between poolings in the mask branch (1; twice
+            that at the bottom).
         depth: max-pooling (stride 2) steps in the mask branch, with depth - 1 skip connections.
 
     Shape:
@@ -74,11 +75,23 @@ class ResidualAttention(nn.Module):
     """
 
     def __init__(
-        self, channels: int, *, p: int = 1, t: int = 2, r: int = 1, depth: int = 2
+        self,
+        channels: int,
+        *,
+        pre_units: int = 1,
+        trunk_units: int = 2,
+        mask_units: int = 1,
+        depth: int = 2,
     ) -> None:
         super().__init__()
         check_channels("Residual attention", channels, minimum=4)
-        for name, value, low in (("p", p, 0), ("t", t, 0), ("r", r, 1), ("depth", depth, 1)):
+        p, t, r = pre_units, trunk_units, mask_units
+        for name, value, low in (
+            ("pre_units", p, 0),
+            ("trunk_units", t, 0),
+            ("mask_units", r, 1),
+            ("depth", depth, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(
                     f"Residual attention: {name} must be an integer >= {low}, got {value!r}."

@@ -64,15 +64,3 @@ class SelfAttention(nn.Module):
 
     def extra_repr(self) -> str:
         return f"fused={self.fused}"
-
-
-def gammas(model: nn.Module) -> dict[str, float]:
-    """The learned gamma of every :class:`SelfAttention` in ``model``, by module name.
-
-    Pass as ``on_epoch=gammas`` to :func:`attncv.fit` to record them after every epoch.
-    """
-    return {
-        f"gamma {n}": m.gamma.item()
-        for n, m in model.named_modules()
-        if isinstance(m, SelfAttention)
-    }

@@ -36,31 +36,47 @@ class SK(nn.Module):
 
     Args:
         channels: number of input channels C.
-        M: number of branches; branch m is a 3x3 convolution with dilation m (paper default 2).
-        G: groups of the branch convolutions (paper default 32; clamped to a divisor of C).
-        r: reduction ratio of the compact descriptor (paper default 16).
-        L: the smallest width of the compact descriptor (paper default 32): d = max(C / r, L).
+        branches: the paper's M, the number of branches; branch m is a 3x3 convolution with
+            dilation m (paper default 2).
+        groups: the paper's G, groups of the branch convolutions (paper default 32; clamped to a
+            divisor of C).
+        reduction: the paper's r, reduction ratio of the compact descriptor (paper default 16).
+        min_hidden: the paper's L, the smallest width of the compact descriptor (paper default
+            32): its width is d = max(C // reduction, min_hidden).
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W). The branch weights (N, M, C), which sum to one
         over the M branches, pass through ``self.tap`` (kind ``"branch"``).
 
     Parameters: M (9 C^2 / G + 2 C) for the branches (convolutions, BN) + C d + 2 d for the fuse
-    layer (FC, BN) + M C d for the per-branch FCs, with d = max(C // r, L).
+    layer (FC, BN) + M C d for the per-branch FCs, with d = max(C // r, L) (``self.hidden``).
     """
 
-    def __init__(self, channels: int, *, M: int = 2, G: int = 32, r: int = 16, L: int = 32) -> None:
+    def __init__(
+        self,
+        channels: int,
+        *,
+        branches: int = 2,
+        groups: int = 32,
+        reduction: int = 16,
+        min_hidden: int = 32,
+    ) -> None:
         super().__init__()
         check_channels("SK", channels)
-        for name, value in (("M", M), ("G", G), ("r", r), ("L", L)):
+        for name, value in (
+            ("branches", branches),
+            ("groups", groups),
+            ("reduction", reduction),
+            ("min_hidden", min_hidden),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"SK: {name} must be a positive integer, got {value!r}.")
-        if M < 2:
-            raise ValueError(f"SK: M={M} branches leaves nothing to select; use M >= 2.")
-        self.channels, self.M = channels, M
-        self.groups = sk_groups(channels, G)
-        self.d = max(channels // r, L)
-        self.branches = nn.ModuleList(
+        if branches < 2:
+            raise ValueError(f"SK: branches={branches} leaves nothing to select; use 2 or more.")
+        self.channels, self.num_branches = channels, branches
+        self.groups = sk_groups(channels, groups)
+        self.hidden = max(channels // reduction, min_hidden)  # the paper's d
+        self.convs = nn.ModuleList(
             nn.Sequential(
                 nn.Conv2d(
                     channels, channels, 3, padding=m, dilation=m, groups=self.groups, bias=False
@@ -68,28 +84,33 @@ class SK(nn.Module):
                 nn.BatchNorm2d(channels),
                 nn.ReLU(inplace=True),
             )
-            for m in range(1, M + 1)
+            for m in range(1, branches + 1)
         )
         self.fc = nn.Sequential(  # fuse: z = ReLU(BN(W s))
-            nn.Linear(channels, self.d, bias=False), nn.BatchNorm1d(self.d), nn.ReLU(inplace=True)
+            nn.Linear(channels, self.hidden, bias=False),
+            nn.BatchNorm1d(self.hidden),
+            nn.ReLU(inplace=True),
         )
-        self.select = nn.Linear(self.d, M * channels, bias=False)  # A, B, ... stacked: (M C, d)
+        self.select = nn.Linear(self.hidden, branches * channels, bias=False)  # A, B stacked
         self.tap = AttentionMap("branch")
 
     def forward(self, x: Tensor) -> Tensor:
         check_input("SK", x, self.channels)
         n, c = x.shape[:2]
-        u = [branch(x) for branch in self.branches]  # split: M x (N, C, H, W)
+        u = [conv(x) for conv in self.convs]  # split: M x (N, C, H, W)
         # fuse and squeeze: GAP(U1 + U2) = GAP(U1) + GAP(U2), so U itself is never formed
         s = torch.stack([v.mean(dim=(2, 3)) for v in u]).sum(0)  # (N, C)
         z = self.fc(s)  # compact descriptor: (N, d)
-        logits = self.select(z).view(n, self.M, c)  # (N, M, C)
+        logits = self.select(z).view(n, self.num_branches, c)  # (N, M, C)
         a = self.tap(torch.softmax(logits, dim=1)).to(x.dtype)  # over branches: (N, M, C)
-        a = a.view(n, self.M, c, 1, 1)  # (N, M, C, 1, 1)
+        a = a.view(n, self.num_branches, c, 1, 1)  # (N, M, C, 1, 1)
         v = a[:, 0] * u[0]  # select: (N, C, H, W)
-        for m in range(1, self.M):
+        for m in range(1, self.num_branches):
             v = v + a[:, m] * u[m]
         return v
 
     def extra_repr(self) -> str:
-        return f"channels={self.channels}, M={self.M}, G={self.groups}, d={self.d}"
+        return (
+            f"channels={self.channels}, branches={self.num_branches}, groups={self.groups}, "
+            f"hidden={self.hidden}"
+        )

@@ -37,8 +37,8 @@ class SpatialTransformer(nn.Module):
 
     Args:
         channels: number of input channels C (3 in front of the backbone).
-        hidden: channels of the localisation network's convolutions.
-        fc: width of its hidden fully connected layer.
+        loc_channels: channels h of the localisation network's convolutions.
+        loc_features: width f of its hidden fully connected layer.
 
     Shape:
         Input (N, C, H, W); output (N, C, H, W), the input resampled. The transforms theta
@@ -47,21 +47,23 @@ class SpatialTransformer(nn.Module):
     Parameters: 25 C h + h + 25 h^2 + h (convolutions), 16 h f + f + 6 f + 6 (fully connected).
     """
 
-    def __init__(self, channels: int, *, hidden: int = 16, fc: int = 32) -> None:
+    def __init__(self, channels: int, *, loc_channels: int = 16, loc_features: int = 32) -> None:
         super().__init__()
         check_channels("STN", channels)
-        check_channels("STN (hidden)", hidden)
-        check_channels("STN (fc)", fc)
+        check_channels("STN (loc_channels)", loc_channels)
+        check_channels("STN (loc_features)", loc_features)
         self.channels = channels
         self.localization = nn.Sequential(
-            nn.Conv2d(channels, hidden, 5, padding=2),  # (N, h, H, W)
+            nn.Conv2d(channels, loc_channels, 5, padding=2),  # (N, h, H, W)
             nn.MaxPool2d(2, ceil_mode=True),  # (N, h, H/2, W/2)
             nn.ReLU(),
-            nn.Conv2d(hidden, hidden, 5, padding=2),
+            nn.Conv2d(loc_channels, loc_channels, 5, padding=2),
             nn.AdaptiveMaxPool2d(4),  # (N, h, 4, 4) for any input size
             nn.ReLU(),
         )
-        self.regressor = nn.Sequential(nn.Linear(16 * hidden, fc), nn.ReLU(), nn.Linear(fc, 6))
+        self.regressor = nn.Sequential(
+            nn.Linear(16 * loc_channels, loc_features), nn.ReLU(), nn.Linear(loc_features, 6)
+        )
         nn.init.zeros_(self.regressor[2].weight)  # theta = bias = identity at initialisation
         with torch.no_grad():
             self.regressor[2].bias.copy_(torch.tensor(IDENTITY))
@@ -80,17 +82,3 @@ class SpatialTransformer(nn.Module):
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
         out = F.grid_sample(x.float(), grid, align_corners=False)  # (N, C, H, W), sampled in fp32
         return out.to(x.dtype)
-
-
-def stn_resnet18(
-    num_classes: int = 100, *, width: int = 64, hidden: int = 16, fc: int = 32
-) -> nn.Sequential:
-    """ResNet-18 with a spatial transformer in front of it, warping the input images.
-
-    The ResNet is built before the transformer, so after the same ``set_seed`` its weights equal
-    the plain baseline's: the comparison differs only by the transformer.
-    """
-    from ..backbone import resnet18  # the backbone imports the registry, which imports us
-
-    net = resnet18(num_classes, width=width)
-    return nn.Sequential(SpatialTransformer(3, hidden=hidden, fc=fc), net)

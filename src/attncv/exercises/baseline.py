@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from ..backbone import BasicBlock
+from ..model import BasicBlock
 from .grader import GradeReport, check_module
 
 
@@ -22,13 +22,21 @@ def _missing_shortcut(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
         return torch.corrcoef(torch.stack([a.flatten(), x.flatten()]))[0, 1].item()
 
     if similarity(got) < 0.5 * similarity(expected):
-        return ("your output hardly follows the input: add the input x (the shortcut) before "
-                "the last ReLU.")
+        return (
+            "your output hardly follows the input: add the input x (the shortcut) before "
+            "the last ReLU."
+        )
     return None
 
 
 def check_basic_block(candidate: Callable[..., nn.Module]) -> GradeReport:
     """Grade a reader's ``MyBlock(channels)`` against :class:`attncv.backbone.BasicBlock` with equal
     input and output channels and stride 1 (conv3x3-BN-ReLU-conv3x3-BN, add the input, ReLU)."""
-    return check_module(candidate, lambda c: BasicBlock(c, c), channels=16, shape=(2, 8, 6),
-                        hints=[_missing_relu, _missing_shortcut], title="BasicBlock")
+    return check_module(
+        candidate,
+        lambda c: BasicBlock(c, c),
+        channels=16,
+        shape=(2, 8, 6),
+        hints=[_missing_relu, _missing_shortcut],
+        title="BasicBlock",
+    )

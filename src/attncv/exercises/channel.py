@@ -48,17 +48,12 @@ def _gate_varies_over_space(x: Tensor, theirs: Tensor, ours: Tensor) -> str | No
     return None
 
 
-def _fallback(advice: str) -> Hint:
-    """A last hint (the grader gives hints only when the outputs differ)."""
-    return lambda x, theirs, ours: advice
-
-
-SE_LAST = _fallback(
+SE_ADVICE = (
     "the gates are in (0, 1) and one per channel, but not the reference's: "
     "squeeze with global *average* pooling, and check the ReLU and the order of "
     "the layers"
 )
-ECA_LAST = _fallback(
+ECA_ADVICE = (
     "the gates are in (0, 1) and one per channel, but not the reference's: "
     "squeeze with global *average* pooling, and pad the 1-D convolution by "
     "(k - 1) // 2 on each side so channel i sees its k nearest channels"
@@ -74,7 +69,7 @@ def _softmax_axis(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
     return None
 
 
-SK_LAST = _fallback(
+SK_ADVICE = (
     "check the order of the branches (3x3 first, then 3x3 with dilation 2), that "
     "the pooled descriptor comes from their sum, and V = a * U1 + b * U2"
 )
@@ -83,36 +78,18 @@ SK_LAST = _fallback(
 GATE_HINTS: tuple[Hint, ...] = (_gate_varies_over_space, _gate_outside_unit)
 
 
-def _grade(
-    candidate: Callable[..., nn.Module],
-    name: str,
-    channels: int,
-    hints: Sequence[Hint],
-    count_hint: str,
-    verbose: bool,
-) -> GradeReport:
-    """check_module, with ``count_hint`` appended when the parameter count is wrong."""
-    report = check_module(candidate, name, channels=channels, hints=hints, verbose=False)
-    report.rows = [
-        (check, ok, f"{msg}. {count_hint}" if check == "parameter count" and not ok else msg)
-        for check, ok, msg in report.rows
-    ]
-    if verbose:
-        print(report)
-    return report
-
-
 def check_se(
     candidate: Callable[..., nn.Module], *, channels: int = 64, verbose: bool = True
 ) -> GradeReport:
     """Grade the reader's ``SE(channels, reduction=16)`` against :class:`attncv.attention.se.SE`."""
-    return _grade(
+    return check_module(
         candidate,
         "se",
-        channels,
-        GATE_HINTS + (SE_LAST,),
-        f"SE has two layers C -> C/r -> C with biases: C/r = {channels // 16} here",
-        verbose,
+        channels=channels,
+        hints=GATE_HINTS,
+        advice=SE_ADVICE,
+        count_hint=f"SE has two layers C -> C/r -> C with biases: C/r = {channels // 16} here",
+        verbose=verbose,
     )
 
 
@@ -127,13 +104,14 @@ def check_eca(
     report = GradeReport("ECA")
     for c in channels:
         k = eca_kernel_size(c)
-        report = _grade(
+        report = check_module(
             candidate,
             "eca",
-            c,
-            GATE_HINTS + (ECA_LAST,),
-            f"ECA has exactly k parameters (a 1-D kernel, no bias): k = {k} for C = {c}",
-            verbose,
+            channels=c,
+            hints=GATE_HINTS,
+            advice=ECA_ADVICE,
+            count_hint=f"ECA has exactly k parameters (a 1-D kernel, no bias): k = {k} for C = {c}",
+            verbose=verbose,
         )
         if not report:
             break
@@ -143,15 +121,17 @@ def check_eca(
 def check_sk(
     candidate: Callable[..., nn.Module], *, channels: int = 64, verbose: bool = True
 ) -> GradeReport:
-    """Grade the reader's ``SK(channels)`` (M=2, G=32, r=16, L=32) against the library's."""
+    """Grade the reader's ``SK(channels)`` against the library's (branches=2, groups=32,
+    reduction=16, min_hidden=32: the paper's M, G, r and L)."""
     g, d = sk_groups(channels), max(channels // 16, 32)
-    return _grade(
+    return check_module(
         candidate,
         "sk",
-        channels,
-        (_softmax_axis, SK_LAST),
-        f"SK has two 3x3 branches with groups={g} (the second with dilation 2, not a "
+        channels=channels,
+        hints=(_softmax_axis,),
+        advice=SK_ADVICE,
+        count_hint=f"SK has two 3x3 branches with groups={g} (the second with dilation 2, not a "
         f"5x5 kernel), each with BN; a fuse FC C -> d = {d} without bias, with BN; and "
         f"a select FC d -> 2C without bias",
-        verbose,
+        verbose=verbose,
     )

@@ -30,21 +30,36 @@ class GradeReport:
 
     def __str__(self) -> str:
         lines = [f"Checking your {self.module}:"]
-        lines += [f"  {'✓' if ok else '✗'} {check}" + (f": {msg}" if msg else "")
-                  for check, ok, msg in self.rows]
-        lines.append("All checks passed. Well done!" if self.passed else
-                     "Not yet: fix the first ✗ above and run the check again.")
+        lines += [
+            f"  {'✓' if ok else '✗'} {check}" + (f": {msg}" if msg else "")
+            for check, ok, msg in self.rows
+        ]
+        lines.append(
+            "All checks passed. Well done!"
+            if self.passed
+            else "Not yet: fix the first ✗ above and run the check again."
+        )
         return "\n".join(lines)
 
     def __bool__(self) -> bool:
         return self.passed
 
 
-def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[..., nn.Module],
-                 *, channels: int = 64, kwargs: dict[str, object] | None = None,
-                 shape: Sequence[int] = (2, 9, 7), hints: Sequence[Hint] = (),
-                 atol: float = 1e-5, title: str | None = None, verbose: bool = True
-                 ) -> GradeReport:
+def check_module(
+    candidate: Callable[..., nn.Module],
+    reference: str | Callable[..., nn.Module],
+    *,
+    channels: int = 64,
+    kwargs: dict[str, object] | None = None,
+    shape: Sequence[int] = (2, 9, 7),
+    hints: Sequence[Hint] = (),
+    advice: str | None = None,
+    count_hint: str | None = None,
+    prepare: Callable[[nn.Module], object] | None = None,
+    atol: float = 1e-5,
+    title: str | None = None,
+    verbose: bool = True,
+) -> GradeReport:
     """Grade ``candidate(channels, **kwargs)`` against the library's ``reference``.
 
     Args:
@@ -54,7 +69,13 @@ def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[
         channels: channel count to build both with.
         shape: (N, H, W) of the test input; odd, non-square sizes catch transposes.
         hints: functions ``(x, theirs, ours) -> str | None`` that explain a numerical mismatch
-            (for example, a missing sigmoid) in the reader's terms.
+            (for example, a missing sigmoid) in the reader's terms; the first that answers wins.
+        advice: the hint when the outputs differ and no function in ``hints`` explains why.
+        count_hint: added to the report when the parameter count differs (what the module's
+            layers are).
+        prepare: called on the reference (under ``no_grad``) before its weights are copied:
+            moves a module that starts as the identity (gamma = 0) off it, so a wrong attention
+            cannot pass unnoticed.
         atol: tolerance of the numerical comparison.
         title: the module's name in the report (default: the registry title).
     """
@@ -66,11 +87,17 @@ def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[
     report = GradeReport(title or getattr(reference, "__name__", "module"))
     torch.manual_seed(0)
     ours = reference(channels, **kwargs).eval()
+    if prepare is not None:
+        with torch.no_grad():
+            prepare(ours)
     try:
         theirs = candidate(channels, **kwargs).eval()
     except Exception as exc:  # the reader's code: report, don't crash the notebook
-        report.add("builds", False, f"{candidate.__name__}({channels}, **{kwargs}) raised "
-                   f"{type(exc).__name__}: {exc}")
+        report.add(
+            "builds",
+            False,
+            f"{candidate.__name__}({channels}, **{kwargs}) raised {type(exc).__name__}: {exc}",
+        )
         return _done(report, verbose)
     report.add("builds", True)
     n, h, w = shape
@@ -78,18 +105,27 @@ def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[
     try:
         out = theirs(x)
     except Exception as exc:
-        report.add("forward", False, f"calling it on a {tuple(x.shape)} input raised "
-                   f"{type(exc).__name__}: {exc}")
+        report.add(
+            "forward",
+            False,
+            f"calling it on a {tuple(x.shape)} input raised {type(exc).__name__}: {exc}",
+        )
         return _done(report, verbose)
-    if not report.add("output shape", tuple(out.shape) == tuple(x.shape),
-                      f"expected {tuple(x.shape)}, got {tuple(out.shape)}"
-                      if out.shape != x.shape else ""):
+    if not report.add(
+        "output shape",
+        tuple(out.shape) == tuple(x.shape),
+        f"expected {tuple(x.shape)}, got {tuple(out.shape)}" if out.shape != x.shape else "",
+    ):
         return _done(report, verbose)
     n_ours, n_theirs = _count(ours), _count(theirs)
-    if not report.add("parameter count", n_ours == n_theirs,
-                      f"expected {n_ours:,}, yours has {n_theirs:,}: check the hidden width "
-                      "(reduction) and which layers have biases" if n_ours != n_theirs else
-                      f"{n_theirs:,}"):
+    count_advice = count_hint or "check the hidden width (reduction) and which layers have biases"
+    if not report.add(
+        "parameter count",
+        n_ours == n_theirs,
+        f"expected {n_ours:,}, yours has {n_theirs:,}: {count_advice}"
+        if n_ours != n_theirs
+        else f"{n_theirs:,}",
+    ):
         return _done(report, verbose)
     problem = _copy_weights(ours, theirs)
     if not report.add("weights line up with the reference", problem is None, problem or ""):
@@ -97,16 +133,22 @@ def check_module(candidate: Callable[..., nn.Module], reference: str | Callable[
     with torch.no_grad():
         expected, got = ours(x), theirs(x)
     err = (expected - got).abs().max().item()
-    hint = "" if err <= atol else _hint(hints, x, got, expected)
-    if not report.add("same output as attncv's module", err <= atol,
-                      f"max difference {err:.3g} (tolerance {atol:g}){hint}"):
+    hint = "" if err <= atol else _hint(hints, advice, x, got, expected)
+    if not report.add(
+        "same output as attncv's module",
+        err <= atol,
+        f"max difference {err:.3g} (tolerance {atol:g}){hint}",
+    ):
         return _done(report, verbose)
     theirs.train()
     theirs.zero_grad()
     theirs(x).square().mean().backward()
     missing = [n for n, p in theirs.named_parameters() if p.grad is None or not p.grad.abs().sum()]
-    report.add("gradients reach every parameter", not missing,
-               f"no gradient for {', '.join(missing)}: is it used in forward()?" if missing else "")
+    report.add(
+        "gradients reach every parameter",
+        not missing,
+        f"no gradient for {', '.join(missing)}: is it used in forward()?" if missing else "",
+    )
     return _done(report, verbose)
 
 
@@ -121,9 +163,11 @@ def _copy_weights(source: nn.Module, target: nn.Module) -> str | None:
     src_shapes = sorted(_key(t) for t in src)
     dst_shapes = sorted(_key(t) for t in dst)
     if src_shapes != dst_shapes:
-        return (f"the reference's tensors have shapes {src_shapes}, yours {dst_shapes}; create the "
-                "layers with the same sizes (a 1x1 convolution and a Linear layer of the same "
-                "size hold the same weights, so either is fine if you reshape)")
+        return (
+            f"the reference's tensors have shapes {src_shapes}, yours {dst_shapes}; create the "
+            "layers with the same sizes (a 1x1 convolution and a Linear layer of the same "
+            "size hold the same weights, so either is fine if you reshape)"
+        )
     pool = list(src)
     with torch.no_grad():
         for t in dst:
@@ -142,12 +186,14 @@ def _key(t: Tensor) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _hint(hints: Sequence[Hint], x: Tensor, got: Tensor, expected: Tensor) -> str:
+def _hint(
+    hints: Sequence[Hint], advice: str | None, x: Tensor, got: Tensor, expected: Tensor
+) -> str:
     for hint in hints:
         text = hint(x, got, expected)
         if text:
             return f". Hint: {text}"
-    return ""
+    return f". Hint: {advice}" if advice else ""
 
 
 def _done(report: GradeReport, verbose: bool) -> GradeReport:

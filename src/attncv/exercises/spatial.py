@@ -9,15 +9,13 @@ layer also gets small random weights, or no gradient would reach its localisatio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
 
-from ..attention.non_local import NonLocal
-from ..attention.self_attention import SelfAttention
 from ..attention.stn import SpatialTransformer
-from .grader import GradeReport, Hint, check_module
+from .grader import GradeReport, check_module
 
 SCALE = 0.5  # gamma (self-attention) and the BN scale (non-local) while grading
 WARP = (0.8, -0.1, 0.15, 0.1, 0.8, -0.2)  # theta while grading the spatial transformer
@@ -38,34 +36,6 @@ def _unscaled(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
     return None
 
 
-def _advice(text: str) -> Hint:
-    """A hint that always applies: the last resort after the specific ones."""
-    return lambda x, got, expected: text
-
-
-def _grade(
-    candidate: Callable[..., nn.Module],
-    module: type[nn.Module],
-    move: Callable[[nn.Module], object],
-    title: str,
-    *,
-    channels: int,
-    shape: tuple[int, int, int],
-    hints: Sequence[Hint],
-) -> GradeReport:
-    """check_module against ``module(channels)`` moved off its identity start by ``move``."""
-
-    def reference(c: int) -> nn.Module:
-        built = module(c)
-        with torch.no_grad():
-            move(built)
-        return built
-
-    return check_module(
-        candidate, reference, channels=channels, shape=shape, hints=hints, title=title
-    )
-
-
 def _warp(stn: SpatialTransformer) -> None:
     stn.regressor[2].bias.copy_(torch.tensor(WARP))
     stn.regressor[2].weight.normal_(std=0.01)  # a zero weight would block gradients
@@ -73,53 +43,44 @@ def _warp(stn: SpatialTransformer) -> None:
 
 def check_self_attention(candidate: Callable[..., nn.Module]) -> GradeReport:
     """Grade a reader's ``MySelfAttention(channels)`` (SAGAN, reduction 8) with gamma = 0.5."""
-    softmax = _advice(
-        "check that the softmax runs over the keys (the last axis of q k^T, so each query's "
-        "weights sum to one), that the query layer is created before the key layer, and that "
-        "positions are flattened row by row (x.flatten(2))."
-    )
-    return _grade(
+    return check_module(
         candidate,
-        SelfAttention,
-        lambda m: m.gamma.fill_(SCALE),
-        "Self-attention",
+        "self_attention",
+        prepare=lambda m: m.gamma.fill_(SCALE),
         channels=32,
         shape=(2, 7, 5),
-        hints=[_is_input, _unscaled, softmax],
+        hints=[_is_input, _unscaled],
+        advice="check that the softmax runs over the keys (the last axis of q k^T, so each "
+        "query's weights sum to one), that the query layer is created before the key layer, "
+        "and that positions are flattened row by row (x.flatten(2)).",
     )
 
 
 def check_non_local(candidate: Callable[..., nn.Module]) -> GradeReport:
     """Grade a reader's ``MyNonLocal(channels)`` (embedded Gaussian, C/2, no sub-sampling) with
     the output BN's scale at 0.5."""
-    order = _advice(
-        "z = BN(W_z y) + x: the BN comes after W_z and before the addition; theta, phi "
-        "and g must be created in that order, and the softmax runs over phi's positions."
-    )
-    return _grade(
+    return check_module(
         candidate,
-        NonLocal,
-        lambda m: m.bn.weight.fill_(SCALE),
-        "Non-local",
+        "non_local",
+        prepare=lambda m: m.bn.weight.fill_(SCALE),
         channels=32,
         shape=(2, 6, 5),
-        hints=[_is_input, order],
+        hints=[_is_input],
+        advice="z = BN(W_z y) + x: the BN comes after W_z and before the addition; theta, phi "
+        "and g must be created in that order, and the softmax runs over phi's positions.",
     )
 
 
 def check_stn(candidate: Callable[..., nn.Module]) -> GradeReport:
     """Grade a reader's ``MySTN(channels)`` (the library's localisation network) with a warp that
     zooms and shifts, so the sampling convention shows."""
-    corners = _advice(
-        "sample with F.affine_grid(theta, x.shape, align_corners=False) and "
-        "F.grid_sample(x, grid, align_corners=False): the two must use the same convention."
-    )
-    return _grade(
+    return check_module(
         candidate,
-        SpatialTransformer,
-        _warp,
-        "STN",
+        "stn",
+        prepare=_warp,
         channels=3,
         shape=(2, 12, 10),
-        hints=[_is_input, corners],
+        hints=[_is_input],
+        advice="sample with F.affine_grid(theta, x.shape, align_corners=False) and "
+        "F.grid_sample(x, grid, align_corners=False): the two must use the same convention.",
     )

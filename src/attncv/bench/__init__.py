@@ -1,0 +1,9 @@
+"""The benchmark layer, ``python -m attncv.bench`` (:mod:`.__main__`): module costs
+(:mod:`.modules`), fused against reference attention (:mod:`.paths`), the comparison with timm
+(:mod:`.timm`), the accuracy sweep (:mod:`.sweep`, :mod:`.parallel`), its report, statistics and
+figures (:mod:`.report`, :mod:`.stats`, :mod:`.figures`) and provenance (:mod:`.provenance`)."""
+
+from .modules import compare_modules
+from .paths import compare_paths
+
+__all__ = ["compare_modules", "compare_paths"]

@@ -1,0 +1,177 @@
+"""The benchmark's table and its reading, from a :class:`~attncv.bench.sweep.Sweep` (trained or
+loaded): one row per module, differences from the baseline with their intervals, the ranking, and
+where the numbers came from. The figures are in :mod:`attncv.bench.figures`.
+
+Accuracy is the mean over seeds of each run's measure (the recipe's: the mean of the best five
+epochs or the final epoch), with the spread over seeds where there are several; costs are those
+of the trained configuration.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from ..train import RECIPES
+from ..views.plots import epochs
+from .stats import welch_interval
+from .sweep import Sweep
+
+
+def _spread(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
+MEASURES = {"best5_acc": "mean of the best 5 epochs", "final_acc": "final epoch"}
+
+
+def measure(sweep: Sweep) -> str:
+    """The run measure the recipe ranks by: ``best5_acc`` (seed) or ``final_acc`` (fast)."""
+    name = sweep.recipe.get("name")
+    return sweep.recipe.get("measure") or (
+        RECIPES[name].measure if name in RECIPES else "best5_acc"
+    )
+
+
+def summarize(sweep: Sweep) -> list[dict[str, Any]]:
+    """One row per module (baseline first): top-1 (the recipe's :func:`measure`) as mean and
+    spread over seeds, the best-5 and final means beside it, and costs.
+
+    Speeds are the fastest of the seeds' runs: other work on a shared machine can only slow a
+    run down, so the best run is the closest to what the network costs (as with ``timeit``).
+    """
+    key, rows = measure(sweep), []
+    for name in sweep.names():
+        runs = [r for r in sweep.runs if r["name"] == name]
+        top1 = [r[key] for r in runs]
+        best5 = [r["best5_acc"] for r in runs]
+        final = [r["final_acc"] for r in runs]
+        rows.append(
+            {
+                "name": name,
+                "title": runs[0]["title"],
+                "family": runs[0]["family"],
+                "seeds": len(runs),
+                "top1": statistics.mean(top1),
+                "top1_sd": _spread(top1),
+                "top1_all": top1,
+                "best5": statistics.mean(best5),
+                "final": statistics.mean(final),
+                "final_sd": _spread(final),
+                "params": runs[0]["params"],
+                "macs": runs[0]["macs"],
+                "train_ips": max(r["train_ips"] for r in runs),
+                "epoch_seconds": min(r["epoch_seconds"] for r in runs),
+                "infer_ips": max(r["infer_ips"] for r in runs),
+                "peak_mb": runs[0]["peak_mb"],
+            }
+        )
+    base = next((r for r in rows if r["name"] == "none"), rows[0])
+    for r in rows:
+        r["delta"] = r["top1"] - base["top1"]
+        r["params_x"] = r["params"] / base["params"]
+        r["train_x"] = r["train_ips"] / base["train_ips"]
+    return rows
+
+
+def _mb(value: float) -> str:
+    return "-" if value != value else f"{value:,.0f}"  # NaN (a CPU) -> "-"
+
+
+def format_table(sweep: Sweep) -> str:
+    """The table as text: top-1 (mean ± sd over seeds), Δ to the baseline, the best-5 and final
+    means, costs and speed."""
+    rows = summarize(sweep)
+    head = (
+        f"top-1 = {MEASURES[measure(sweep)]} (mean over seeds ± sd)\n"
+        f"{'module':<22}{'seeds':>6}{'top-1 %':>14}{'Δ':>7}{'best-5 %':>9}{'final %':>9}"
+        f"{'params':>12}"
+        f"{'x':>6}{'MACs (M)':>10}{'train img/s':>13}{'x':>6}{'infer img/s':>13}"
+        f"{'peak MB':>9}"
+    )
+    lines = [head]
+    for r in rows:
+        sd = f"±{100 * r['top1_sd']:.1f}" if r["seeds"] > 1 else ""
+        lines.append(
+            f"{r['title'][:21]:<22}{r['seeds']:>6}{100 * r['top1']:>8.2f}{sd:>6}"
+            f"{100 * r['delta']:>+7.2f}{100 * r['best5']:>9.2f}{100 * r['final']:>9.2f}"
+            f"{r['params']:>12,}"
+            f"{r['params_x']:>6.2f}{r['macs'] / 1e6:>10.1f}{r['train_ips']:>13,.0f}"
+            f"{r['train_x']:>6.2f}{r['infer_ips']:>13,.0f}{_mb(r['peak_mb']):>9}"
+        )
+    return "\n".join(lines)
+
+
+def provenance(sweep: Sweep) -> str:
+    """Where the numbers came from, in a few lines."""
+    env, scale, train = sweep.environment, sweep.scale, sweep.scale["train"]
+    size = " (every training image)" if scale["train_size"] is None else ""
+    commit = (env.get("git_commit") or "unknown")[:10] + (
+        " (dirty)" if env.get("git_dirty") else ""
+    )
+    seeds = sorted({r["seed"] for r in sweep.runs})
+    return "\n".join(
+        [
+            f"recipe:  {sweep.recipe['name']} as run: {train['epochs']} epochs, batch "
+            f"{train['batch_size']}, lr {train['lr']:g}, {train['schedule']} schedule"
+            + (
+                f" (x{train['lr_decay']:g} at epochs {train['milestones']})"
+                if train["schedule"] == "step"
+                else ""
+            )
+            + f", warm-up {epochs(train['warmup_epochs'])}, label smoothing "
+            f"{train['label_smoothing']:g}; seeds {seeds}",
+            f"data:    {sweep.data}{size}, ResNet-18 width {scale['width']}",
+            f"device:  {', '.join(sorted({r['device'] for r in sweep.runs}))}",
+            f"code:    attncv {env['attncv']}, torch {env['torch']}, Python {env['python']}, "
+            f"git {commit}, {env['created']}",
+        ]
+        + ([f"note:    {scale['note']}"] if scale.get("note") else [])
+    )
+
+
+def against_baseline(sweep: Sweep) -> str:
+    """Each module's difference from the baseline, with its 95% interval where seeds allow.
+
+    The interval is Welch's (:func:`welch_interval`): with three seeds a side, the spread itself
+    is uncertain, so the t quantile (about 2.8 to 4.3) replaces the normal's 1.96.
+    """
+    rows = summarize(sweep)
+    base, lines = rows[0], []
+    if base["seeds"] < 2:
+        lines.append("One seed only: no spread to show (run with --seeds 0 1 2 to see it).")
+    else:
+        lines.append("difference from the baseline in points, ± the half-width of its 95% interval")
+    for r in rows[1:]:
+        text = f"{r['title']:<22}{100 * r['delta']:+6.2f}"
+        if r["seeds"] > 1 and base["seeds"] > 1:
+            delta, half, df = welch_interval(r["top1_all"], base["top1_all"])
+            verdict = "a difference" if abs(delta) > half else "within the noise"
+            text += f" ± {100 * half:4.2f} (Welch, {df:4.1f} df): {verdict}"
+        else:
+            text += " points"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def ranking(sweep: Sweep) -> str:
+    """Modules by accuracy, the families' mean difference from the baseline, the heaviest and
+    slowest module."""
+    rows = summarize(sweep)
+    ranked = sorted(rows, key=lambda r: -r["top1"])
+    lines = ["by accuracy: " + " > ".join(r["title"] for r in ranked)]
+    for family in ("channel", "spatial", "mixed"):
+        members = [r for r in rows if r["family"] == family]
+        if members:
+            mean = statistics.mean(r["delta"] for r in members)
+            lines.append(
+                f"{family:>8}: mean {100 * mean:+.2f} points vs the baseline over "
+                f"{len(members)} module(s)"
+            )
+    heavy = max(rows, key=lambda r: r["params"])
+    slow = min(rows, key=lambda r: r["train_ips"])
+    lines.append(
+        f"most parameters: {heavy['title']} ({heavy['params_x']:.2f}x the baseline); "
+        f"slowest to train: {slow['title']} ({slow['train_x']:.2f}x the baseline's speed)"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,273 @@
+"""The benchmark sweep: ResNet-18 with every registered attention module, and the baseline, trained
+under one recipe on the same data, with the same seeds and schedule, into one JSON file.
+
+Two recipes (:data:`attncv.train.profiles.RECIPES`):
+
+- ``seed``: the course notes' experiment as their published code runs it: SGD 0.1, momentum 0.9,
+  weight decay 1e-4, batch 128, 160 epochs, steps to 0.01 and 0.001 at epochs 80 and 120, and a
+  real one-epoch linear warm-up (the published code defines one but never runs it);
+- ``fast``: a modern short schedule: 15 epochs, batch 512, linear warm-up then linear decay
+  (one-cycle), label smoothing 0.1, bf16 and channels_last on a GPU, data on the GPU.
+
+The measure of a run is the mean test accuracy of its best five epochs (the notes' measure); the
+final epoch's accuracy is kept beside it. ``--devices cuda:0,cuda:1`` trains one run per GPU at a
+time (:mod:`.parallel`); results carry their provenance (recipe, data, device,
+library versions, git commit), so a committed table always says where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..attention import registry
+from ..data import CifarData, load_cifar
+from ..model import count_macs, count_params, resnet18
+from ..train import RECIPES, Profile, Recipe, best5_mean, get_profile, recipe_profile, train_model
+from ..train.speed import throughput
+from .parallel import parse_devices, run_parallel
+from .provenance import environment, git_commit
+
+SCHEMA = 1
+
+
+@dataclass
+class Sweep:
+    """A sweep's runs and where they came from; saved as JSON by :meth:`save`."""
+
+    recipe: dict[str, Any]
+    scale: dict[str, Any]
+    data: str
+    environment: dict[str, Any]
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    schema: int = SCHEMA
+
+    def names(self) -> list[str]:
+        """Modules in the sweep, baseline first, in registry order (unknown names last)."""
+        known = registry.names()
+        found = {r["name"] for r in self.runs}
+        return sorted(found, key=lambda n: known.index(n) if n in known else len(known))
+
+    def missing(self) -> list[str]:
+        """Registered modules this sweep did not train (it predates them)."""
+        return [n for n in registry.names() if n not in {r["name"] for r in self.runs}]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Sweep:
+        raw = json.loads(Path(path).read_text())
+        if raw.get("schema") != SCHEMA:
+            raise ValueError(f"{path}: schema {raw.get('schema')!r}, expected {SCHEMA}.")
+        return cls(**raw)
+
+
+def scale_record(scale: Profile, profile: str | None = None) -> dict[str, Any]:
+    """How much of the recipe a sweep ran, as its JSON records it: data sizes, width, the
+    training config as run, the note, and the profile it was sized under."""
+    record = {
+        "train_size": scale.train_size,
+        "test_size": scale.test_size,
+        "width": scale.width,
+        "train": asdict(scale.train),
+        "note": scale.note,
+    }
+    return record | ({"profile": profile} if profile else {})
+
+
+def run_one(
+    name: str,
+    seed: int,
+    data: CifarData,
+    recipe: Recipe,
+    scale: Profile,
+    *,
+    cache: bool = False,
+    progress: bool | str = "log",
+    cost_steps: int | None = None,
+) -> dict[str, Any]:
+    """Train ResNet-18 with ``name`` under the sweep's settings; return the run's JSON row."""
+    cfg = scale.train
+    steps = cost_steps or (50 if data.device.type == "cuda" else 5)
+    speed = throughput(
+        resnet18(data.num_classes, attention=name, width=scale.width),
+        batch_size=cfg.batch_size,
+        steps=steps,
+        warmup=max(1, steps // 5),
+        device=data.device,
+    )  # first, so it also warms the kernels up
+    prof = replace(scale, device=data.device.type)
+    model, result = train_model(name, data, prof, seed=seed, cache=cache, progress=progress)
+    seconds = result.curve("seconds")
+    steady = statistics.median(seconds[1:] if len(seconds) > 1 else seconds)  # no first epoch
+    images = len(data.train_labels) // cfg.batch_size * cfg.batch_size  # drop_last
+    entry, accs = registry.entry(name), result.curve("test_acc")
+    return {
+        "name": name,
+        "title": entry.title,
+        "family": entry.family,
+        "seed": seed,
+        "best5_acc": best5_mean(accs),
+        "final_acc": accs[-1],
+        "best_acc": max(accs),
+        "test_acc": accs,
+        "train_loss": result.curve("train_loss"),
+        "params": count_params(model),
+        "macs": count_macs(model),
+        "train_ips": images / steady,
+        "epoch_seconds": steady,
+        "epoch_images": images,
+        "infer_ips": speed.infer,
+        "peak_mb": speed.peak_memory_mb,
+        "train_seconds": result.train_seconds,
+        "device": result.device,
+        "dataset": result.dataset,
+    }
+
+
+def sweep(
+    names: Sequence[str] | None = None,
+    *,
+    recipe: str = "fast",
+    profile: str | None = None,
+    seeds: Sequence[int] = (0,),
+    devices: Sequence[str] | str | None = None,
+    epochs: int | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    width: int | None = None,
+    compile: bool = False,
+    cache: bool = False,
+    progress: bool | str = "log",
+    out: str | os.PathLike[str] | None = None,
+    data_dir: str | None = None,
+    cost_steps: int | None = None,
+    resume: bool = False,
+) -> Sweep:
+    """Train every module in ``names`` (default: the whole registry, baseline first) for every seed.
+
+    Args:
+        recipe: ``"fast"`` or ``"seed"`` (:data:`RECIPES`).
+        profile: ``smoke``, ``brief`` or ``full`` (default ``$ATTNCV_PROFILE``): the data size,
+            width and, off a GPU, the epochs (:func:`attncv.train.recipe_profile`).
+        devices: ``"cuda:0,cuda:1"``, ``"all"`` (every GPU) or a list; more than one trains in
+            parallel, one run per device (``"cpu,cpu"`` tests that on a CPU).
+        epochs: override the recipe's epochs (milestones and warm-up scale with them).
+        train_size, test_size, width: override the profile's data sizes and network width.
+        compile: train with ``torch.compile`` (worth it on a GPU for long runs).
+        cache: reuse identical runs from :func:`attncv.train_model`'s cache.
+        out: write the JSON here as well.
+        resume: keep the runs already in ``out`` (same recipe, scale and data) and train only
+            the missing (module, seed) pairs: modules registered since join the table. Every run
+            records the git commit it ran at.
+    """
+    if recipe not in RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}.")
+    names = list(names or registry.names())
+    for n in names:
+        registry.entry(n)  # unknown names fail before any training
+    if "none" not in names:
+        names.insert(0, "none")
+    devs = parse_devices(devices)
+    code = git_commit()  # the commit this process's code came from, not whatever HEAD is later
+    prof = get_profile(profile, devs[0].split(":")[0])
+    rec = RECIPES[recipe]
+    scale = recipe_profile(
+        rec, prof, epochs, train_size=train_size, test_size=test_size, width=width
+    )
+    if compile:
+        scale = replace(scale, train=replace(scale.train, compile=True))
+    jobs = [(n, s) for s in seeds for n in names]
+    kept = _resumable(out, rec, scale) if resume and out else []
+    jobs = [j for j in jobs if j not in {(r["name"], r["seed"]) for r in kept}]
+    if cost_steps is None and prof.name == "smoke":
+        cost_steps = 1  # seconds matter more than timing precision
+    settings = {
+        "recipe": rec,
+        "scale": scale,
+        "cache": cache,
+        "cost_steps": cost_steps,
+        "data_dir": data_dir,
+    }
+    if not jobs:
+        rows = []
+    elif len(devs) == 1:
+        rows = _run_jobs(devs[0], jobs, settings, progress)
+    else:
+        rows = run_parallel(devs, jobs, settings, _load, _run_quietly)
+    rows = [r | {"git_commit": code.get("git_commit")} for r in rows] + kept
+    order = names + sorted({r["name"] for r in kept} - set(names))
+    datasets = sorted({r["dataset"] for r in rows})
+    if len(datasets) > 1:
+        raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
+    result = Sweep(
+        {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure},
+        scale_record(scale, prof.name),
+        "; ".join(datasets),
+        environment(devs, code),
+        sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
+    )
+    if out:
+        print(f"Wrote {result.save(out)}")
+    return result
+
+
+def _resumable(out: str | os.PathLike[str], recipe: Recipe, scale: Profile) -> list[dict[str, Any]]:
+    """The runs in ``out`` if it was made with the same recipe and scale; else an error."""
+    if not Path(out).exists():
+        return []
+    old = Sweep.load(out)
+    same = json.loads(json.dumps({"train": asdict(recipe.train), "scale": scale_record(scale)}))
+    if old.recipe["train"] != same["train"] or {
+        k: v for k, v in old.scale.items() if k not in ("profile", "note")
+    } != {k: v for k, v in same["scale"].items() if k != "note"}:
+        raise ValueError(f"{out} was made with another recipe or scale; resume needs the same.")
+    print(f"Resuming {out}: keeping {len(old.runs)} runs.")
+    return old.runs
+
+
+def _load(device: str, settings: dict[str, Any]) -> CifarData:
+    scale = settings["scale"]
+    return load_cifar(
+        settings["data_dir"], train_size=scale.train_size, test_size=scale.test_size, device=device
+    )
+
+
+def _run(
+    job: tuple[str, int], data: CifarData, settings: dict[str, Any], progress: bool | str
+) -> dict[str, Any]:
+    return run_one(
+        *job,
+        data,
+        settings["recipe"],
+        settings["scale"],
+        cache=settings["cache"],
+        progress=progress,
+        cost_steps=settings["cost_steps"],
+    )
+
+
+def _run_jobs(
+    device: str, jobs: list[tuple[str, int]], settings: dict[str, Any], progress: bool | str
+) -> list[dict[str, Any]]:
+    data = _load(device, settings)
+    return [_run(job, data, settings, progress) for job in jobs]
+
+
+def _run_quietly(job: tuple[str, int], data: CifarData, settings: dict[str, Any]) -> dict:
+    return _run(job, data, settings, False)  # workers print one line per run, not per epoch
+
+
+def results_path(recipe: str, device: str, root: str | os.PathLike[str] = ".") -> Path:
+    """Where the book keeps a sweep's JSON: ``<root>/results/benchmark-<recipe>-<kind>.json``,
+    ``kind`` being ``cpu`` or ``cuda``."""
+    return Path(root) / "results" / f"benchmark-{recipe}-{device.split(':')[0]}.json"

@@ -1,0 +1,302 @@
+"""Download CIFAR-100 once into the cache, from the original host or a mirror, and check it.
+
+The original archive (https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz, 161 MB) is
+checked against its MD5 (the one torchvision lists). That host has at times been throttled to
+about an hour per archive, so a watchdog aborts any source whose projected download time exceeds
+``max_seconds`` (10 minutes by default) and the next source is tried: the Hugging Face copy of
+the same data (``uoft-cs/cifar100``, two Parquet files, about 135 MB), converted on the spot to the
+official ``cifar-100-python/`` pickle layout so :func:`attncv.data.read.read_cifar100` reads either.
+The mirror has no published checksum; its conversion is checked instead (50,000 + 10,000 images,
+500 + 100 per class, 100 fine and 20 coarse class names). Converting needs ``pyarrow`` and
+``Pillow``, which Colab ships.
+
+Usage: ``fetch_cifar100()`` returns the folder ``<cache>/cifar-100-python``; a second call finds
+it there and downloads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import shutil
+import tarfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..env import progress_mode
+from .layout import C100, cache_dir
+
+ORIGINAL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+ORIGINAL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
+MIRROR = "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/main/cifar100/{split}-00000-of-00001.parquet"
+
+
+class FetchError(RuntimeError):
+    """No source delivered CIFAR-100; the message lists every source and why it failed."""
+
+
+class SlowSource(FetchError):
+    """A source was too slow: its projected download time exceeded the limit."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The official ``cifar-100-python.tar.gz`` at ``url``, checked against ``md5``."""
+
+    url: str = ORIGINAL
+    md5: str = ORIGINAL_MD5
+
+    def fetch(self, root: Path, watchdog: Watchdog, progress: str) -> None:
+        path = download(self.url, root / "cifar-100-python.tar.gz", watchdog, progress)
+        try:
+            digest = md5sum(path)
+            if digest != self.md5:
+                raise FetchError(
+                    f"checksum mismatch: MD5 {digest}, expected {self.md5} "
+                    "(a corrupt or different file)"
+                )
+            extract(path, root)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@dataclass(frozen=True)
+class Parquet:
+    """A Hugging Face Parquet copy: ``url`` with ``{split}`` in it, columns ``img`` (PNG bytes),
+    ``fine_label``, ``coarse_label``; class names in the files' ``huggingface`` metadata."""
+
+    url: str = MIRROR
+    per_class: tuple[int, int] = (500, 100)  # train, test
+
+    def fetch(self, root: Path, watchdog: Watchdog, progress: str) -> None:
+        try:
+            import pyarrow.parquet  # noqa: F401  (Colab ships it; a laptop may not)
+        except ImportError:
+            raise FetchError(
+                "reading the mirror's Parquet files needs pyarrow: pip install pyarrow"
+            ) from None
+        parts = root / "parquet.part"
+        parts.mkdir(parents=True, exist_ok=True)
+        try:
+            files = {
+                s: download(self.url.format(split=s), parts / f"{s}.parquet", watchdog, progress)
+                for s in ("train", "test")
+            }
+            parquet_to_pickles(files, root / C100, dict(zip(files, self.per_class, strict=True)))
+        finally:
+            shutil.rmtree(parts, ignore_errors=True)
+
+    def __str__(self) -> str:
+        return self.url.format(split="{train,test}")
+
+
+SOURCES: tuple[Archive | Parquet, ...] = (Archive(), Parquet())
+
+
+def fetch_cifar100(
+    root: str | Path | None = None,
+    *,
+    sources: Sequence[Archive | Parquet] | None = None,
+    max_seconds: float = 600,
+    grace: float = 15,
+    timeout: float = 30,
+    progress: bool | str = True,
+) -> Path:
+    """Make sure ``<root>/cifar-100-python`` holds CIFAR-100; download it if not.
+
+    Args:
+        root: the cache folder (default :func:`attncv.data.layout.cache_dir`).
+        sources: tried in order until one delivers (default :data:`SOURCES`).
+        max_seconds: abort a source whose projected download time exceeds this, once
+            ``grace`` seconds have passed, and try the next one.
+        timeout: seconds without any data before a connection counts as failed.
+        progress: ``True`` (``$ATTNCV_PROGRESS`` or a tqdm bar), ``"log"``, ``"none"``.
+
+    Returns the ``cifar-100-python`` folder. Raises :class:`FetchError` if every source fails.
+    """
+    root = Path(root).expanduser() if root is not None else cache_dir()
+    target = root / C100
+    if (target / "train").exists() and (target / "meta").exists():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for source in SOURCES if sources is None else sources:
+        try:
+            source.fetch(root, Watchdog(max_seconds, grace, timeout), progress_mode(progress))
+        except Exception as exc:  # network, slowness, checksum, format: try the next source
+            failures.append(f"{source}: {type(exc).__name__}: {exc}")
+            print(f"CIFAR-100 from {source} failed ({exc}); trying the next source.", flush=True)
+            continue
+        return target
+    raise FetchError("CIFAR-100 could not be downloaded.\n  " + "\n  ".join(failures))
+
+
+@dataclass(frozen=True)
+class Watchdog:
+    """Abort a download projected to take longer than ``max_seconds`` (checked after ``grace``)."""
+
+    max_seconds: float
+    grace: float
+    timeout: float
+
+    def check(self, done: int, total: int | None, elapsed: float) -> None:
+        if elapsed < self.grace or not total:
+            return
+        rate = done / elapsed
+        projected = elapsed + (total - done) / rate if rate > 0 else float("inf")
+        if projected > self.max_seconds:
+            raise SlowSource(
+                f"too slow: {rate / 1e3:,.0f} kB/s after {elapsed:.0f} s, projected "
+                f"{projected / 60:,.1f} min for {total / 1e6:,.0f} MB (limit "
+                f"{self.max_seconds / 60:g} min)"
+            )
+
+
+def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -> Path:
+    """Stream ``url`` into ``dest`` (via ``dest.part``) under ``watchdog``, with a progress bar."""
+    part = dest.with_name(dest.name + ".part")
+    start = time.monotonic()
+    request = urllib.request.Request(url, headers={"User-Agent": "attncv"})
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=watchdog.timeout) as response,
+            open(part, "wb") as out,
+        ):
+            total = int(response.headers.get("Content-Length") or 0) or None
+            bar = _bar(progress, total, dest.name)
+            done = 0
+            while chunk := response.read1(1 << 16):  # what has arrived, up to 64 kB
+                out.write(chunk)
+                done += len(chunk)
+                bar(len(chunk))
+                watchdog.check(done, total, time.monotonic() - start)
+            bar(None)
+        if total is not None and done != total:
+            raise FetchError(f"incomplete: {done:,} of {total:,} bytes")
+        part.replace(dest)
+    finally:
+        part.unlink(missing_ok=True)
+    return dest
+
+
+def _bar(mode: str, total: int | None, name: str):
+    """A callable taking a byte count (``None`` closes): tqdm, ten log lines, or nothing."""
+    if mode == "auto":
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024)
+        return lambda n: bar.close() if n is None else bar.update(n)
+    seen = [0, 0]  # bytes, tenths printed
+
+    def log(n: int | None) -> None:
+        if mode != "log" or n is None:
+            return
+        seen[0] += n
+        tenth = seen[0] * 10 // total if total else 0
+        if tenth > seen[1]:
+            seen[1] = tenth
+            print(f"{name}: {seen[0] / 1e6:,.0f} of {total / 1e6:,.0f} MB", flush=True)
+
+    return log
+
+
+def md5sum(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def extract(archive: Path, root: Path) -> None:
+    """Unpack the ``cifar-100-python/`` members of ``archive`` into ``root``, and nothing else;
+    the folder appears whole or not at all."""
+    tmp = root / "extract.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
+            bad = [m.name for m in members if Path(m.name).parts[:1] != (C100,) or ".." in m.name]
+            if bad or not members:
+                raise FetchError(f"unexpected archive content: {bad[:3] or 'empty'}")
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(tmp, members=members, **safe)  # names checked above
+        if not (tmp / C100 / "train").exists():
+            raise FetchError(f"the archive has no {C100}/train")
+        shutil.rmtree(root / C100, ignore_errors=True)
+        (tmp / C100).replace(root / C100)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def parquet_to_pickles(files: dict[str, Path], out: Path, per_class: dict[str, int]) -> None:
+    """Convert the Hugging Face Parquet files to the official pickles ``train``, ``test``, ``meta``,
+    checking that each split has ``per_class[split]`` images of each of the 100 classes."""
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    tmp = out.with_name(out.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    names: dict[str, list[str]] = {}
+    for split, path in files.items():
+        table = pq.read_table(path)
+        names = names or _class_names(table.schema.metadata or {})
+        rows = [
+            np.asarray(Image.open(io.BytesIO(img["bytes"])).convert("RGB"), dtype=np.uint8)
+            for img in table.column("img").to_pylist()
+        ]  # each (32, 32, 3)
+        data = np.stack(rows).transpose(0, 3, 1, 2).reshape(len(rows), 3072)  # (N, 3*32*32)
+        fine, coarse = (table.column(c).to_pylist() for c in ("fine_label", "coarse_label"))
+        _validate(split, fine, coarse, per_class[split])
+        _dump(tmp / split, {b"data": data, b"fine_labels": fine, b"coarse_labels": coarse})
+    _dump(
+        tmp / "meta",
+        {
+            b"fine_label_names": [n.encode() for n in names["fine_label"]],
+            b"coarse_label_names": [n.encode() for n in names["coarse_label"]],
+        },
+    )
+    (tmp / "SOURCE.txt").write_text("Converted from the Hugging Face copy uoft-cs/cifar100.\n")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.replace(out)
+
+
+def _class_names(metadata: dict[bytes, bytes]) -> dict[str, list[str]]:
+    try:
+        features = json.loads(metadata[b"huggingface"])["info"]["features"]
+        names = {k: list(features[k]["names"]) for k in ("fine_label", "coarse_label")}
+    except (KeyError, ValueError, TypeError) as exc:
+        raise FetchError(f"no class names in the Parquet metadata ({exc!r})") from None
+    if (len(names["fine_label"]), len(names["coarse_label"])) != (100, 20):
+        raise FetchError(
+            f"expected 100 and 20 class names, got {len(names['fine_label'])} and "
+            f"{len(names['coarse_label'])}"
+        )
+    return names
+
+
+def _validate(split: str, fine: list[int], coarse: list[int], per_class: int) -> None:
+    counts = np.bincount(fine, minlength=100)
+    if len(counts) != 100 or (counts != per_class).any():
+        raise FetchError(
+            f"{split}: expected {per_class} images of each of 100 classes; got "
+            f"{len(fine):,} images, {counts.min()}-{counts.max()} per class"
+        )
+    if min(coarse) < 0 or max(coarse) > 19:
+        raise FetchError(f"{split}: coarse labels outside 0-19")
+
+
+def _dump(path: Path, obj: dict) -> None:
+    with open(path, "wb") as f:
+        pickle.dump(obj, f, protocol=4)

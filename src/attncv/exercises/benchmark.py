@@ -1,0 +1,52 @@
+"""Grader for the benchmark chapter: the reader's "mean of the best five epochs"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..train import best5_mean
+from .grader import GradeReport
+
+CURVES: list[list[float]] = [
+    [0.31, 0.45, 0.52, 0.58, 0.61, 0.63, 0.64, 0.66],  # rising: the best five are the last five
+    [0.50, 0.62, 0.55, 0.66, 0.48, 0.64, 0.60, 0.51],  # noisy: the best five are scattered
+    [0.40, 0.52],  # fewer than five epochs: the mean of all of them
+    [0.70, 0.70, 0.69, 0.70, 0.68, 0.70, 0.30],  # ties, and a collapse at the end
+]
+
+
+def check_top5_mean(
+    candidate: Callable[[Sequence[float]], float], *, verbose: bool = True
+) -> GradeReport:
+    """Grade ``candidate(accuracies)``, the mean of the five highest test accuracies of a run (of
+    all of them if there are fewer than five), on curves chosen to catch the usual slips."""
+    report = GradeReport("mean of the best five epochs")
+    for curve in CURVES:
+        expected = best5_mean(curve)
+        try:
+            got = candidate(list(curve))
+        except Exception as exc:  # the reader's code: report, don't crash the notebook
+            report.add(f"{curve}", False, f"your function raised {type(exc).__name__}: {exc}")
+            break
+        ok = isinstance(got, int | float) and abs(got - expected) < 1e-9
+        if not report.add(f"{curve}: {expected:.4f}", ok, "" if ok else _hint(got, curve)):
+            break
+    if verbose:
+        print(report)
+    return report
+
+
+def _hint(got: object, curve: list[float]) -> str:
+    if not isinstance(got, int | float):
+        return f"yours returns {got!r}; return one number, the mean"
+    close = lambda v: abs(got - v) < 1e-9
+    text = f"yours gives {got:.4f}"
+    if len(curve) < 5 and close(sum(curve) / 5):
+        return text + ": with fewer than five epochs, divide by how many there are"
+    if close(sum(curve[:5]) / len(curve[:5])):
+        return text + ": that is the first five epochs; sort the accuracies, highest first"
+    if close(sum(curve[-5:]) / len(curve[-5:])):
+        return text + ": that is the last five epochs, not the five best"
+    if close(max(curve)):
+        return text + ": that is the single best epoch (the maximum), not the mean of five"
+    return text

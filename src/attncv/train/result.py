@@ -1,0 +1,59 @@
+"""What a training run produced (:class:`FitResult`) and the measures a chapter reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def best5_mean(accuracies: Sequence[float]) -> float:
+    """Mean of the five highest values (of all, if fewer): the benchmark's measure of a run."""
+    top = sorted(accuracies, reverse=True)[:5]
+    return sum(top) / len(top) if top else float("nan")
+
+
+@dataclass
+class FitResult:
+    """What a training run produced: per-epoch history and the numbers a chapter reports."""
+
+    name: str
+    dataset: str
+    device: str
+    config: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+    train_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    images_per_second: float = 0.0
+    parameters: int = 0
+
+    @property
+    def final_acc(self) -> float:
+        return self.history[-1]["test_acc"] if self.history else float("nan")
+
+    @property
+    def best_acc(self) -> float:
+        return max((r["test_acc"] for r in self.history), default=float("nan"))
+
+    @property
+    def best5_acc(self) -> float:
+        """Mean test accuracy of the best five epochs (the benchmark's measure)."""
+        return best5_mean(self.curve("test_acc"))
+
+    def curve(self, key: str) -> list[float]:
+        return [r[key] for r in self.history]
+
+    def summary(self) -> str:
+        return (
+            f"{self.name}: {self.dataset} | {self.device} | {len(self.history)} epochs in "
+            f"{self.train_seconds:.1f} s ({self.images_per_second:,.0f} images/s) | test "
+            f"accuracy {self.final_acc:.1%} (best {self.best_acc:.1%})"
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            asdict(self)
+            | {"final_acc": self.final_acc, "best_acc": self.best_acc, "best5_acc": self.best5_acc},
+            indent=1,
+        )

@@ -1,0 +1,4 @@
+"""The views layer: what a trained model learned, shown. :mod:`.plots` (curves, images, overlays,
+schedules), :mod:`.probe` (attention weights per block and per class), :mod:`.channel`,
+:mod:`.spatial` and :mod:`.mixed` (each family's figures), :mod:`.verdicts` (the paper's
+observation against this run's), :mod:`.tables` (HTML tables) and :mod:`.widgets` (explorers)."""

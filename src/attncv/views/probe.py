@@ -1,0 +1,59 @@
+"""Attention weights of a trained model over a whole dataset split: per block, per class.
+
+:func:`tap_weights` runs images through a model and collects every tap of one kind, keyed by the
+block it belongs to; :func:`class_means` averages them per class, :func:`class_spread` says how
+class-specific they are. The channel, spatial and mixed chapters all read their models this way.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..attention import capture
+from ..data import CifarData
+
+
+def block_of(tap: str) -> str:
+    """A tap's name without the slot it sits in: ``"layer2.0.attention.tap"`` and
+    ``"layer2.0.after.tap"`` -> ``"layer2.0"``; a module with several taps keeps their names
+    (``"layer1.1.attention.spatial_tap"`` -> ``"layer1.1.spatial_tap"``)."""
+    parts = [p for p in tap.split(".") if p not in ("attention", "after")]
+    if parts[-1] == "tap" and len(parts) > 1:
+        parts.pop()
+    return ".".join(parts)
+
+
+@torch.no_grad()
+def tap_weights(model: nn.Module, data: CifarData, images: Tensor, kind: str) -> dict[str, Tensor]:
+    """The weights at every tap of ``kind`` for uint8 ``images``, in batches of 500."""
+    was_training = model.training
+    model.eval()
+    with capture(model, kind) as maps:
+        for batch in images.split(500):
+            model(data.normalize(batch))
+    model.train(was_training)
+    return {block_of(name): m for name, m in maps.items()}
+
+
+def class_means(model: nn.Module, data: CifarData, *, kind: str = "channel") -> dict[str, Tensor]:
+    """Mean weights per class on the test split at every tap: ``{block: (K, ...)}`` with the
+    tap's shape after the batch dimension, trailing 1s dropped ((K, C) for SE and ECA gates)."""
+    images, labels = data.split("test")
+    labels = labels.cpu()
+    counts = torch.bincount(labels, minlength=data.num_classes).clamp(min=1)  # (K,)
+    out = {}
+    for block, m in tap_weights(model, data, images, kind).items():
+        flat = m.flatten(1)  # (N, D)
+        sums = torch.zeros(data.num_classes, flat.shape[1]).index_add_(0, labels, flat)
+        shape = [s for s in m.shape[1:]]
+        while shape and shape[-1] == 1:
+            shape.pop()
+        out[block] = (sums / counts[:, None]).view(data.num_classes, *shape)  # (K, ...)
+    return out
+
+
+def class_spread(means: dict[str, Tensor]) -> dict[str, float]:
+    """How class-specific each block's gates are: the standard deviation across classes of the
+    mean gate, averaged over channels (0 when every class gets the same gates)."""
+    return {block: m.std(dim=0).mean().item() for block, m in means.items()}

@@ -1,0 +1,18 @@
+"""The benchmark command line: it runs, prints a table, and refuses unknown names clearly."""
+
+from __future__ import annotations
+
+from attncv.bench.__main__ import main
+from attncv.bench.modules import compare_modules
+
+
+def test_modules_table_relative_to_the_baseline(capsys) -> None:
+    rows = compare_modules(["se"], batch_size=2, steps=1, width=16, device="cpu")
+    assert [r["name"] for r in rows] == ["none", "se"]
+    out = capsys.readouterr().out
+    assert "11,220,132" in out and "se" in out and "train img/s" in out
+
+
+def test_unknown_module_name_is_a_clear_error(capsys) -> None:
+    assert main(["modules", "--names", "squeeze"]) == 2
+    assert "Unknown attention module 'squeeze'" in capsys.readouterr().err

@@ -1,0 +1,197 @@
+"""The benchmark sweep: recipes as the issue states them, the best-5 measure, the JSON and its
+provenance, and the multi-process path (two CPU workers) on tiny synthetic runs."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import pytest
+import torch
+
+from attncv import names
+from attncv.bench.__main__ import main as bench_main
+from attncv.bench.figures import plot_accuracy, plot_tradeoff
+from attncv.bench.parallel import parse_devices
+from attncv.bench.report import against_baseline, format_table, measure, summarize
+from attncv.bench.stats import welch_interval
+from attncv.bench.sweep import Sweep, sweep
+from attncv.data import DataSubstituteWarning
+from attncv.train import best5_mean
+
+matplotlib.use("Agg")
+pytestmark = pytest.mark.filterwarnings("ignore", category=DataSubstituteWarning)
+
+
+@pytest.fixture
+def empty_data(tmp_path):
+    """A folder with no CIFAR in it (offline, see conftest): the loader's synthetic stand-in."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    return str(folder)
+
+
+def test_bad_arguments_fail_before_training() -> None:
+    with pytest.raises(ValueError, match="recipe"):
+        sweep(recipe="slow")
+    with pytest.raises(ValueError, match="Registered modules"):
+        sweep(["no-such-module"])
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no GPU"):
+            parse_devices("cuda:0,cuda:1")
+    assert parse_devices("cpu, cpu") == ["cpu", "cpu"]
+
+
+def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> None:
+    out = tmp_path / "results" / "bench.json"
+    assert (
+        bench_main(
+            [
+                "sweep",
+                "--profile",
+                "smoke",
+                "--names",
+                "se",
+                "--data-dir",
+                empty_data,
+                "--train-size",
+                "100",
+                "--test-size",
+                "50",
+                "--cost-steps",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    raw = json.loads(out.read_text())
+    assert raw["recipe"]["name"] == "fast" and raw["scale"]["profile"] == "smoke"
+    assert raw["data"].startswith("synthetic")
+    env = raw["environment"]
+    assert env["torch"] == torch.__version__ and "git_commit" in env and env["devices"]
+    assert [(r["name"], r["seed"]) for r in raw["runs"]] == [("none", 0), ("se", 0)]
+    for r in raw["runs"]:
+        assert r["best5_acc"] == pytest.approx(best5_mean(r["test_acc"]))
+        assert r["final_acc"] == r["test_acc"][-1] and r["params"] > 0 and r["train_ips"] > 0
+    loaded = Sweep.load(out)
+    rows = summarize(loaded)
+    assert [r["name"] for r in rows] == ["none", "se"] and rows[0]["delta"] == 0
+    assert rows[1]["params"] > rows[0]["params"]
+    assert set(loaded.missing()) == set(names()) - {"none", "se"}
+    printed = capsys.readouterr().out
+    assert "synthetic" in printed and "SE" in printed
+    again = sweep(
+        ["se"],
+        profile="smoke",
+        data_dir=empty_data,
+        train_size=100,
+        test_size=50,
+        out=out,
+        resume=True,
+    )  # nothing left to train: both runs are kept
+    assert again.runs == loaded.runs and "keeping 2 runs" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="another recipe or scale"):
+        sweep(["se"], profile="smoke", epochs=2, out=out, resume=True)
+
+
+def test_report_from_a_hand_made_sweep() -> None:
+    def run(name: str, seed: int, acc: float, ips: float = 50.0) -> dict:
+        return {
+            "name": name,
+            "title": name.upper(),
+            "family": "channel" if name != "none" else "none",
+            "seed": seed,
+            "best5_acc": acc,
+            "final_acc": acc,
+            "params": 100,
+            "macs": 10,
+            "train_ips": ips,
+            "epoch_seconds": 100 / ips,
+            "infer_ips": 80.0,
+            "peak_mb": float("nan"),
+            "device": "CPU",
+        }
+
+    s = Sweep(
+        {"name": "fast"},
+        {"train": {}},
+        "CIFAR-10 test",
+        {"devices": ["CPU"]},
+        [
+            run("none", 0, 0.50),
+            run("none", 1, 0.52, ips=25.0),
+            run("se", 0, 0.53),
+            run("se", 1, 0.55),
+        ],
+    )
+    assert measure(s) == "final_acc"  # fast ranks by the final epoch, seed by the best five
+    assert measure(Sweep({"name": "seed"}, {}, "", {})) == "best5_acc"
+    base, se = summarize(s)
+    assert base["top1"] == pytest.approx(0.51) and se["delta"] == pytest.approx(0.03)
+    assert se["top1_sd"] == pytest.approx(0.0141421, rel=1e-4)
+    # a run slowed down by other work does not count against the baseline's speed
+    assert base["train_ips"] == 50.0 and base["epoch_seconds"] == 2.0 and se["train_x"] == 1.0
+    assert "SE" in format_table(s) and "±1.4" in format_table(s)
+    for fig in (plot_accuracy(s), plot_tradeoff(s)):
+        titles = [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
+        assert any("CIFAR-10 test" in t for t in titles)
+
+
+def test_welch_interval_against_a_hand_computation() -> None:
+    """a = 1, 2, 3 and b = 4, 5, 6, 7: variances of the means 1/3 and 5/12, Welch df 4.96
+    (rounded down to 4, t = 2.776), half-width 2.776 * sqrt(3/4)."""
+    delta, half, df = welch_interval([1, 2, 3], [4, 5, 6, 7])
+    assert delta == pytest.approx(-3.5)
+    assert df == pytest.approx(0.75**2 / ((1 / 3) ** 2 / 2 + (5 / 12) ** 2 / 3))
+    assert half == pytest.approx(2.776 * 0.75**0.5)
+    _, wide, df = welch_interval([0.1, 0.3], [0.2, 0.4])  # two seeds a side, equal spreads: 2 df
+    assert df == pytest.approx(2) and wide == pytest.approx(4.303 * 0.02**0.5)
+    with pytest.raises(ValueError, match="two seeds"):
+        welch_interval([0.5], [0.4, 0.6])
+
+
+def test_against_baseline_tells_a_difference_from_noise() -> None:
+    def run(name: str, seed: int, acc: float) -> dict:
+        return {
+            "name": name,
+            "title": name,
+            "family": "channel",
+            "seed": seed,
+            "best5_acc": acc,
+            "final_acc": acc,
+            "params": 1,
+            "macs": 1,
+            "train_ips": 1.0,
+            "epoch_seconds": 1.0,
+            "infer_ips": 1.0,
+            "peak_mb": float("nan"),
+        }
+
+    accs = {
+        "none": (0.600, 0.605, 0.595),
+        "big": (0.650, 0.652, 0.648),
+        "tiny": (0.602, 0.612, 0.597),
+    }
+    runs = [run(n, s, a) for n, seeds in accs.items() for s, a in enumerate(seeds)]
+    text = against_baseline(Sweep({"name": "fast"}, {}, "", {}, runs))
+    lines = {line.split()[0]: line for line in text.splitlines()[1:]}
+    assert lines["big"].endswith("a difference") and lines["tiny"].endswith("within the noise")
+
+
+def test_two_cpu_workers_share_the_runs(empty_data) -> None:
+    tiny = {
+        "profile": "smoke",
+        "data_dir": empty_data,
+        "train_size": 100,
+        "test_size": 50,
+        "cost_steps": 1,
+    }
+    result = sweep(["se"], devices="cpu,cpu", **tiny)
+    assert sorted(r["name"] for r in result.runs) == ["none", "se"]
+    assert result.environment["devices"] == [result.environment["devices"][0]] * 2
+    single = sweep(["none"], progress=False, **tiny)
+    a, b = result.runs[0], single.runs[0]  # the same data, seed and schedule in another process
+    assert a["name"] == b["name"] == "none" and a["dataset"] == b["dataset"]
+    assert a["train_loss"][0] == pytest.approx(b["train_loss"][0], rel=1e-3)

@@ -1,0 +1,256 @@
+"""attncv.fetch, offline: a local HTTP server on 127.0.0.1 serves small fake archives built here."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import pickle
+import tarfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attncv.data import load as data_module
+from attncv.data.fetch import Archive, FetchError, Parquet, Watchdog, fetch_cifar100
+from attncv.data.read import read_cifar100
+
+FINE = [f"fine{i}" for i in range(100)]
+COARSE = [f"coarse{i}" for i in range(20)]
+
+
+def _images(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 3072), dtype=np.uint8)
+
+
+def _pickles(per_class: int = 1) -> dict[str, bytes]:
+    """The official layout's three pickles, ``per_class`` images of each class."""
+    out = {
+        "meta": pickle.dumps(
+            {
+                b"fine_label_names": [n.encode() for n in FINE],
+                b"coarse_label_names": [n.encode() for n in COARSE],
+            }
+        )
+    }
+    for split, seed in (("train", 0), ("test", 1)):
+        fine = list(range(100)) * per_class
+        out[split] = pickle.dumps(
+            {
+                b"data": _images(len(fine), seed),
+                b"fine_labels": fine,
+                b"coarse_labels": [f // 5 for f in fine],
+            }
+        )
+    return out
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, payload in files.items():
+            info = tarfile.TarInfo(f"cifar-100-python/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+class Server:
+    """Serves ``files`` {path: bytes}; a path in ``slow`` trickles out 1 kB every 50 ms."""
+
+    def __init__(self, files: dict[str, bytes], slow: set[str] = frozenset()) -> None:
+        self.files, self.slow, self.requests = files, slow, []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.requests.append(self.path)
+                body = server.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = 1024 if self.path in server.slow else len(body)
+                try:
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i : i + step])
+                        self.wfile.flush()
+                        if self.path in server.slow:
+                            time.sleep(0.05)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on a slow source, as it should
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def archive() -> tuple[bytes, str]:
+    payload = _tar_gz(_pickles())
+    return payload, hashlib.md5(payload).hexdigest()
+
+
+@pytest.fixture
+def server(archive):
+    payload, _ = archive
+    s = Server({"/c100.tar.gz": payload, "/slow.tar.gz": payload}, slow={"/slow.tar.gz"})
+    yield s
+    s.close()
+
+
+def fetch(root: Path, *sources, **kw):
+    return fetch_cifar100(root, sources=sources, progress="none", **kw)
+
+
+def test_archive_with_the_right_checksum_is_extracted_and_readable(tmp_path, server, archive):
+    path = fetch(tmp_path, Archive(server.url + "/c100.tar.gz", archive[1]))
+    assert path == tmp_path / "cifar-100-python"
+    data = read_cifar100(path)
+    assert data.classes == FINE and len(data.train_labels) == 100 and len(data.test_labels) == 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-100-python"]  # no leftovers
+
+
+def test_wrong_checksum_is_rejected_and_leaves_nothing(tmp_path, server):
+    with pytest.raises(FetchError, match="checksum mismatch"):
+        fetch(tmp_path, Archive(server.url + "/c100.tar.gz", "0" * 32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_second_call_reuses_the_cache_without_a_request(tmp_path, server, archive):
+    source = Archive(server.url + "/c100.tar.gz", archive[1])
+    fetch(tmp_path, source)
+    assert len(server.requests) == 1
+    fetch(tmp_path, source)
+    assert len(server.requests) == 1
+
+
+def test_slow_source_is_abandoned_for_the_next(tmp_path, server, archive, capsys):
+    t0 = time.monotonic()
+    path = fetch(
+        tmp_path,
+        Archive(server.url + "/slow.tar.gz", archive[1]),
+        Archive(server.url + "/c100.tar.gz", archive[1]),
+        max_seconds=0.5,
+        grace=0.2,
+    )
+    assert time.monotonic() - t0 < 2  # the slow archive alone would take 30 s
+    assert server.requests == ["/slow.tar.gz", "/c100.tar.gz"]
+    assert "too slow" in capsys.readouterr().out
+    assert (path / "train").exists()
+
+
+def test_every_failure_is_listed_when_all_sources_fail(tmp_path, server):
+    with pytest.raises(FetchError) as info:
+        fetch(
+            tmp_path,
+            Archive(server.url + "/missing.tar.gz"),
+            Archive(server.url + "/c100.tar.gz", "0" * 32),
+        )
+    assert "404" in str(info.value) and "checksum mismatch" in str(info.value)
+
+
+def test_watchdog_projects_the_total_time():
+    dog = Watchdog(max_seconds=600, grace=15, timeout=30)
+    dog.check(done=1, total=10**9, elapsed=14)  # within the grace period: no verdict yet
+    dog.check(done=5 * 10**8, total=10**9, elapsed=100)  # 200 s projected
+    with pytest.raises(FetchError, match="too slow"):
+        dog.check(done=10**7, total=10**9, elapsed=60)  # 100 minutes projected
+
+
+def test_archive_with_foreign_paths_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../evil")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    s = Server({"/evil.tar.gz": buf.getvalue()})
+    try:
+        with pytest.raises(FetchError, match="unexpected archive content"):
+            fetch(
+                tmp_path / "cache",
+                Archive(s.url + "/evil.tar.gz", hashlib.md5(buf.getvalue()).hexdigest()),
+            )
+    finally:
+        s.close()
+    assert not (tmp_path / "evil").exists()
+
+
+def _parquet(split: str, per_class: int, seed: int) -> tuple[bytes, np.ndarray]:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from PIL import Image
+
+    images = _images(100 * per_class, seed).reshape(-1, 3, 32, 32)
+    pngs = []
+    for img in images:
+        buf = io.BytesIO()
+        Image.fromarray(img.transpose(1, 2, 0)).save(buf, format="PNG")
+        pngs.append({"bytes": buf.getvalue(), "path": None})
+    fine = list(range(100)) * per_class
+    table = pa.table({"img": pngs, "fine_label": fine, "coarse_label": [f // 5 for f in fine]})
+    features = {
+        "fine_label": {"names": FINE, "_type": "ClassLabel"},
+        "coarse_label": {"names": COARSE, "_type": "ClassLabel"},
+    }
+    table = table.replace_schema_metadata(
+        {"huggingface": json.dumps({"info": {"features": features}})}
+    )
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue(), images
+
+
+def test_mirror_parquet_becomes_the_official_layout(tmp_path):
+    (train, train_images), (test, _) = _parquet("train", 2, 0), _parquet("test", 1, 1)
+    s = Server({"/hf/train.parquet": train, "/hf/test.parquet": test})
+    try:
+        path = fetch(
+            tmp_path,
+            Archive(s.url + "/gone.tar.gz"),
+            Parquet(s.url + "/hf/{split}.parquet", per_class=(2, 1)),
+        )
+    finally:
+        s.close()
+    data = read_cifar100(path)
+    assert data.classes == FINE and data.coarse_classes == COARSE
+    assert data.train_images.shape == (200, 3, 32, 32) and len(data.test_labels) == 100
+    assert np.array_equal(data.train_images.numpy(), train_images)  # channel-major, not transposed
+    assert data.train_coarse.tolist() == [f // 5 for f in data.train_labels.tolist()]
+
+
+def test_mirror_with_missing_classes_is_rejected(tmp_path):
+    (train, _), (test, _) = _parquet("train", 1, 0), _parquet("test", 1, 1)
+    s = Server({"/hf/train.parquet": train, "/hf/test.parquet": test})
+    try:
+        with pytest.raises(FetchError, match="expected 5 images of each"):
+            fetch(tmp_path, Parquet(s.url + "/hf/{split}.parquet", per_class=(5, 1)))
+    finally:
+        s.close()
+    assert not (tmp_path / "cifar-100-python").exists()
+
+
+def test_load_cifar_downloads_through_fetch(tmp_path, monkeypatch, server, archive):
+    monkeypatch.setenv("ATTNCV_CACHE", str(tmp_path))
+    monkeypatch.delenv("ATTNCV_DATA", raising=False)
+    monkeypatch.delenv("ATTNCV_OFFLINE", raising=False)
+    monkeypatch.setattr(data_module, "_DOWNLOAD_FAILED", [])
+    source = Archive(server.url + "/c100.tar.gz", archive[1])
+    monkeypatch.setenv("ATTNCV_PROGRESS", "none")
+    monkeypatch.setattr("attncv.data.fetch.SOURCES", (source,))
+    data = data_module.load_cifar(download=True)
+    assert data.name == "CIFAR-100" and data.num_classes == 100

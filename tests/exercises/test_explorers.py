@@ -1,0 +1,37 @@
+"""The parameter-formula grader accepts the paper's formula and names the usual mistakes."""
+
+from __future__ import annotations
+
+from attncv.exercises.explorers import check_param_formula
+
+
+def test_the_papers_formula_passes():
+    def se_params(c: int, reduction: int) -> int:
+        hidden = c // reduction
+        return 2 * c * hidden + hidden + c  # two 1x1 layers with biases
+
+    report = check_param_formula(se_params)
+    assert report.passed and len(report.rows) == 12
+
+
+def test_rounding_after_multiplying_is_caught():
+    # 2 C^2 / r is right only when r divides C: at C = 100, r = 16 the hidden width is 6, not 6.25
+    report = check_param_formula(lambda c, reduction: 2 * c * c // reduction + c // reduction + c)
+    assert not report.passed and report.rows[-1][0] == "channels=100, reduction=16: 1,306"
+
+
+def test_forgotten_biases_are_named(capsys):
+    assert not check_param_formula(lambda c, reduction: 2 * c * (c // reduction))
+    assert "the biases of the two layers" in capsys.readouterr().out
+
+
+def test_wrong_way_round_reduction_is_named(capsys):
+    report = check_param_formula(lambda c, reduction: 2 * c * c * reduction + c * reduction + c)
+    assert not report.passed and "not C * r" in capsys.readouterr().out
+
+
+def test_a_float_or_a_crash_is_reported_kindly(capsys):
+    assert not check_param_formula(lambda c, reduction: 2 * c * c / reduction + c / reduction + c)
+    assert "use // rather than /" in capsys.readouterr().out  # 100 / 16 is not whole
+    assert not check_param_formula(lambda c: c)  # forgot the reduction argument
+    assert "raised TypeError" in capsys.readouterr().out

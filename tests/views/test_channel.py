@@ -1,0 +1,66 @@
+"""The channel chapters' analysis helpers: zoom, per-class means, class spread, and the figures."""
+
+from __future__ import annotations
+
+import matplotlib
+import pytest
+import torch
+
+from attncv.attention import capture
+from attncv.data import synthetic
+from attncv.model import resnet18
+from attncv.views import channel as cv
+from attncv.views import probe as vp
+
+matplotlib.use("Agg")
+
+
+def test_zoom_is_a_centre_crop_resized() -> None:
+    images = torch.randint(0, 256, (2, 3, 32, 32), dtype=torch.uint8)
+    assert torch.equal(cv.zoom(images, 1.0), images)
+    big = cv.zoom(images, 2.0)
+    assert big.shape == images.shape and big.dtype == torch.uint8
+    centre = images[..., 8:24, 8:24].float()  # the middle 16x16, enlarged twice
+    expected = torch.nn.functional.interpolate(
+        centre, scale_factor=2, mode="bilinear", antialias=True
+    )
+    assert (big.float() - expected).abs().max() <= 0.5 + 1e-4
+    with pytest.raises(ValueError, match="zoom factor"):
+        cv.zoom(images, 0.5)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic(num_classes=3, train_per_class=2, test_per_class=4)
+
+
+def test_class_means_average_each_class(data) -> None:
+    torch.manual_seed(0)
+    model = resnet18(data.num_classes, attention="se", width=16).eval()
+    means = vp.class_means(model, data)
+    assert list(means) == [f"layer{s}.{b}" for s in range(1, 5) for b in range(2)]
+    assert means["layer3.1"].shape == (3, 64)
+    x, y = data.split("test")
+    with capture(model) as maps, torch.no_grad():
+        model(data.normalize(x[y == 2]))
+    torch.testing.assert_close(
+        means["layer3.1"][2], maps["layer3.1.attention.tap"].mean(0).flatten()
+    )
+    spread = vp.class_spread(means)
+    assert all(v >= 0 for v in spread.values())
+    assert vp.class_spread({"same": torch.ones(3, 8)}) == {"same": 0.0}
+    cv.excitations(means, data.classes, ["layer1.0", "layer4.1"], dataset="synthetic")
+    cv.spread_plot({"SE": spread})
+
+
+def test_branch_weights_and_kernels(data) -> None:
+    torch.manual_seed(0)
+    sk = resnet18(data.num_classes, attention="sk", width=16)
+    weights = cv.branch_weights(sk, data, (1.0, 2.0))
+    assert set(weights) == {1.0, 2.0}
+    assert weights[2.0]["layer2.0"].shape == (32,)
+    assert ((weights[1.0]["layer1.0"] > 0) & (weights[1.0]["layer1.0"] < 1)).all()
+    cv.branch_plot(weights, "layer2.0")
+    assert len(cv.zoom_grid(data.split("test")[0][:2]).axes) == 6
+    fig = cv.kernels(resnet18(data.num_classes, attention="eca", width=16))
+    assert len(fig.axes) == 4
