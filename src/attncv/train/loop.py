@@ -177,8 +177,7 @@ def fit(
     result.train_seconds = train_time
     result.wall_seconds = time.perf_counter() - wall0
     result.images_per_second = steps * cfg.batch_size * cfg.epochs / max(train_time, 1e-9)
-    if report.mode != "none":
-        print(result.summary(), flush=True)
+    report.finish(result.summary())
     return result
 
 

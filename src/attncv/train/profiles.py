@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from ..env import default_device
 from .config import TrainConfig
+from .progress import wrap
 
 PROFILES = ("smoke", "brief", "full")
 
@@ -53,7 +54,7 @@ class Profile:
             f"profile {self.name} on {self.device}: {size} training images, ResNet-18 width "
             f"{self.width}, {self.train.epochs} epochs, batch {self.train.batch_size}"
         )
-        return text + (f"\n{self.note}" if self.note else "")
+        return wrap(text + (f"\n{self.note}" if self.note else ""))
 
 
 BRIEF = TrainConfig(

@@ -1,22 +1,38 @@
-"""Progress reporting for training: a tqdm bar for people, plain lines for logs and the book.
+"""Progress reporting for training: a tqdm bar for people, one growing log for the book.
 
-``auto`` uses ``tqdm.auto`` (a widget in Jupyter, a text bar in a terminal); ``log`` prints one
-clean line per epoch, which is what committed notebook outputs show in the HTML book
-(``$ATTNCV_PROGRESS=log``, set by ``make execute``); ``none`` is silent.
+``auto`` uses ``tqdm.auto`` (a widget in Jupyter, a text bar in a terminal); ``log`` writes the
+run's title, one line per epoch and the summary as **one** block: in a notebook a single output
+that is updated in place (an IPython display handle), so the executed notebook, and the book built
+from it, shows one box per run; in a terminal, plain lines. ``make execute`` sets
+``$ATTNCV_PROGRESS=log``. ``none`` is silent. Lines stay within :data:`WIDTH` columns.
 """
 
 from __future__ import annotations
 
-import sys
+import textwrap
 from typing import Any
+
+from ..env import in_kernel
+
+WIDTH = 90  # columns: the book's code boxes show about this many without scrolling
+
+
+def wrap(text: str, indent: str = "  ") -> str:
+    """``text`` wrapped at :data:`WIDTH` columns, continuation lines indented."""
+    return "\n".join(
+        textwrap.fill(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+        for line in text.splitlines()
+    )
 
 
 class Reporter:
-    """One bar over all training steps, its description the epoch, its postfix loss and accuracy."""
+    """One bar over all training steps (``auto``), or one log block per run (``log``)."""
 
     def __init__(self, mode: str, total_steps: int, epochs: int, title: str) -> None:
         self.mode, self.epochs, self.title = mode, epochs, title
         self.bar: Any = None
+        self.lines: list[str] = []
+        self._handle: Any = None
         if mode == "auto":
             from tqdm.auto import tqdm
 
@@ -24,7 +40,22 @@ class Reporter:
                 total=total_steps, desc=f"{title} epoch 1/{epochs}", unit="step", dynamic_ncols=True
             )
         elif mode == "log":
-            print(title, flush=True)
+            self.write(wrap(title))
+
+    def write(self, text: str) -> None:
+        """Add lines to the log block (``log`` mode)."""
+        if self.mode != "log":
+            return
+        self.lines.append(text)
+        if not in_kernel():
+            print(text, flush=True)
+            return
+        from IPython.display import Pretty, display
+
+        if self._handle is None:
+            self._handle = display(Pretty("\n".join(self.lines)), display_id=True)
+        else:
+            self._handle.update(Pretty("\n".join(self.lines)))
 
     def step(self, epoch: int, loss: float, acc: float) -> None:
         if self.bar is not None:
@@ -33,20 +64,27 @@ class Reporter:
             self.bar.update(1)
 
     def epoch(self, row: dict[str, float]) -> None:
-        text = (
-            f"epoch {row['epoch']:>3}/{self.epochs}  loss {row['train_loss']:.3f}  "
-            f"train {row['train_acc']:6.1%}  test {row['test_acc']:6.1%}  "
-            f"lr {row['lr']:.3f}  {row['seconds']:5.1f} s"
-        )
         if self.bar is not None:
             self.bar.set_postfix(
                 loss=f"{row['train_loss']:.3f}",
                 acc=f"{row['train_acc']:.1%}",
                 test=f"{row['test_acc']:.1%}",
             )
-        elif self.mode == "log":
-            print(text, file=sys.stdout, flush=True)
+        self.write(
+            f"epoch {row['epoch']:>3}/{self.epochs}  loss {row['train_loss']:.3f}  "
+            f"train {row['train_acc']:6.1%}  test {row['test_acc']:6.1%}  "
+            f"lr {row['lr']:.3f}  {row['seconds']:5.1f} s"
+        )
 
     def close(self) -> None:
+        """Close the bar (also when training failed)."""
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+    def finish(self, summary: str) -> None:
+        """End the run: the summary closes the log block, or follows the bar as text."""
+        if self.mode == "auto":
+            self.close()
+            print(summary, flush=True)
+        self.write(summary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -45,10 +46,15 @@ class FitResult:
         return [r[key] for r in self.history]
 
     def summary(self) -> str:
+        """Three short lines (within 90 columns): the result, the time, the data."""
+        data = textwrap.fill(
+            f"data: {self.dataset}", 88, initial_indent="  ", subsequent_indent="        "
+        )
+        epochs = f"{len(self.history)} epoch{'' if len(self.history) == 1 else 's'}"
         return (
-            f"{self.name}: {self.dataset} | {self.device} | {len(self.history)} epochs in "
-            f"{self.train_seconds:.1f} s ({self.images_per_second:,.0f} images/s) | test "
-            f"accuracy {self.final_acc:.1%} (best {self.best_acc:.1%})"
+            f"{self.name}: test accuracy {self.final_acc:.1%} (best {self.best_acc:.1%}) after "
+            f"{epochs}\n  {self.train_seconds:.1f} s of training "
+            f"({self.images_per_second:,.0f} images/s) on {self.device}\n{data}"
         )
 
     def to_json(self) -> str:
