@@ -38,23 +38,47 @@ def _result(name: str) -> FitResult:
 
 def test_curves_label_axes_and_name_the_data() -> None:
     fig = plots.curves([_result("baseline"), _result("se")])
-    assert "synthetic" in fig._suptitle.get_text()
+    assert "synthetic" in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     for ax in fig.axes:
         assert ax.get_xlabel() == "epoch" and ax.get_ylabel()
     assert len(fig.axes[1].lines) == 2
+    assert fig.axes[0].get_yscale() == "log"  # a first-epoch spike must not flatten the curve
     plt.close(fig)
+
+
+def test_every_module_has_its_own_colour() -> None:
+    from attncv import names
+
+    colours = [plots.module_colour(n) for n in names()]
+    assert len(set(colours)) == len(colours) >= 12
+
+
+def test_captions_wrap_to_the_figure() -> None:
+    fig, _ = plt.subplots(figsize=(4, 2))
+    plots.caption(fig, "word " * 60)
+    lines = fig.texts[-1].get_text().splitlines()
+    assert len(lines) > 2 and max(map(len, lines)) <= 52
+    plt.close(fig)
+
+
+def test_confusions_count_the_most_frequent_mistakes() -> None:
+    labels = torch.tensor([0, 0, 0, 1, 1, 2])
+    logits = torch.eye(3)[torch.tensor([1, 1, 0, 0, 1, 1])] * 5  # predicted classes
+    assert plots.confusions(logits, labels, ["a", "b", "c"], top=3) == [
+        (2, "a", "b"), (1, "b", "a"), (1, "c", "b")
+    ]
 
 
 def test_image_grid_names_classes(data) -> None:
     fig = plots.image_grid(data, per_class=2, max_classes=4)
     assert [ax.get_title() for ax in fig.axes[:4]] == data.classes[:4]
-    assert "synthetic" in fig._suptitle.get_text()
+    assert "synthetic" in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     plt.close(fig)
 
 
 def test_augmentations_draw(data) -> None:
     fig = plots.augmentations(data, n=2, views=2)
-    assert "synthetic" in fig._suptitle.get_text()
+    assert "synthetic" in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     plt.close(fig)
 
 

@@ -8,115 +8,124 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..train import RECIPES
-from ..views.plots import draw_lr, epochs
+from ..views.plots import caption, draw_lr, epochs, module_colour
 from .report import MEASURES, measure, summarize
+from .stats import welch_interval
 from .sweep import Sweep
 
-FAMILY_COLOURS = {
-    "none": "0.45",
-    "channel": "tab:blue",
-    "spatial": "tab:orange",
-    "mixed": "tab:green",
-}
+FAMILY_MARKERS = {"none": "s", "channel": "o", "spatial": "^", "mixed": "D"}
 
 
-def _title(sweep: Sweep, what: str) -> str:
+def source(sweep: Sweep) -> str:
+    """Where a sweep's numbers came from, for a caption under its figures."""
     devices = ", ".join(sorted({r["device"] for r in sweep.runs}))
-    return f"{what}\nData: {sweep.data} | {devices} | recipe {sweep.recipe['name']}"
+    seeds = len({r["seed"] for r in sweep.runs})
+    return (
+        f"Recipe {sweep.recipe['name']} ({MEASURES[measure(sweep)]}), {seeds} seed"
+        f"{'s' if seeds != 1 else ''}. Data: {sweep.data}. Device: {devices}."
+    )
 
 
 def plot_accuracy(sweep: Sweep) -> Figure:
-    """Bars of top-1 accuracy per module (the recipe's measure); every seed a dot, the spread a
-    bar."""
+    """Left: top-1 accuracy per module, bars from 0 (every seed a dot, the spread over seeds an
+    error bar). Right: each module's difference from the baseline with its 95% interval
+    (Welch's, where there are at least two seeds a side)."""
     rows = summarize(sweep)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.65 * len(rows) + 2), 3.8), constrained_layout=True)
+    base = rows[0]
+    fig, (ax, ax_d) = plt.subplots(
+        1, 2, figsize=(12, 4.2), constrained_layout=True, gridspec_kw={"width_ratios": [1.2, 1]}
+    )
     x = range(len(rows))
+    colours = [module_colour(r["name"]) for r in rows]
     ax.bar(
         x,
         [100 * r["top1"] for r in rows],
-        color=[FAMILY_COLOURS[r["family"]] for r in rows],
+        color=colours,
         yerr=[100 * r["top1_sd"] if r["seeds"] > 1 else 0 for r in rows],
         capsize=3,
     )
     for i, r in enumerate(rows):
         ax.plot([i] * r["seeds"], [100 * a for a in r["top1_all"]], "k.", ms=4)
-    base = 100 * rows[0]["top1"]
-    ax.axhline(base, color="0.3", ls="--", lw=1, label=f"baseline {base:.1f}%")
-    lo = min(100 * min(r["top1_all"]) for r in rows)
-    hi = max(100 * max(r["top1_all"]) for r in rows)
-    ax.set_ylim(max(0.0, lo - 0.6 * (hi - lo + 1)), hi + 0.3 * (hi - lo + 1))
-    ax.set_xticks(list(x), [r["title"] for r in rows], rotation=35, ha="right", fontsize=8)
-    ax.set(
-        ylabel=f"top-1 test accuracy (%),\n{MEASURES[measure(sweep)]}",
-        title=_title(sweep, "Accuracy by module (bars: mean over seeds; dots: seeds)"),
-    )
-    ax.title.set_fontsize(9)
+    ax.axhline(100 * base["top1"], color="0.3", ls="--", lw=1, label="baseline")
+    ax.set_ylim(0, 100 * max(max(r["top1_all"]) for r in rows) * 1.08)
+    ax.set_xticks(list(x), [r["title"] for r in rows], rotation=40, ha="right", fontsize=8)
+    ax.set(ylabel=f"top-1 test accuracy (%),\n{MEASURES[measure(sweep)]}", title="Accuracy")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    return fig
+    others = rows[1:]
+    y = list(range(len(others)))
+    for i, r in enumerate(others):
+        delta, half = 100 * r["delta"], None
+        if r["seeds"] > 1 and base["seeds"] > 1:
+            _, half, _ = welch_interval(r["top1_all"], base["top1_all"])
+            half *= 100
+        ax_d.errorbar(
+            delta, i, xerr=half, fmt=FAMILY_MARKERS[r["family"]], color=colours[i + 1], capsize=3
+        )
+    ax_d.axvline(0, color="0.3", ls="--", lw=1)
+    ax_d.set_yticks(y, [r["title"] for r in others], fontsize=8)
+    ax_d.invert_yaxis()
+    ax_d.set(
+        xlabel="difference from the baseline (points), with its 95% interval",
+        title="Against the baseline",
+    )
+    ax_d.grid(axis="x", alpha=0.3)
+    return caption(fig, source(sweep))
 
 
 def plot_tradeoff(sweep: Sweep) -> Figure:
-    """Accuracy against parameters, MACs and training throughput, one point per module."""
+    """Accuracy against parameters, MACs and training throughput, one point per module (its own
+    colour, its family's marker), named in one legend under the panels."""
     rows = summarize(sweep)
     panels = [
         ("params", "parameters (millions)", 1e-6),
         ("macs", "MACs per image (millions)", 1e-6),
         ("train_ips", "training images/s", 1.0),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), constrained_layout=True, sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), constrained_layout=True, sharey=True)
     for ax, (key, label, unit) in zip(axes, panels, strict=True):
         for r in rows:
             ax.errorbar(
                 unit * r[key],
                 100 * r["top1"],
                 yerr=100 * r["top1_sd"] if r["seeds"] > 1 else None,
-                fmt="o",
-                color=FAMILY_COLOURS[r["family"]],
+                fmt=FAMILY_MARKERS[r["family"]],
+                color=module_colour(r["name"]),
+                ms=7,
                 capsize=2,
-            )
-            ax.annotate(
-                r["title"],
-                (unit * r[key], 100 * r["top1"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
+                label=r["title"],
             )
         ax.set_xlabel(label)
-        ax.margins(x=0.15)  # room for the labels of the rightmost points
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"top-1 accuracy (%), {MEASURES[measure(sweep)]}")
-    fig.suptitle(
-        _title(sweep, "Accuracy against cost (up and left is better; right for images/s)"),
-        fontsize=9,
-    )
-    return fig
+    axes[0].set_ylabel(f"top-1 accuracy (%),\n{MEASURES[measure(sweep)]}")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=6, fontsize=8)
+    fig.suptitle("Accuracy against cost (up and left is better; right, for images/s)", fontsize=10)
+    return caption(fig, source(sweep))
 
 
 def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
-    """Test accuracy per epoch of every module (one seed: the first by default)."""
+    """Test accuracy per epoch of every module (one seed: the first by default), each module in
+    its own colour."""
     seed = min(r["seed"] for r in sweep.runs) if seed is None else seed
-    fig, ax = plt.subplots(figsize=(7, 3.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(8, 4), constrained_layout=True)
     for r in (r for r in sweep.runs if r["seed"] == seed):
-        epochs = range(1, len(r["test_acc"]) + 1)
+        epochs_ = range(1, len(r["test_acc"]) + 1)
         ax.plot(
-            epochs,
+            epochs_,
             [100 * a for a in r["test_acc"]],
-            marker=".",
+            marker=FAMILY_MARKERS[r["family"]],
+            ms=3,
             label=r["title"],
-            color=FAMILY_COLOURS[r["family"]] if r["name"] == "none" else None,
+            color=module_colour(r["name"]),
             lw=2.5 if r["name"] == "none" else 1,
         )
-    ax.set(
-        xlabel="epoch",
-        ylabel="test accuracy (%)",
-        title=_title(sweep, f"Test accuracy per epoch, seed {seed}"),
-    )
-    ax.title.set_fontsize(9)
+    ax.set(xlabel="epoch", ylabel="test accuracy (%)")
+    ax.set_title(f"Test accuracy per epoch, seed {seed}")
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, ncol=2)
-    return fig
+    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    return caption(fig, source(sweep))
 
 
 def plot_recipes(train_images: int = 50_000) -> Figure:

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from ..attention.eca import ECA
 from ..data import CifarData
-from .plots import to_rgb
+from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 
 
@@ -29,11 +29,12 @@ def excitations(
     classes: Sequence[str],
     blocks: Sequence[str],
     *,
-    show: int = 5,
+    show: int = 10,
     dataset: str = "",
 ) -> Figure:
-    """Top: mean excitation over the channels, one line per class (the first ``show``). Bottom:
-    each class's deviation from the all-class mean (a heat map, one colour scale for all)."""
+    """Top: mean excitation over the channels, one line per class (the first ``show``; the title
+    says how many of how many). Bottom: each class's deviation from the all-class mean (a heat
+    map, one colour scale for all)."""
     fig, axes = plt.subplots(
         2,
         len(blocks),
@@ -66,10 +67,11 @@ def excitations(
         )
         axes[1, col].set(xlabel="channel index", title="deviation from the all-class mean")
         axes[1, col].set_yticks(range(k), classes[:k], fontsize=8)
-    axes[0, -1].legend(fontsize=7, loc="lower right")
+    axes[0, -1].legend(fontsize=7, loc="lower right", ncol=2)
     fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.9, label="excitation difference")
-    fig.suptitle(f"Mean SE excitation per class on the test images  |  {dataset}", fontsize=9)
-    return fig
+    shown = "every class" if k == len(classes) else f"{k} of {len(classes)} classes"
+    fig.suptitle(f"Mean SE excitation per class on the test images ({shown})", fontsize=10)
+    return caption(fig, f"Data: {dataset}.") if dataset else fig
 
 
 def spread_plot(spreads: dict[str, dict[str, float]], *, dataset: str = "") -> Figure:
@@ -80,12 +82,12 @@ def spread_plot(spreads: dict[str, dict[str, float]], *, dataset: str = "") -> F
     ax.set(
         xlabel="block (early to late)",
         ylabel="std across classes\n(mean over channels)",
-        title=f"How class-specific the gates are  |  {dataset}",
+        title="How class-specific the gates are",
     )
     ax.tick_params(axis="x", labelsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return fig
+    return caption(fig, f"Data: {dataset}.") if dataset else fig
 
 
 def zoom(images: Tensor, factor: float) -> Tensor:
@@ -150,8 +152,8 @@ def branch_plot(
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, title="zoom")
-    fig.suptitle(f"SK's selection as the test images are enlarged  |  {dataset}", fontsize=9)
-    return fig
+    fig.suptitle("SK's selection as the test images are enlarged", fontsize=10)
+    return caption(fig, f"Data: {dataset}.") if dataset else fig
 
 
 def kernels(model: nn.Module, *, dataset: str = "") -> Figure:
@@ -176,8 +178,8 @@ def kernels(model: nn.Module, *, dataset: str = "") -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     axes[0, 0].set_ylabel("kernel weight")
-    fig.suptitle(f"ECA's learned 1-D kernels  |  {dataset}", fontsize=9)
-    return fig
+    fig.suptitle("ECA's learned 1-D kernels", fontsize=10)
+    return caption(fig, f"Data: {dataset}.") if dataset else fig
 
 
 def zoom_grid(
@@ -198,5 +200,4 @@ def zoom_grid(
             axes[row, col].set_xticks([])
             axes[row, col].set_yticks([])
         axes[0, col].set_title(f"{f:.1f}x", fontsize=8)
-    fig.suptitle(dataset, fontsize=7)
-    return fig
+    return caption(fig, f"Test images of {dataset}.") if dataset else fig

@@ -1,7 +1,14 @@
 """The course's figures: training curves, image grids, attention maps over images, per-class bars.
 
-Every figure that shows trained results names the dataset it came from in its title, so a plot
-made on the CIFAR-10 substitute or synthetic data can never pass for CIFAR-100.
+Conventions every figure of the course follows:
+
+- a short title; where the numbers came from (data, device) goes in a caption line *under* the
+  figure (:func:`caption`), so a plot made on the CIFAR-10 substitute or synthetic data can never
+  pass for CIFAR-100, and long provenance never shrinks a title until it cannot be read;
+- losses on a log axis, so a first-epoch spike does not flatten the rest of the curve;
+- attention maps in one perceptual colour map (:data:`MAP_CMAP`) on one stated scale, with a colour
+  bar (:func:`overlay` takes ``vmin``/``vmax``);
+- one colour per module, the same in every figure (:func:`module_colour`).
 """
 
 from __future__ import annotations
@@ -15,9 +22,42 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from ..attention import names
 from ..data import CifarData
 from ..data.augment import augment
 from ..train import FitResult, TrainConfig, lr_factor
+
+MAP_CMAP = "viridis"  # perceptually uniform: equal steps in value look like equal steps
+CAPTION_SIZE = 8
+
+
+def caption(fig: Figure, text: str) -> Figure:
+    """Put ``text`` (where the numbers came from) under the figure, wrapped to its width."""
+    import textwrap
+
+    width = max(40, int(fig.get_figwidth() * 13))  # characters per line at 8 pt
+    fig.text(
+        0.01,
+        0.0,
+        textwrap.fill(text, width),
+        ha="left",
+        va="top",
+        fontsize=CAPTION_SIZE,
+        color="0.3",
+        transform=fig.transFigure,
+    )
+    return fig
+
+
+def module_colour(name: str) -> tuple[float, float, float, float]:
+    """A distinct colour for every registry module (the baseline grey), the same in every
+    figure: ``tab20``'s dark and light shades, enough for a dozen modules."""
+    if name in ("none", "baseline"):
+        return (0.35, 0.35, 0.35, 1.0)
+    modules = [n for n in names() if n != "none"]
+    index = modules.index(name) if name in modules else len(modules)
+    cmap = plt.get_cmap("tab20")
+    return cmap((2 * index) % 20 + (index // 10) % 2)
 
 
 def _results(
@@ -47,19 +87,20 @@ def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -
             color=line.get_color(),
             label=f"{label}: {r.final_acc:.1%}",
         )
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (log scale)", title="Loss")
+    ax_loss.set_yscale("log")  # a first-epoch spike must not flatten the rest
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
     for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
+        ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    fig.suptitle(_dataset_title(runs.values()), fontsize=10)
-    return fig
+    return caption(fig, provenance(runs.values()))
 
 
-def _dataset_title(runs) -> str:
+def provenance(runs) -> str:
+    """Where runs came from: their data and device(s), for a caption."""
     datasets = sorted({r.dataset for r in runs})
     devices = sorted({r.device for r in runs})
-    return f"Data: {'; '.join(datasets)}  |  device: {', '.join(devices)}"
+    return f"Data: {'; '.join(datasets)}. Device: {', '.join(devices)}."
 
 
 def to_rgb(images: Tensor) -> np.ndarray:
@@ -99,8 +140,7 @@ def image_grid(
             ax.set_yticks([])
             if row == 0:
                 ax.set_title(data.classes[c], fontsize=8)
-    fig.suptitle(f"{data.description}: {split} images", fontsize=9)
-    return fig
+    return caption(fig, f"{split.capitalize()} images of {data.description}.")
 
 
 def overlay(
@@ -110,16 +150,19 @@ def overlay(
     *,
     title: str | None = None,
     alpha: float = 0.55,
-    cmap: str = "jet",
-) -> None:
-    """Draw a (h, w) attention map, upsampled bilinearly, over a uint8 (3, H, W) image."""
+    cmap: str = MAP_CMAP,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
+    """Draw a (h, w) attention map, upsampled bilinearly, over a uint8 (3, H, W) image; returns
+    the image artist (for a colour bar). Give ``vmin``/``vmax`` so that panels share a scale."""
     rgb = to_rgb(image)[0]
     w = weights.detach().float().cpu()
     w = torch.nn.functional.interpolate(
         w[None, None], size=rgb.shape[:2], mode="bilinear", align_corners=False
     )[0, 0]
     ax.imshow(rgb)
-    im = ax.imshow(w.numpy(), cmap=cmap, alpha=alpha)
+    im = ax.imshow(w.numpy(), cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -158,11 +201,11 @@ def per_class_accuracy(
     ax.set(
         ylabel="test accuracy (%)",
         ylim=(0, 100),
-        title=f"Per-class accuracy, {what}{f' ({dataset})' if dataset else ''}",
+        title=f"Per-class accuracy, {what}",
     )
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    return fig
+    return caption(fig, f"Test split of {dataset}.") if dataset else fig
 
 
 def class_accuracy(logits: Tensor, labels: Tensor, num_classes: int) -> Tensor:
@@ -187,8 +230,8 @@ def augmentations(data: CifarData, *, n: int = 6, views: int = 3, seed: int = 0)
             ax.set_xticks([])
             ax.set_yticks([])
         axes[0, col].set_title("original" if col == 0 else f"augmented {col}", fontsize=8)
-    fig.suptitle(f"Random crop (pad 4) and flip, on the device ({data.description})", fontsize=8)
-    return fig
+    fig.suptitle("Random crop (pad 4) and flip, on the device", fontsize=9)
+    return caption(fig, f"Data: {data.description}.")
 
 
 def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
@@ -215,3 +258,19 @@ def draw_lr(ax: Axes, config: TrainConfig, steps_per_epoch: int, *, title: str =
 def epochs(n: float) -> str:
     """``n`` epochs in words: "1 epoch", "0.4 epochs", "3 epochs"."""
     return f"{n:g} epoch{'' if n == 1 else 's'}"
+
+
+def confusions(
+    logits: Tensor, labels: Tensor, classes: Sequence[str], *, top: int = 5
+) -> list[tuple[int, str, str]]:
+    """The ``top`` most frequent mistakes: (count, true class, predicted class), most first."""
+    k = len(classes)
+    pairs = labels.cpu() * k + logits.argmax(1).cpu()  # true * K + predicted
+    counts = torch.bincount(pairs, minlength=k * k).view(k, k)
+    counts.fill_diagonal_(0)
+    values, flat = torch.topk(counts.flatten(), min(top, k * k))
+    return [
+        (int(n), classes[i // k], classes[i % k])
+        for n, i in zip(values.tolist(), flat.tolist(), strict=True)
+        if n > 0
+    ]

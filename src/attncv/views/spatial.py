@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from ..attention.non_local import NonLocal
 from ..attention.self_attention import SelfAttention
 from ..train import FitResult
-from .plots import overlay, to_rgb
+from .plots import caption, overlay, provenance, to_rgb
 
 
 def query_maps(
@@ -27,15 +27,18 @@ def query_maps(
     *,
     keys: tuple[int, int] | None = None,
     titles: Sequence[str] | None = None,
-    suptitle: str = "",
+    title: str = "",
+    source: str = "",
 ) -> Figure:
-    """For each image (row), the attention of each query position (column) over the image.
+    """For each image (row), the attention of each query position (column) over the image, each
+    map divided by its maximum and drawn on one colour scale (0 to 1), with a colour bar.
 
     Args:
         images: uint8 (n, 3, H, W).
         weights: (n, L, S) position weights from a tap, L = grid[0] * grid[1] queries.
         queries: (row, col) positions on the query grid.
         grid: (h, w) of the feature map the block saw; ``keys``: of its keys (default: ``grid``).
+        title: the figure's title; ``source``: where the images and model came from (a caption).
     """
     keys = keys or grid
     n, size = len(images), images.shape[-1]
@@ -49,13 +52,14 @@ def query_maps(
     for i in range(n):
         for j, (r, c) in enumerate(queries):
             row = weights[i, r * grid[1] + c].view(*keys)  # (h_k, w_k), sums to one
-            im = overlay(
+            im = overlay(  # one colour scale for every map, the one the colour bar shows
                 axes[i, j],
                 images[i],
                 row / row.max(),
                 title=f"query ({r}, {c})" if i == 0 else None,
+                vmin=0.0,
+                vmax=1.0,
             )
-            im.set_clim(0, 1)  # one colour scale for every map, the one the colour bar shows
             scale = size / grid[1]
             axes[i, j].plot(
                 (c + 0.5) * scale - 0.5,
@@ -68,8 +72,9 @@ def query_maps(
             if j == 0 and titles:
                 axes[i, j].set_ylabel(titles[i], fontsize=8)
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="weight / row maximum")
-    fig.suptitle(suptitle, fontsize=9)
-    return fig
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return caption(fig, source) if source else fig
 
 
 def learned_scales(
@@ -81,13 +86,10 @@ def learned_scales(
     epochs = [0] + result.curve("epoch")
     for key in keys:
         ax.plot(epochs, [start] + result.curve(key), marker=".", label=key[len(prefix) :].strip())
-    ax.set(
-        xlabel="epoch (0 = initialisation)", ylabel=ylabel, title=f"{result.name}: {result.dataset}"
-    )
-    ax.title.set_fontsize(8)
+    ax.set(xlabel="epoch (0 = initialisation)", ylabel=ylabel, title=f"{result.name}: {ylabel}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, title="block", title_fontsize=7)
-    return fig
+    return caption(fig, provenance([result]))
 
 
 def to_uint8(images: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
@@ -97,20 +99,28 @@ def to_uint8(images: Tensor, mean: Sequence[float], std: Sequence[float]) -> Ten
     return ((images.float() * s + m) * 255).round().clamp(0, 255).to(torch.uint8)
 
 
-def warps(rows: Mapping[str, Tensor], *, suptitle: str = "") -> Figure:
-    """One row of uint8 (n, 3, H, W) images per entry: e.g. inputs, then their warped versions."""
+def warps(
+    rows: Mapping[str, Tensor], *, title: str = "", source: str = "", size: float = 1.25
+) -> Figure:
+    """One row of uint8 (n, 3, H, W) images per entry (e.g. inputs, then their warped versions),
+    each image ``size`` inches wide."""
     n = len(next(iter(rows.values())))
     fig, axes = plt.subplots(
-        len(rows), n, figsize=(1.2 * n, 1.35 * len(rows)), squeeze=False, constrained_layout=True
+        len(rows),
+        n,
+        figsize=(size * n + 0.6, (size + 0.15) * len(rows) + 0.3),
+        squeeze=False,
+        constrained_layout=True,
     )
     for r, (label, images) in enumerate(rows.items()):
         for i in range(n):
             axes[r, i].imshow(to_rgb(images[i])[0])
             axes[r, i].set_xticks([])
             axes[r, i].set_yticks([])
-        axes[r, 0].set_ylabel(label, fontsize=8)
-    fig.suptitle(suptitle, fontsize=9)
-    return fig
+        axes[r, 0].set_ylabel(label, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return caption(fig, source) if source else fig
 
 
 def decompose(theta: Tensor) -> dict[str, Tensor]:
@@ -125,7 +135,9 @@ def decompose(theta: Tensor) -> dict[str, Tensor]:
     }
 
 
-def transform_histograms(thetas: Mapping[str, Tensor], *, suptitle: str = "") -> Figure:
+def transform_histograms(
+    thetas: Mapping[str, Tensor], *, title: str = "", source: str = ""
+) -> Figure:
     """Histograms of :func:`decompose` for one or more sets of transforms (e.g. per test set)."""
     parts = {label: decompose(t.cpu()) for label, t in thetas.items()}
     names = list(next(iter(parts.values())))
@@ -136,8 +148,9 @@ def transform_histograms(thetas: Mapping[str, Tensor], *, suptitle: str = "") ->
         ax.set(xlabel=name, ylabel="test images")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
-    fig.suptitle(suptitle, fontsize=9)
-    return fig
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return caption(fig, source) if source else fig
 
 
 def gammas(model: nn.Module) -> dict[str, float]:

@@ -24,13 +24,14 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 from torch import nn
 
 from ..attention import REGISTRY, capture, taps
 from ..data import CifarData
 from ..env import in_kernel
 from ..model import BasicBlock, count_macs, count_params, resnet18
-from .plots import overlay, to_rgb
+from .plots import caption, overlay, to_rgb
 
 SWEEPS: dict[
     str, dict[str, tuple]
@@ -140,7 +141,11 @@ def cost_figure(
                 mec="C3",
                 label=f"now: {now[field]:,}",
             )
-            ax.set(xlabel=f"{key}", ylabel=label, xticks=list(values))
+            if min(values) > 0 and max(values) / min(values) >= 8:  # ratios: even spacing
+                ax.set_xscale("log", base=2)
+                ax.xaxis.set_minor_locator(NullLocator())
+            ax.set(xlabel=f"{key}", ylabel=label)
+            ax.set_xticks(list(values), [f"{v:g}" for v in values])
             ax.set_title(f"{REGISTRY[name].title}: {label} vs {key}", fontsize=9)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
@@ -266,10 +271,8 @@ def attention_figure(
     ax_img.set_axis_off()
     ax_img.set_title(f"{split} image {index}: {data.classes[int(labels[index])]}", fontsize=9)
     draw_weights(ax_w, image, weights, kind)
-    fig.suptitle(
-        f"{label} {tap} ({kind}, {tuple(weights.shape)}) | {data.description}".strip(), fontsize=8
-    )
-    return fig
+    fig.suptitle(f"{label} {tap} ({kind}, {tuple(weights.shape)})".strip(), fontsize=9)
+    return caption(fig, f"Data: {data.description}.")
 
 
 def attention_explorer(
