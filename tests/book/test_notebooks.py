@@ -135,3 +135,32 @@ def test_student_copy_holds_no_solution(path):
     leaked = [line for line in solution_lines if json.dumps(line)[1:-1] in student]
     assert not leaked, f"{path}: the student copy still holds solution code: {leaked[:3]}"
     assert "{solution}" not in student
+
+
+PAGES = sorted(p.relative_to(ROOT) for p in (ROOT / "chapters").rglob("*.md"))
+LITERAL_EXERCISE = re.compile(r"\b[Ee]xercises? \d+")
+
+
+def _prose(path: Path) -> str:
+    """The Markdown of a page or notebook, without the exercise directives' own lines."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    else:
+        text = (ROOT / path).read_text()
+    return "\n".join(line for line in text.splitlines() if not DIRECTIVE.match(line))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=str)
+def test_no_literal_exercise_numbers(path):
+    """Exercises are numbered per page in the book: refer to one with {numref}`label` (or by its
+    title), never "Exercise 2", which breaks as soon as the numbering does."""
+    found = LITERAL_EXERCISE.findall(_prose(path))
+    assert not found, f"{path}: literal exercise numbers {found}; use {{numref}}`ex-...`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=str)
+def test_checked_cells_are_tagged_not_commented(path):
+    """nbval's checked cells carry the cell tag nbval-check-output, which the book does not show;
+    a # NBVAL_CHECK_OUTPUT comment would be printed on the page."""
+    marked = [c.source[:40] for c in read(path).cells if "NBVAL" in c.source]
+    assert not marked, f"{path}: NBVAL comments in {marked}; tag the cells nbval-check-output"

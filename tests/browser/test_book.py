@@ -4,8 +4,12 @@ Serves ``_build/html`` on 127.0.0.1 and visits every page with Debian's Chromium
 Selenium and Debian's chromedriver). Any host but 127.0.0.1 is unresolvable for the browser, so
 the test never leaves the machine and a page that needs the internet fails. It fails on: errors in
 the console, internal links to a page or anchor that doesn't exist, images that don't load,
-formulas left untypeset (raw ``\\(`` or ``$$``, or a ``.math`` node without MathJax output) and raw
-widget text (``HBox(``). Screenshots of a few pages go to ``_build/screenshots/``.
+formulas left untypeset (raw ``\\(`` or ``$$``, or a ``.math`` node without MathJax output), raw
+widget text (``HBox(``); and on what makes a page look unfinished: an output, table or image wider
+than its box or the article at 1280 px, a page wider than a 390 px phone screen, a training cell
+split into many output boxes, a literal "Exercise N" in the prose (numbers are per page: refer
+with ``{numref}``), doubled words ("the the"), ``nan`` in an output, and visible test markers
+(``NBVAL``). Screenshots of a few pages go to ``_build/screenshots/``.
 
 Build the book first (``make book``). Without the build, Chromium or Selenium the test skips and
 says why; with ``ATTNCV_BROWSER_TEST=1`` (CI) it fails instead.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -38,7 +43,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 REQUIRED = os.environ.get("ATTNCV_BROWSER_TEST") == "1"
 
-PAGE_SCRIPT = """
+PAGE_SCRIPT = r"""
 const done = arguments[arguments.length - 1];
 const settle = async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
@@ -51,7 +56,31 @@ const settle = async () => {
   }
   const body = document.body.cloneNode(true);
   body.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  const right = article.getBoundingClientRect().right;
+  const overflow = [...document.querySelectorAll(
+      'div.cell pre, div.cell_output img, div.cell_output table, div.attncv-table')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > right + 1)
+    .map(e => `${e.tagName.toLowerCase()} ${e.scrollWidth}px in ${e.clientWidth}px: ` +
+              (e.innerText || e.getAttribute('src') || '').trim().split('\n')[0].slice(0, 60));
+  const boxes = [...document.querySelectorAll('div.cell')]
+    .filter(c => /\b(train_model|fit)\(/.test(
+      (c.querySelector('div.cell_input') || {innerText: ''}).innerText))
+    .map(c => [c.querySelectorAll('div.cell_output > div.output').length,
+               c.querySelector('div.cell_input').innerText.trim().split('\n')[0].slice(0, 50)]);
+  const prose = [...document.querySelectorAll('article p, article li, article td')]
+    .filter(e => !e.closest('pre, code, div.cell_output, .admonition-title'))
+    .map(e => {
+      const c = e.cloneNode(true);
+      c.querySelectorAll('.std-numref, code, mjx-container').forEach(x => x.remove());
+      return c.innerText;
+    }).join('\n');
   done({
+    overflow: overflow,
+    boxes: boxes,
+    prose: prose,
+    outputs: [...document.querySelectorAll('div.cell_output')].map(e => e.innerText).join('\n'),
+    markers: document.body.innerText.includes('NBVAL'),
     hrefs: [...document.querySelectorAll('a[href]')].map(a => a.href),
     brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0)
       .map(i => i.getAttribute('src').slice(0, 120)),
@@ -82,6 +111,12 @@ class Page:
     math_nodes: int = 0
     untypeset: list[str] = field(default_factory=list)
     text: str = ""
+    overflow: list[str] = field(default_factory=list)
+    boxes: list[list] = field(default_factory=list)
+    prose: str = ""
+    outputs: str = ""
+    markers: bool = False
+    phone_width: int = 0
 
 
 class _Ids(HTMLParser):
@@ -172,6 +207,12 @@ def site(server: str, browser) -> dict[str, Page]:
             page.hrefs, page.broken_images = result["hrefs"], result["brokenImages"]
             page.math_nodes, page.untypeset = result["mathNodes"], result["untypeset"]
             page.text = result["text"]
+            page.overflow, page.boxes = result["overflow"], result["boxes"]
+            page.prose, page.outputs, page.markers = (
+                result["prose"],
+                result["outputs"],
+                result["markers"],
+            )
         page.console += [
             e["message"]
             for e in browser.get_log("browser")
@@ -182,6 +223,13 @@ def site(server: str, browser) -> dict[str, Page]:
             browser.save_screenshot(str(SHOTS / path.replace("/", "_").replace(".html", ".png")))
             browser.set_window_size(1280, 1600)
         visited[path] = page
+    browser.set_window_size(390, 1600)  # a phone: nothing may widen the page itself
+    for path, page in visited.items():
+        browser.get(server + path)
+        page.phone_width = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+    browser.set_window_size(1280, 1600)
     return visited
 
 
@@ -247,3 +295,52 @@ def test_screenshots_are_saved(site):
         SHOTS / p.replace("/", "_").replace(".html", ".png") for p in SCREENSHOT_PAGES if p in site
     ]
     assert expected and all(p.stat().st_size > 10_000 for p in expected)  # look at them, too
+
+
+def test_no_output_table_or_image_wider_than_its_box(site):
+    """At 1280 px every output, table and image fits its box and the article (issue: cost tables,
+    summaries and source listings were cut off)."""
+    problems = _problems(site, lambda page: page.overflow)
+    assert not problems, f"wider than their box at 1280 px:\n{problems}"
+
+
+def test_a_phone_scrolls_wide_tables_in_their_box_not_the_page(site):
+    problems = _problems(
+        site, lambda page: [f"{page.phone_width}px too wide"] * (page.phone_width > 1)
+    )
+    assert not problems, f"pages wider than a 390 px screen:\n{problems}"
+
+
+def test_a_training_run_is_one_output_box(site):
+    """A training cell renders its log as one block (not a box per epoch)."""
+    problems = _problems(site, lambda page: [b for b in page.boxes if b[0] > 3])
+    assert not problems, f"training cells with more than 3 output boxes:\n{problems}"
+
+
+LITERAL_EXERCISE = re.compile(r"\b[Ee]xercises? \d+")
+DOUBLED = re.compile(r"\b([A-Za-z]{2,})[ \u00a0]+\1\b|\b(?:the|an?)[ \u00a0]+(?:the|an?)\b", re.I)
+NAN = re.compile(r"\bnan\b", re.I)
+
+
+def test_no_literal_exercise_numbers_in_the_prose(site):
+    """Exercises are numbered per page; prose refers to them through {numref} or their titles."""
+    problems = _problems(site, lambda page: LITERAL_EXERCISE.findall(page.prose))
+    assert not problems, f"literal exercise numbers:\n{problems}"
+
+
+def test_no_doubled_words(site):
+    def doubled(page: Page) -> list[str]:
+        return [m.group(0) for m in DOUBLED.finditer(page.prose)]
+
+    problems = _problems(site, doubled)
+    assert not problems, f"doubled words:\n{problems}"
+
+
+def test_no_nan_in_any_output(site):
+    problems = _problems(site, lambda page: NAN.findall(page.outputs))
+    assert not problems, f"nan shown to the reader:\n{problems}"
+
+
+def test_no_visible_test_markers(site):
+    problems = _problems(site, lambda page: ["NBVAL comment"] * page.markers)
+    assert not problems, f"test markers visible (use the nbval-check-output cell tag):\n{problems}"
