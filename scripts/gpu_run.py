@@ -97,7 +97,7 @@ SWEEP_SECONDS = {
 DEFAULT_SWEEP_SECONDS = {"brief": 12, "smoke": 4}
 PROCESS_SECONDS = {"brief": 10, "smoke": 8}
 TIMM_SECONDS = {"brief": 90, "smoke": 15}
-REGISTRY = list(SWEEP_SECONDS["brief"])  # attncv.attention.registry.names(), for estimates
+REGISTRY = list(SWEEP_SECONDS["brief"])  # registry.names() (a test keeps them equal)
 
 # Tiny sizes for the smoke rehearsal, so every step runs in seconds on a CPU.
 SMOKE_SWEEP = ["--train-size", "100", "--test-size", "50", "--epochs", "1", "--cost-steps", "1"]
@@ -130,6 +130,11 @@ for mod, dist in [("nbclient",) * 2, ("nbformat",) * 2, ("ipykernel",) * 2, ("IP
         info[mod] = md.version(dist) if iu.find_spec(mod) else None
     except Exception:
         info[mod] = "?" if iu.find_spec(mod) else None
+try:
+    from attncv.attention import registry
+    info["modules"] = registry.names()
+except Exception as exc:
+    info["attncv_error"] = repr(exc)
 print(json.dumps(info))
 """
 JUPYTER = ("nbclient", "nbformat", "ipykernel", "IPython", "ipywidgets")
@@ -373,6 +378,10 @@ class Run:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "a") as f:
                 f.write(line + "\n")
+
+    def copy_log(self) -> None:
+        if self.log_path.exists():
+            copy_atomic(self.log_path, self.out / self.log_path.name)
 
     def left(self) -> float:
         return self.budget - elapsed()
@@ -632,6 +641,11 @@ class Run:
         rc = self.execute(cmd, timeout, cwd=staged.parent)
         if rc == 0 and target.is_file():
             failed.unlink(missing_ok=True)
+            wanted = self.sweep_path().name
+            if step.needs and self.args.profile != "smoke" and wanted not in target.read_text():
+                note = f"its outputs never name {wanted}: check which results it read"
+                self.notes.append(f"{step.notebook}: {note}")
+                return "done", note
             return "done", ""
         if rc is None:
             return "stopped", "out of time"
@@ -657,7 +671,8 @@ class Run:
         if self.args.names:
             cmd += ["--names", *self.args.names]
         rc = self.execute(cmd + sweep_extra(self.args), timeout)
-        want = {(n, step.seed) for n in ["none", *(self.args.names or REGISTRY)]}
+        names = self.args.names or self.info.get("modules") or REGISTRY
+        want = {(n, step.seed) for n in ["none", *names]}
         have = set()
         if self.sweep_path().is_file():
             runs = json.loads(self.sweep_path().read_text()).get("runs", [])
@@ -1107,26 +1122,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     run.log(f"gpu_run: profile {args.profile}, budget {args.budget:.0f} s, out {run.out}")
-    run.setup_env()
-    try:
-        run.install()
-    except subprocess.CalledProcessError as exc:
-        run.log(f"error: installing the wheels failed: {exc}")
-        return 2
-    except SystemExit as exc:
-        run.log(str(exc))
-        return 2
-    run.kind = "cuda" if run.info.get("cuda") else "cpu"
-    run.log(
-        f"device: {run.info.get('device')}; python {run.info.get('python')}, torch "
-        f"{run.info.get('torch')}, timm {run.info.get('timm')}"
-    )
-    if run.kind == "cpu" and args.profile != "smoke" and not args.cpu_ok:
-        run.log(
-            "error: no GPU here; the brief profile would take hours on a CPU. Rehearse with "
-            "--profile smoke, or pass --cpu-ok."
-        )
-        return 2
+    code = set_up(run)
+    if code is not None:
+        run.copy_log()
+        return code
     run.load_state()
     total = sum(s.estimate for s in steps)
     run.log(f"{len(steps)} steps, ~{total:.0f} s estimated in all (x{run.factor():.2f} so far)")
@@ -1144,12 +1143,40 @@ def main(argv: list[str] | None = None) -> int:
             run.record(run.running, status="stopped", note="interrupted")
         run.log("interrupted: the summary holds what was finished")
         run.finish(steps)
-        return 3
-    run.log(
-        f"finished this call in {elapsed():.1f} s: exit {code} "
-        f"({ {0: 'all done', 1: 'a step failed', 3: 'more to do: call again'}[code] })"
-    )
+        code = 3
+    meaning = {0: "all done", 1: "a step failed", 3: "more to do: call again"}[code]
+    run.log(f"finished this call in {elapsed():.1f} s: exit {code} ({meaning})")
+    run.copy_log()
     return code
+
+
+def set_up(run: Run) -> int | None:
+    """Environment, Jupyter, the device; an exit status if this machine cannot do the run."""
+    run.setup_env()
+    try:
+        run.install()
+    except subprocess.CalledProcessError as exc:
+        run.log(f"error: installing the wheels failed: {exc}")
+        return 2
+    except SystemExit as exc:
+        run.log(str(exc))
+        return 2
+    run.kind = "cuda" if run.info.get("cuda") else "cpu"
+    run.log(
+        f"device: {run.info.get('device')}; python {run.info.get('python')}, torch "
+        f"{run.info.get('torch')}, timm {run.info.get('timm')}"
+    )
+    for problem in ("torch_error", "attncv_error"):
+        if problem in run.info:
+            run.log(f"error: {problem.split('_')[0]} does not import: {run.info[problem]}")
+            return 2
+    if run.kind == "cpu" and run.args.profile != "smoke" and not run.args.cpu_ok:
+        run.log(
+            "error: no GPU here; the brief profile would take hours on a CPU. Rehearse with "
+            "--profile smoke, or pass --cpu-ok."
+        )
+        return 2
+    return None
 
 
 if __name__ == "__main__":

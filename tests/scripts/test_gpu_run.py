@@ -75,6 +75,12 @@ def test_the_plan_covers_every_notebook_in_value_order() -> None:
     assert all(0 < s.first <= s.estimate for s in steps)
 
 
+def test_the_estimates_know_every_registered_module() -> None:
+    from attncv.attention import registry
+
+    assert gpu_run.REGISTRY == registry.names()
+
+
 def test_a_step_out_of_time_is_stopped_with_what_it_started(tmp_path) -> None:
     """A notebook's kernel runs in a session of its own: the budget guard ends it by its id."""
     args = gpu_run.parser().parse_args(["--state", str(tmp_path / "state"), "--out", "x"])
