@@ -671,18 +671,31 @@ class Run:
         if self.args.names:
             cmd += ["--names", *self.args.names]
         rc = self.execute(cmd + sweep_extra(self.args), timeout)
-        names = self.args.names or self.info.get("modules") or REGISTRY
-        want = {(n, step.seed) for n in ["none", *names]}
-        have = set()
-        if self.sweep_path().is_file():
-            runs = json.loads(self.sweep_path().read_text()).get("runs", [])
-            have = {(r["name"], r["seed"]) for r in runs} & want
+        want, have = self.sweep_runs(step.seed)
         if rc == 0 and have == want:
             return "done", f"{len(have)} runs"
         if rc is None or (rc != 0 and have):
             status = "partial" if have else ("stopped" if rc is None else "failed")
             return status, f"{len(have)} of {len(want)} runs saved; the next call goes on"
         return "failed", f"exit status {rc}"
+
+    def sweep_runs(self, seed: int | None) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+        """The (module, seed) runs a seed's step needs, and those of them in the sweep's JSON."""
+        names = self.args.names or self.info.get("modules") or REGISTRY
+        want = {(n, seed) for n in ["none", *names]}
+        if not self.sweep_path().is_file():
+            return want, set()
+        runs = json.loads(self.sweep_path().read_text()).get("runs", [])
+        return want, {(r["name"], r["seed"]) for r in runs} & want
+
+    def refresh_sweeps(self, steps: list[Step]) -> None:
+        """A seed's step goes on with the unfinished runs of earlier seeds: mark those done."""
+        for step in steps:
+            if step.kind == "sweep" and self.status(step) in ("partial", "stopped"):
+                want, have = self.sweep_runs(step.seed)
+                if have == want:
+                    note = f"{len(have)} runs, finished by a later step"
+                    self.record(step, status="done", note=note, uncalibrated=True)
 
     def run_timm(self, step: Step, timeout: float) -> tuple[str, str]:
         if not self.info.get("timm"):
@@ -717,6 +730,7 @@ class Run:
             and r.get("seconds")
             and r.get("estimate")
             and not r.get("from")
+            and not r.get("uncalibrated")
         ]
         return min(3.0, max(0.5, statistics.median(ratios))) if ratios else 1.0
 
@@ -769,6 +783,8 @@ class Run:
             seconds = time.monotonic() - t
             self.log(f"{step.id}: {result} in {seconds:.1f} s" + (f" ({note})" if note else ""))
             self.record(step, status=result, seconds=seconds, note=note, files=self.files(step))
+            if step.kind == "sweep":
+                self.refresh_sweeps(steps)
             failed |= result == "failed"
             self.publish(steps)
         return self.finish(steps, failed)

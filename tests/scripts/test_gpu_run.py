@@ -105,6 +105,25 @@ def test_a_step_out_of_time_is_stopped_with_what_it_started(tmp_path) -> None:
     assert "started" in (tmp_path / "state" / "gpu-run.log").read_text()
 
 
+def test_a_seed_left_partial_is_done_once_a_later_step_finished_its_runs(tmp_path) -> None:
+    args = gpu_run.parser().parse_args(
+        ["--state", str(tmp_path), "--out", "x", "--names", "se", "--seeds", "0", "1"]
+    )
+    run = gpu_run.Run(args, ROOT)
+    steps = [s for s in gpu_run.plan(args, ROOT) if s.kind == "sweep"]
+    run.state = {"fingerprint": {}, "steps": {}, "calls": []}
+    run.record(steps[0], status="partial", seconds=50.0)
+    runs = [{"name": "none", "seed": 0}]
+    run.sweep_path().parent.mkdir(parents=True)
+    run.sweep_path().write_text(json.dumps({"runs": runs}))
+    run.refresh_sweeps(steps)
+    assert run.status(steps[0]) == "partial"  # se is still missing for seed 0
+    run.sweep_path().write_text(json.dumps({"runs": runs + [{"name": "se", "seed": 0}]}))
+    run.refresh_sweeps(steps)
+    assert run.status(steps[0]) == "done" and run.status(steps[1]) is None
+    assert run.factor() == 1.0  # its time was a partial one: not used to calibrate
+
+
 def test_jupyter_is_installed_from_the_carried_wheels_where_missing(tmp_path, monkeypatch) -> None:
     wheels = tmp_path / "carry" / "wheels"
     wheels.mkdir(parents=True)
