@@ -7,7 +7,7 @@ NB      ?= $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoint
 # Here (no internet) the data comes from ../shared/data; elsewhere unset ATTNCV_DATA to download.
 export ATTNCV_DATA ?= $(if $(wildcard $(DATA)),$(DATA),)
 
-.PHONY: setup book test unit notebooks execute lint clean student
+.PHONY: setup book test unit notebooks execute lint clean student gpu gpu-prepare gpu-collect
 
 setup: $(VENV)/.installed
 
@@ -42,8 +42,21 @@ execute: setup
 	  --inplace --ExecutePreprocessor.timeout=3600 $(NB)
 
 lint: setup
-	$(BIN)/ruff check src tests chapters
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests chapters scripts
+	$(BIN)/ruff format --check src tests scripts
+
+# The GPU run (README: "The GPU run"). Here: make gpu-prepare [FROM=<files_at>] fills the carried
+# folder gpu/. On the GPU machine (no venv there, its python3 has torch): make gpu, or
+# python3 scripts/gpu_run.py, with GPU_ARGS=--plan to list the steps. Here again:
+# make gpu-collect FROM=<files_at> checks what came back and puts it under chapters/.
+gpu:
+	$(PY) scripts/gpu_run.py $(GPU_ARGS)
+
+gpu-prepare:
+	$(PY) scripts/gpu_prepare.py $(if $(FROM),--resume-from $(FROM))
+
+gpu-collect: setup
+	$(BIN)/python scripts/gpu_collect.py $(FROM)
 
 # Student copies of the notebooks, solutions replaced by stubs, in student/ (ignored by git).
 student: setup

@@ -198,3 +198,52 @@ def test_two_cpu_workers_share_the_runs(empty_data) -> None:
     a, b = result.runs[0], single.runs[0]  # the same data, seed and schedule in another process
     assert a["name"] == b["name"] == "none" and a["dataset"] == b["dataset"]
     assert a["train_loss"][0] == pytest.approx(b["train_loss"][0], rel=1e-3)
+
+
+def test_a_stopped_sweep_keeps_its_finished_runs_and_resumes(
+    empty_data, tmp_path, monkeypatch
+) -> None:
+    """The JSON is rewritten after every run: a sweep killed in its second run keeps the first,
+    and ``resume`` trains only what is missing."""
+    import attncv.bench.sweep as sweep_module
+
+    tiny = {
+        "profile": "smoke",
+        "data_dir": empty_data,
+        "train_size": 100,
+        "test_size": 50,
+        "cost_steps": 1,
+        "progress": False,
+    }
+    out = tmp_path / "partial.json"
+    real = sweep_module.run_one
+
+    def dies_on_se(name, *args, **kwargs):
+        if name == "se":
+            raise KeyboardInterrupt  # what a budget guard's signal amounts to
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "run_one", dies_on_se)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(["se"], out=out, **tiny)
+    assert [(r["name"], r["seed"]) for r in Sweep.load(out).runs] == [("none", 0)]
+    assert not list(tmp_path.glob(".*.tmp"))  # written atomically, nothing left over
+    monkeypatch.setattr(sweep_module, "run_one", real)
+    done = sweep(["se"], out=out, resume=True, **tiny)
+    assert [(r["name"], r["seed"]) for r in done.runs] == [("none", 0), ("se", 0)]
+
+
+def test_git_commit_told_where_git_cannot_say(monkeypatch) -> None:
+    import subprocess
+
+    from attncv.bench.provenance import git_commit
+
+    def no_git(*args, **kwargs):
+        raise subprocess.CalledProcessError(128, "git")  # not a repository
+
+    monkeypatch.setattr(subprocess, "run", no_git)
+    monkeypatch.delenv("ATTNCV_GIT_COMMIT", raising=False)
+    assert git_commit() == {"git_commit": None}
+    monkeypatch.setenv("ATTNCV_GIT_COMMIT", "abc123")
+    monkeypatch.setenv("ATTNCV_GIT_DIRTY", "1")
+    assert git_commit() == {"git_commit": "abc123", "git_dirty": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -49,7 +50,12 @@ def program() -> str:
 
 
 def git_commit() -> dict[str, Any]:
-    """The commit this code came from, and whether the package's files differ from it."""
+    """The commit this code came from, and whether the package's files differ from it.
+
+    Where git cannot say (a copy of the tree without ``.git``, as on a borrowed GPU machine),
+    ``$ATTNCV_GIT_COMMIT`` and ``$ATTNCV_GIT_DIRTY`` (``1`` or ``0``), set by whoever made the
+    copy, stand in for it (``scripts/gpu_prepare.py`` records them).
+    """
     here = Path(__file__).parent
 
     def git(*args: str) -> str:
@@ -63,4 +69,7 @@ def git_commit() -> dict[str, Any]:
             "git_dirty": bool(git("status", "--porcelain", "--", "..")),
         }
     except (OSError, subprocess.SubprocessError):
+        told = os.environ.get("ATTNCV_GIT_COMMIT")
+        if told:
+            return {"git_commit": told, "git_dirty": os.environ.get("ATTNCV_GIT_DIRTY") == "1"}
         return {"git_commit": None}

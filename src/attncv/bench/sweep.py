@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,12 @@ class Sweep:
         return [n for n in registry.names() if n not in {r["name"] for r in self.runs}]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the JSON atomically: a reader (or a sweep stopped mid-write) never sees half."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1) + "\n")
+        os.replace(tmp, path)
         return path
 
     @classmethod
@@ -165,7 +168,8 @@ def sweep(
         train_size, test_size, width: override the profile's data sizes and network width.
         compile: train with ``torch.compile`` (worth it on a GPU for long runs).
         cache: reuse identical runs from :func:`attncv.train_model`'s cache.
-        out: write the JSON here as well.
+        out: write the JSON here as well; on one device it is rewritten after every finished
+            run, so a sweep that is stopped keeps what it finished (and ``resume`` goes on).
         resume: keep the runs already in ``out`` (same recipe, scale and data) and train only
             the missing (module, seed) pairs: modules registered since join the table. Every run
             records the git commit it ran at.
@@ -198,24 +202,35 @@ def sweep(
         "cost_steps": cost_steps,
         "data_dir": data_dir,
     }
+    order = names + sorted({r["name"] for r in kept} - set(names))
+    about = {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure}
+
+    def document(new: list[dict[str, Any]]) -> Sweep:
+        rows = [r | {"git_commit": code.get("git_commit")} for r in new] + kept
+        datasets = sorted({r["dataset"] for r in rows})
+        if len(datasets) > 1:
+            raise ValueError(
+                f"These runs used different data ({datasets}); one table, one dataset."
+            )
+        return Sweep(
+            about,
+            scale_record(scale, prof.name),
+            "; ".join(datasets),
+            environment(devs, code),
+            sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
+        )
+
+    def checkpoint(new: list[dict[str, Any]]) -> None:
+        if out:
+            document(new).save(out)
+
     if not jobs:
         rows = []
     elif len(devs) == 1:
-        rows = _run_jobs(devs[0], jobs, settings, progress)
+        rows = _run_jobs(devs[0], jobs, settings, progress, checkpoint)
     else:
         rows = run_parallel(devs, jobs, settings, _load, _run_quietly)
-    rows = [r | {"git_commit": code.get("git_commit")} for r in rows] + kept
-    order = names + sorted({r["name"] for r in kept} - set(names))
-    datasets = sorted({r["dataset"] for r in rows})
-    if len(datasets) > 1:
-        raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
-    result = Sweep(
-        {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure},
-        scale_record(scale, prof.name),
-        "; ".join(datasets),
-        environment(devs, code),
-        sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
-    )
+    result = document(rows)
     if out:
         print(f"Wrote {result.save(out)}")
     return result
@@ -257,10 +272,20 @@ def _run(
 
 
 def _run_jobs(
-    device: str, jobs: list[tuple[str, int]], settings: dict[str, Any], progress: bool | str
+    device: str,
+    jobs: list[tuple[str, int]],
+    settings: dict[str, Any],
+    progress: bool | str,
+    checkpoint: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
+    """Run ``jobs`` one after another on ``device``; ``checkpoint`` gets the rows after each."""
     data = _load(device, settings)
-    return [_run(job, data, settings, progress) for job in jobs]
+    rows: list[dict[str, Any]] = []
+    for job in jobs:
+        rows.append(_run(job, data, settings, progress))
+        if checkpoint:
+            checkpoint(rows)
+    return rows
 
 
 def _run_quietly(job: tuple[str, int], data: CifarData, settings: dict[str, Any]) -> dict:
