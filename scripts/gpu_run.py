@@ -105,12 +105,13 @@ SMOKE_TIMM = ["--batch-size", "4", "--steps", "1", "--repeats", "1", "--width", 
 
 AFTER_RESULTS = ("benchmark",)  # notebooks that read the sweep and timm JSONs: run them last
 
-# FitResult.summary(): "name: dataset | device | N epochs in S s (I images/s) | test accuracy
-# A% (best B%)" (tests/scripts/test_gpu_run.py checks this against attncv.train.FitResult).
+# FitResult.summary(), three lines: "name: test accuracy A% (best B%) after N epochs",
+# "  S s of training (I images/s) on DEVICE", "  data: DATASET" (tests/scripts/test_gpu_run.py
+# checks this against attncv.train.FitResult).
 SUMMARY_LINE = re.compile(
-    r"^(?P<name>[^\n:]+?): (?P<dataset>.+) \| (?P<device>[^|\n]+) \| (?P<epochs>\d+) epochs in "
-    r"(?P<seconds>[\d.]+) s \((?P<images_per_second>[\d,]+) images/s\) \| test accuracy "
-    r"(?P<accuracy>[\d.]+|nan)% \(best (?P<best>[\d.]+|nan)%\)",
+    r"^(?P<name>[^\n:]+?): test accuracy (?P<accuracy>[\d.]+|nan)% \(best (?P<best>[\d.]+|nan)%\)"
+    r" after (?P<epochs>\d+) epochs?\n  (?P<seconds>[\d.]+) s of training "
+    r"\((?P<images_per_second>[\d,]+) images/s\) on (?P<device>[^\n]+)\n  data: (?P<dataset>.+)",
     re.M,
 )
 
