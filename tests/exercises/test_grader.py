@@ -25,6 +25,13 @@ def test_assert_passed_raises_the_first_failure() -> None:
     assert issubclass(GradeFailure, AssertionError)  # `assert check_x(...)` and this agree
 
 
+def test_a_notebook_shows_the_failure_in_one_line() -> None:
+    lines = GradeFailure("SE: output shape: expected (2, 64, 9, 7)")._render_traceback_()
+    assert len(lines) == 1 and lines[0].endswith(
+        "GradeFailure\x1b[0m: SE: output shape: expected (2, 64, 9, 7)"
+    )
+
+
 def test_an_empty_report_does_not_pass() -> None:
     with pytest.raises(GradeFailure, match="no check ran"):
         GradeReport("SE").assert_passed()

@@ -80,6 +80,11 @@ class Exercise:
         return "\n\n".join(b.body for b in self.of_kind(SOLUTION) if b.body).strip()
 
     @property
+    def checks(self) -> list[str]:
+        """The names of the ``check_*()`` functions its graders call."""
+        return [GRADER_LINE.search(b.source)["call"].split("(")[0] for b in self.graders]
+
+    @property
     def autograded(self) -> bool:
         """Graded by a ``check_*()`` cell; otherwise a person grades it."""
         return bool(self.graders)

@@ -14,7 +14,14 @@ Hint = Callable[[Tensor, Tensor, Tensor], str | None]  # (x, theirs, ours) -> hi
 
 
 class GradeFailure(AssertionError):
-    """A grading that did not pass: the message names the first failed check and its hint."""
+    """A grading that did not pass: the message names the first failed check and its hint.
+
+    In a notebook it shows as one line, ``GradeFailure: <the message>``, under the grader's
+    printed report, without a traceback into the grader: the fault is in the reader's code.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 @dataclass
