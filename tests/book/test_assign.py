@@ -176,6 +176,10 @@ def test_command_writes_a_course_directory(tmp_path, capsys):
     config.write_text("# the instructor's own\n")
     write_course([ROOT / "chapters"], out, only={"se"})
     assert config.read_text() == "# the instructor's own\n"  # never overwritten
+    write_course([ROOT / "chapters"], out, only={"benchmark"})  # with the sweeps it loads
+    assert sorted(p.name for p in (out / "source" / "benchmark" / "results").iterdir()) == sorted(
+        p.name for p in (ROOT / "chapters" / "results").iterdir()
+    )
     assert main([str(ROOT / "chapters"), "-o", str(out), "--only", "nope"]) == 1
     assert "no chapter with exercises called nope" in capsys.readouterr().err
 

@@ -20,6 +20,9 @@ the points of :mod:`.points`:
 - every other cell is read-only; each ``{exercise}`` becomes an "Exercise N" heading with its
   points, numbered per notebook as in the book. Outputs are cleared.
 
+Files that a chapter reads beside its notebook (:data:`FILES`: the benchmark's ``results/``)
+are copied beside its assignment, so the students get them too.
+
 Nothing is copied by hand: change a chapter and run this again. It refuses (and says why) when
 an exercise has no points, or has solution code but no grader and is not marked as graded by
 hand in :mod:`.points`.
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -49,6 +53,10 @@ from .structure import (
 )
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# Files a chapter reads relative to its notebook, copied beside the assignment (nbgrader hands
+# out everything in source/<chapter>/): the benchmark's recorded sweeps, without which it would
+# train a whole sweep in the students' brief profile.
+FILES: dict[str, tuple[str, ...]] = {"benchmark": ("results",)}
 CONFIG = "nbgrader_config.py"
 CONFIG_TEXT = '''\
 """nbgrader's configuration for the attncv course directory.
@@ -285,8 +293,8 @@ def write_course(
     sources: Sequence[str | Path], out: str | Path, only: Collection[str] | None = None
 ) -> list[Path]:
     """Write ``out/source/<name>/<name>.ipynb`` for every chapter with exercises in ``sources``
-    (those named in ``only``, if given) and ``out/nbgrader_config.py`` if missing; returns the
-    notebooks written."""
+    (those named in ``only``, if given), with the files it reads (:data:`FILES`), and
+    ``out/nbgrader_config.py`` if missing; returns the notebooks written."""
     import nbformat
 
     found = chapters(sources)
@@ -306,6 +314,12 @@ def write_course(
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
         written.append(target)
+        for relative in FILES.get(name, ()):
+            src, dst = path.parent / relative, target.parent / relative
+            if src.is_dir():
+                shutil.copytree(src, dst, dirs_exist_ok=True)
+            elif src.exists():
+                shutil.copy2(src, dst)
     config = out / CONFIG
     if not config.exists():
         config.write_text(CONFIG_TEXT)
