@@ -92,6 +92,8 @@ def test_eca_grader_accepts_correct_versions() -> None:
 def test_eca_grader_rejects_a_fixed_kernel_and_a_missing_sigmoid() -> None:
     fixed = check_eca(lambda c: ReaderECA(c, k=3), verbose=False)  # right for 64, wrong for 256
     assert "k = 5 for C = 256" in _failure(fixed)
+    assert fixed.failure.startswith("ECA: C = 256: parameter count: expected 5, yours has 3")
+    assert [ok for check, ok, _ in fixed.rows if check.startswith("C = 64")] == [True] * 6
     assert "sigmoid" in _failure(check_eca(lambda c: ReaderECA(c, sigmoid=False), verbose=False))
 
 

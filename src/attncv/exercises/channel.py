@@ -113,21 +113,26 @@ def check_eca(
     verbose: bool = True,
 ) -> GradeReport:
     """Grade the reader's ``ECA(channels)`` at each of ``channels`` (the kernel size changes
-    between 64 and 256, so a hard-coded k fails); stops at the first channel count that fails."""
+    between 64 and 256, so a hard-coded k fails); stops at the first channel count that fails.
+    One report, each check named with its channel count."""
     report = GradeReport("ECA")
     for c in channels:
         k = eca_kernel_size(c)
-        report = check_module(
+        part = check_module(
             candidate,
             "eca",
             channels=c,
             hints=GATE_HINTS,
             advice=ECA_ADVICE,
             count_hint=f"ECA has exactly k parameters (a 1-D kernel, no bias): k = {k} for C = {c}",
-            verbose=verbose,
+            verbose=False,
         )
-        if not report:
+        for check, ok, message in part.rows:
+            report.add(f"C = {c}: {check}", ok, message)
+        if not part:
             break
+    if verbose:
+        print(report)
     return report
 
 
