@@ -7,7 +7,7 @@ NB      ?= $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoint
 # Here (no internet) the data comes from ../shared/data; elsewhere unset ATTNCV_DATA to download.
 export ATTNCV_DATA ?= $(if $(wildcard $(DATA)),$(DATA),)
 
-.PHONY: setup book test unit notebooks execute lint clean student gpu gpu-prepare gpu-collect
+.PHONY: setup book test unit notebooks execute lint clean student assignments gpu gpu-prepare gpu-collect
 
 setup: $(VENV)/.installed
 
@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch>=2.2" "torchvision>=0.17"
-	$(BIN)/pip install -q -e '.[book,dev,bench]'
+	$(BIN)/pip install -q -e '.[book,dev,bench,instructor]'
 	touch $@
 
 book: setup
@@ -61,6 +61,12 @@ gpu-collect: setup
 # Student copies of the notebooks, solutions replaced by stubs, in student/ (ignored by git).
 student: setup
 	$(BIN)/python -m attncv.book.student chapters -o student
+
+# The exercises as nbgrader assignments: an nbgrader course directory in assignments/ (ignored by
+# git), one assignment per chapter with exercises. Then, in assignments/ with .venv active:
+# nbgrader generate_assignment <chapter>, release, collect, autograde (chapters/instructors.md).
+assignments: setup
+	$(BIN)/python -m attncv.book.assign chapters -o assignments
 
 clean:
 	rm -rf _build _static/mathjax

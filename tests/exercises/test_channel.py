@@ -24,18 +24,21 @@ class ReaderSE(nn.Module):
         reduction: int = 16,
         *,
         sigmoid: bool = True,
+        softmax: bool = False,
         pool: str = "avg",
         combine: str = "scale",
     ) -> None:
         super().__init__()
         self.fc1 = nn.Linear(channels, channels // reduction)
         self.fc2 = nn.Linear(channels // reduction, channels)
-        self.sigmoid, self.pool, self.combine = sigmoid, pool, combine
+        self.sigmoid, self.softmax, self.pool, self.combine = sigmoid, softmax, pool, combine
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = x.mean((2, 3)) if self.pool == "avg" else x.amax((2, 3))
         z = self.fc2(torch.relu(self.fc1(s)))
-        g = (torch.sigmoid(z) if self.sigmoid else z)[:, :, None, None]
+        if self.softmax:
+            z = torch.softmax(z, dim=1)
+        g = (torch.sigmoid(z) if self.sigmoid and not self.softmax else z)[:, :, None, None]
         if self.combine == "add":
             return x + g
         return x + x * g if self.combine == "residual" else x * g
@@ -69,6 +72,7 @@ def test_se_grader_accepts_correct_versions() -> None:
     ("mistake", "advice"),
     [
         ({"sigmoid": False}, "sigmoid"),
+        ({"softmax": True}, "sum to 1 over the channels: is that a softmax?"),
         ({"reduction": 8}, "C/r = 4"),
         ({"combine": "residual"}, "x + x * gate"),
         ({"combine": "add"}, "one number per channel"),
@@ -88,6 +92,8 @@ def test_eca_grader_accepts_correct_versions() -> None:
 def test_eca_grader_rejects_a_fixed_kernel_and_a_missing_sigmoid() -> None:
     fixed = check_eca(lambda c: ReaderECA(c, k=3), verbose=False)  # right for 64, wrong for 256
     assert "k = 5 for C = 256" in _failure(fixed)
+    assert fixed.failure.startswith("ECA: C = 256: parameter count: expected 5, yours has 3")
+    assert [ok for check, ok, _ in fixed.rows if check.startswith("C = 64")] == [True] * 6
     assert "sigmoid" in _failure(check_eca(lambda c: ReaderECA(c, sigmoid=False), verbose=False))
 
 

@@ -16,17 +16,23 @@ cleared, so no answer is left in the file.
 from __future__ import annotations
 
 import argparse
-import ast
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SOLUTION_TAG = "solution"
+from .structure import (
+    EXERCISE,
+    GRADER_LINE,
+    SOLUTION_CODE,
+    SOLUTION_TAG,
+    TEXT,
+    defined_names,
+    parse,
+    split_markdown,
+)
+
 STUB_TAGS = ["exercise-stub", "raises-exception"]
-_FENCE = re.compile(r"^\s*(?P<fence>:{3,}|`{3,})\{(?P<name>[\w-]+)\}\s*(?P<arg>\S*)")
-_LABEL = re.compile(r"^\s*:label:\s*(\S+)", re.M)
-_GRADER = re.compile(r"^assert\s+(check_\w+\(.*\))\s*$", re.M)
 
 
 class _Todo:
@@ -44,21 +50,6 @@ class _Todo:
 def todo(name: str, exercise: str) -> type:
     """A placeholder called ``name`` for the reader's answer to ``exercise``."""
     return type(name, (_Todo,), {"exercise": exercise})
-
-
-def _defined_names(source: str) -> list[str]:
-    """Top-level classes, functions and assigned names of a code cell."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:  # IPython magics: fall back to the plain patterns
-        return re.findall(r"^(?:class|def)\s+(\w+)|^(\w+)\s*=", source, re.M)
-    names = []
-    for node in body:
-        if isinstance(node, ast.ClassDef | ast.FunctionDef):
-            names.append(node.name)
-        elif isinstance(node, ast.Assign):
-            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return list(dict.fromkeys(names))
 
 
 def stub(number: int, label: str | None, names: Sequence[str]) -> str:
@@ -79,43 +70,13 @@ def stub(number: int, label: str | None, names: Sequence[str]) -> str:
 def strip_markdown(text: str) -> tuple[str, bool]:
     """Remove ``{solution}`` blocks; returns the text and whether a ``{solution-start}`` span
     is still open at its end (then the following cells belong to the solution)."""
-    out, lines, i, open_span = [], text.splitlines(), 0, False
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if m and m["name"] in ("solution", "solution-start"):
-            gated = m["name"] == "solution-start"
-            end = _span_end(lines, i, m["fence"], gated)
-            open_span = end is None and gated  # a plain fence ends with its cell
-            i = len(lines) if end is None else end + 1
-            continue
-        out.append(lines[i])
-        i += 1
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n"), open_span
+    parts, open_span = split_markdown(text)
+    return _join([lines for kind, lines, _ in parts if kind in (TEXT, EXERCISE)]), open_span
 
 
-def _span_end(lines: list[str], start: int, fence: str | None, gated: bool) -> int | None:
-    for j in range(start + (0 if fence is None else 1), len(lines)):
-        m = _FENCE.match(lines[j])
-        if gated and m and m["name"] == "solution-end":
-            return _closing(lines, j)
-        if (
-            not gated
-            and fence
-            and re.fullmatch(rf"\s*{re.escape(fence[0])}{{{len(fence)},}}\s*", lines[j])
-        ):
-            return j
-    return None
-
-
-def _closing(lines: list[str], j: int) -> int:
-    """``:::{solution-end}`` may close on the same line or the next fence line."""
-    fence = _FENCE.match(lines[j])["fence"]
-    nxt = j + 1
-    if nxt < len(lines) and re.fullmatch(
-        rf"\s*{re.escape(fence[0])}{{{len(fence)},}}\s*", lines[nxt]
-    ):
-        return nxt
-    return j
+def _join(runs: Sequence[Sequence[str]]) -> str:
+    text = "\n".join(line for lines in runs for line in lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
 
 
 def strip_solutions(nb):  # nbformat.NotebookNode -> NotebookNode
@@ -123,24 +84,28 @@ def strip_solutions(nb):  # nbformat.NotebookNode -> NotebookNode
     import copy
 
     nb = copy.deepcopy(nb)
-    cells, number, label, in_span = [], 0, None, False
-    for cell in nb.cells:
+    chapter = parse(nb)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        blocks = chapter.cell_blocks(index)
         if cell.cell_type == "markdown":
-            labels = _exercise_labels(cell.source)
-            number, label = number + len(labels), labels[-1] if labels else label
-            strip = _continue_span if in_span else strip_markdown
-            cell.source, in_span = strip(cell.source)
+            cell.source = _join(
+                [b.source.split("\n") for b in blocks if b.kind in (TEXT, EXERCISE)]
+            )
             if cell.source.strip():
                 cells.append(cell)
             continue
-        if in_span:
-            continue
         if cell.cell_type == "code":
+            (block,) = blocks
+            if block.kind == SOLUTION_CODE and block.in_span:
+                continue  # inside a {solution-start} span: the solution's own code
             cell.outputs, cell.execution_count = [], None
-            tags = cell.metadata.get("tags", [])
-            cell.source = _GRADER.sub(r"\1;", cell.source)  # a report, not an AssertionError
-            if SOLUTION_TAG in tags:
-                cell.source = stub(max(number, 1), label, _defined_names(cell.source))
+            cell.source = GRADER_LINE.sub(r"\g<call>;", cell.source)  # a report, no AssertionError
+            if block.kind == SOLUTION_CODE:
+                exercise = block.exercise
+                number, label = (exercise.number, exercise.label) if exercise else (1, None)
+                cell.source = stub(number, label or None, defined_names(block.source))
+                tags = cell.metadata.get("tags", [])
                 cell.metadata["tags"] = [
                     t for t in tags if t not in (SOLUTION_TAG, "hide-input", "hide-cell")
                 ] + STUB_TAGS
@@ -148,27 +113,6 @@ def strip_solutions(nb):  # nbformat.NotebookNode -> NotebookNode
     nb.cells = cells
     nb.metadata.pop("widgets", None)
     return nb
-
-
-def _continue_span(text: str) -> tuple[str, bool]:
-    """Inside an open ``{solution-start}`` span: drop text up to its ``{solution-end}``."""
-    lines = text.splitlines()
-    end = _span_end(lines, 0, None, True)
-    if end is None:
-        return "", True
-    rest, still_open = strip_markdown("\n".join(lines[end + 1 :]))
-    return rest, still_open
-
-
-def _exercise_labels(text: str) -> list[str]:
-    """Labels of the ``{exercise}`` directives in ``text`` (``""`` for unlabelled ones)."""
-    labels, lines = [], text.splitlines()
-    for i, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if m and m["name"] in ("exercise", "exercise-start"):
-            found = _LABEL.match("\n".join(lines[i + 1 : i + 4]))
-            labels.append(m["arg"] or (found.group(1) if found else ""))
-    return labels
 
 
 def write_student_copies(sources: Sequence[str | Path], out: str | Path) -> list[Path]:

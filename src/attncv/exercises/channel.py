@@ -1,14 +1,16 @@
 """Graders for the channel-attention chapters: ``check_se``, ``check_sk`` and ``check_eca``.
 
 Each grades the reader's class with :func:`attncv.exercises.check_module` and turns the usual
-mistakes into advice: a missing sigmoid (gates outside (0, 1)), a gate that is not one number per
-channel, a softmax over the wrong axis, the wrong hidden width or kernel size.
+mistakes into advice: a missing sigmoid (gates outside (0, 1)), a softmax over the channels
+instead of a sigmoid, a gate that is not one number per channel, a softmax over the wrong axis,
+the wrong hidden width or kernel size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import torch
 from torch import Tensor, nn
 
 from ..attention.eca import eca_kernel_size
@@ -34,6 +36,17 @@ def _gate_outside_unit(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
     if (low < -1e-4).any() or (high > 1 + 1e-4).any():
         return (
             "your output is x times factors outside (0, 1): is the sigmoid missing from the gate?"
+        )
+    return None
+
+
+def _gates_sum_to_one(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
+    low, high = _implied_gate(x, theirs)
+    gate = (low + high) / 2  # (N, C): one factor per channel (checked before this hint)
+    if torch.isfinite(gate).all() and ((gate.sum(1) - 1).abs() < 1e-3).all():
+        return (
+            "your gates sum to 1 over the channels: is that a softmax? The gate weighs each "
+            "channel on its own, with a sigmoid, so channels do not compete"
         )
     return None
 
@@ -75,7 +88,7 @@ SK_ADVICE = (
 )
 
 
-GATE_HINTS: tuple[Hint, ...] = (_gate_varies_over_space, _gate_outside_unit)
+GATE_HINTS: tuple[Hint, ...] = (_gate_varies_over_space, _gate_outside_unit, _gates_sum_to_one)
 
 
 def check_se(
@@ -100,21 +113,26 @@ def check_eca(
     verbose: bool = True,
 ) -> GradeReport:
     """Grade the reader's ``ECA(channels)`` at each of ``channels`` (the kernel size changes
-    between 64 and 256, so a hard-coded k fails); stops at the first channel count that fails."""
+    between 64 and 256, so a hard-coded k fails); stops at the first channel count that fails.
+    One report, each check named with its channel count."""
     report = GradeReport("ECA")
     for c in channels:
         k = eca_kernel_size(c)
-        report = check_module(
+        part = check_module(
             candidate,
             "eca",
             channels=c,
             hints=GATE_HINTS,
             advice=ECA_ADVICE,
             count_hint=f"ECA has exactly k parameters (a 1-D kernel, no bias): k = {k} for C = {c}",
-            verbose=verbose,
+            verbose=False,
         )
-        if not report:
+        for check, ok, message in part.rows:
+            report.add(f"C = {c}: {check}", ok, message)
+        if not part:
             break
+    if verbose:
+        print(report)
     return report
 
 

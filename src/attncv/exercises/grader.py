@@ -13,6 +13,17 @@ from ..attention import registry
 Hint = Callable[[Tensor, Tensor, Tensor], str | None]  # (x, theirs, ours) -> hint or None
 
 
+class GradeFailure(AssertionError):
+    """A grading that did not pass: the message names the first failed check and its hint.
+
+    In a notebook it shows as one line, ``GradeFailure: <the message>``, under the grader's
+    printed report, without a traceback into the grader: the fault is in the reader's code.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
 @dataclass
 class GradeReport:
     """The outcome of a grading: one (check, passed, message) row per check run."""
@@ -43,6 +54,20 @@ class GradeReport:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def failure(self) -> str:
+        """The first failed check and its message (empty if all passed)."""
+        if not self.rows:
+            return f"{self.module}: no check ran"
+        check, msg = next(((c, m) for c, ok, m in self.rows if not ok), ("", ""))
+        return f"{self.module}: {check}" + (f": {msg}" if msg else "") if check else ""
+
+    def assert_passed(self) -> None:
+        """Raise :class:`GradeFailure` with :attr:`failure` unless every check passed: an
+        autograder (nbgrader's test cells) then scores the cell zero and shows the message."""
+        if not self.passed:
+            raise GradeFailure(self.failure)
 
 
 def check_module(
