@@ -104,7 +104,8 @@ def test_exercises_have_hidden_solutions_and_a_grader(path):
     exercises, solutions = [], []
     for m in DIRECTIVE.finditer(markdown):
         options = markdown[m.end() : m.end() + 200]
-        label = m[3] or next(iter(re.findall(r":label:\s*(\S+)", options)), "")
+        option = re.match(r"[^\n]*\n(?:\s*:\S+:.*\n)*?\s*:label:\s*(\S+)", options)
+        label = (option[1] if option else m[3]) if m[2] == "exercise" else m[3]
         if m[2] == "exercise":
             exercises.append(label)
         elif re.match(r"\s*(:\S+:.*\n\s*)*:class:\s*dropdown", options):
