@@ -148,7 +148,8 @@ def _prose(path: Path) -> str:
         text = "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
     else:
         text = (ROOT / path).read_text()
-    return "\n".join(line for line in text.splitlines() if not DIRECTIVE.match(line))
+    prose = "\n".join(line for line in text.splitlines() if not DIRECTIVE.match(line))
+    return re.sub(r"`[^`\n]*`", "", prose)  # inline code quotes program output, not prose
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + PAGES, ids=str)
