@@ -1,22 +1,32 @@
-"""Spatial transformer: identity at initialisation, the warp convention, the harder data."""
+"""Spatial transformer: the parameter formula, identity and window starts, the warp convention,
+the gradient scale, and the harder data (distorted images, objects on a canvas)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from attncv import capture, resnet18
 from attncv.attention.stn import SpatialTransformer
 from attncv.data import synthetic
-from attncv.data.augment import random_affine
-from attncv.data.distorted import distort
-from attncv.model import stn_resnet18
+from attncv.data.augment import place_on_canvas, random_affine
+from attncv.data.distorted import distort, on_canvas
+from attncv.model import downscaled_resnet18, glimpse_resnet18, stn_resnet18
 
 
-def test_parameter_count_matches_the_formula() -> None:
-    c, h, f = 3, 16, 32
-    expected = 25 * c * h + h + 25 * h * h + h + 16 * h * f + f + 6 * f + 6
-    assert sum(p.numel() for p in SpatialTransformer(c).parameters()) == expected
+def _formula(c: int, h: int, f: int, p: int) -> int:
+    convs = 9 * c * h + 9 * h * 2 * h + 9 * (2 * h) ** 2 + 5 * h  # weights and biases
+    return convs + 10 * h + 32 * h * f + f + f * p + p  # BN, then the two fully connected layers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "c", "p"),
+    [({}, 3, 6), ({"transform": "attention"}, 3, 3), ({"coordinates": True}, 5, 6)],
+)
+def test_parameter_count_matches_the_formula(kwargs, c, p) -> None:
+    module = SpatialTransformer(3, loc_channels=8, loc_features=24, **kwargs)
+    assert sum(t.numel() for t in module.parameters()) == _formula(c, 8, 24, p)
 
 
 def test_affine_starts_as_the_identity_and_output_equals_input() -> None:
@@ -29,14 +39,34 @@ def test_affine_starts_as_the_identity_and_output_equals_input() -> None:
     torch.testing.assert_close(y, x, atol=1e-5, rtol=1e-5)  # up to interpolation rounding
 
 
+def test_attention_starts_as_a_centred_window_and_crops_it() -> None:
+    """s = 0.5 on an 8x8 input, output 4x4: the centre 4x4 block, read at its pixel centres."""
+    module = SpatialTransformer(2, transform="attention", output_size=4, initial_scale=0.5)
+    x = torch.randn(2, 2, 8, 8)
+    with torch.no_grad(), capture(module) as maps:
+        y = module(x)
+    window = torch.tensor([[0.5, 0, 0], [0, 0.5, 0]]).expand(2, 2, 3)
+    torch.testing.assert_close(maps["tap"], window)
+    torch.testing.assert_close(y, x[..., 2:6, 2:6], atol=1e-5, rtol=1e-5)
+
+
 def test_a_translation_of_one_pixel_moves_the_image() -> None:
     module = SpatialTransformer(2).eval()
     with torch.no_grad():
-        module.regressor[2].bias.copy_(torch.tensor([1.0, 0, 2 / 8, 0, 1, 0]))  # x + 1 pixel
+        module.localization[-1].bias.copy_(torch.tensor([1.0, 0, 2 / 8, 0, 1, 0]))  # x + 1 pixel
     x = torch.randn(1, 2, 6, 8)
     y = module(x)
     torch.testing.assert_close(y[..., :-1], x[..., 1:], atol=1e-5, rtol=1e-5)
     assert y[..., -1].abs().max() < 0.51 * x[..., -1].abs().max() + 1e-6  # half outside: padding
+
+
+def test_the_window_stays_in_its_bounds_and_on_the_input() -> None:
+    module = SpatialTransformer(3, transform="attention", scale_range=(0.2, 0.7))
+    with torch.no_grad():
+        module.localization[-1].bias.copy_(torch.tensor([50.0, -50.0, 50.0]))  # far off
+        theta = module.transform(torch.randn(2, 3, 16, 16))
+    assert 0.2 <= theta[0, 0, 0].item() <= 0.7 and theta[0, 0, 1] == 0
+    assert theta[:, :, 2].abs().max() <= 1.0  # the centre stays on the input
 
 
 def test_stn_resnet_starts_as_the_baseline() -> None:
@@ -48,11 +78,40 @@ def test_stn_resnet_starts_as_the_baseline() -> None:
     torch.testing.assert_close(model(x), base(x), atol=1e-4, rtol=1e-4)
 
 
-def test_bad_sizes_are_clear_errors() -> None:
+def test_the_glimpse_and_the_downscale_feed_the_same_resnet() -> None:
+    """Both build the ResNet first: same weights after the same seed. The glimpse starts as the
+    canvas's centre at native resolution; the plain network sees the whole canvas averaged."""
+    torch.manual_seed(0)
+    glimpse = glimpse_resnet18(10, width=8, canvas=96).eval()
+    torch.manual_seed(0)
+    plain = downscaled_resnet18(10, width=8).eval()
+    torch.testing.assert_close(glimpse[1].fc.weight, plain[1].fc.weight)
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(glimpse[0](x), x[..., 32:64, 32:64], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(plain[0](x), F.avg_pool2d(x, 3))
+
+
+def test_bad_arguments_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="STN"):
         SpatialTransformer(3, loc_channels=0)
     with pytest.raises(ValueError, match="STN"):
         SpatialTransformer(3)(torch.randn(1, 4, 8, 8))
+    with pytest.raises(ValueError, match="transform must be"):
+        SpatialTransformer(3, transform="projective")
+    with pytest.raises(ValueError, match="initial_scale"):
+        SpatialTransformer(3, transform="attention", initial_scale=0.9, scale_range=(0.2, 0.7))
+
+
+def test_the_localisation_network_learns_at_a_scaled_rate() -> None:
+    torch.manual_seed(0)
+    module = SpatialTransformer(3, gradient_scale=0.25)
+    x = torch.randn(2, 3, 8, 8)
+    module.transform(x).sum().backward()
+    scaled = module.localization[-1].bias.grad.clone()
+    module.zero_grad()
+    module.localization(x).sum().backward()  # no scaling
+    torch.testing.assert_close(scaled, 0.25 * module.localization[-1].bias.grad)
 
 
 def test_random_affine_without_range_is_the_identity() -> None:
@@ -75,12 +134,30 @@ def test_distort_fixes_the_test_set_and_warps_every_training_batch() -> None:
     assert warped.shape == plain.shape and not torch.equal(warped, plain)
 
 
-def test_the_localisation_network_learns_at_a_tenth_of_the_rate() -> None:
-    torch.manual_seed(0)
-    module = SpatialTransformer(3)
-    x = torch.randn(2, 3, 8, 8)
-    module.transform(x).sum().backward()
-    scaled = module.regressor[2].bias.grad.clone()
-    module.zero_grad()
-    module.regressor(module.localization(x).flatten(1)).sum().backward()  # no scaling
-    torch.testing.assert_close(scaled, 0.1 * module.regressor[2].bias.grad)
+def test_placements_say_where_the_object_is() -> None:
+    """A white image placed on the black canvas: its pixels span exactly the reported side,
+    around the reported centre."""
+    images = torch.full((6, 3, 32, 32), 200, dtype=torch.uint8)
+    gen = torch.Generator().manual_seed(0)
+    canvas, placements = place_on_canvas(images, size=96, object_sizes=(16, 24), generator=gen)
+    assert canvas.shape == (6, 3, 96, 96) and canvas.dtype == torch.uint8
+    for image, (cx, cy, side) in zip(canvas, placements.tolist(), strict=True):
+        ys, xs = torch.nonzero(image[0] > 100, as_tuple=True)
+        assert 16 <= xs.max() - xs.min() + 1 <= 24 and xs.max() - xs.min() + 1 == round(side * 96)
+        assert abs((xs.float().mean().item() + 0.5) / 48 - 1 - cx) < 1e-5
+        assert abs((ys.float().mean().item() + 0.5) / 48 - 1 - cy) < 1e-5
+    with pytest.raises(ValueError, match="object_sizes"):
+        place_on_canvas(images, size=16, object_sizes=(8, 24))
+
+
+def test_on_canvas_fixes_the_test_set_and_places_every_training_batch_anew() -> None:
+    data = synthetic(num_classes=2, train_per_class=8, test_per_class=4)
+    first, placements = on_canvas(data, size=64, seed=3)
+    again, same = on_canvas(data, size=64, seed=3)
+    assert first.test_images.shape == (8, 3, 64, 64) and torch.equal(placements, same)
+    assert torch.equal(first.test_images, again.test_images) and "64x64 canvas" in first.description
+    batches = [
+        next(first.batches("train", 16, generator=torch.Generator().manual_seed(s)))[0]
+        for s in (0, 1)
+    ]
+    assert batches[0].shape == (16, 3, 64, 64) and not torch.equal(*batches)

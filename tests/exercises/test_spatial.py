@@ -62,3 +62,14 @@ def test_stn_with_the_other_corner_convention_is_caught(capsys) -> None:
 
     assert not check_stn(Corners)
     assert "align_corners" in capsys.readouterr().out
+
+
+def test_stn_grader_accepts_a_transformer_without_the_gradient_scale(capsys) -> None:
+    """GRADIENT_SCALE changes only the backward pass; the grader compares outputs and checks that
+    gradients reach every parameter, so a reader's STN may leave it out (the chapter says so)."""
+
+    def unscaled(channels: int) -> SpatialTransformer:
+        return SpatialTransformer(channels, gradient_scale=1.0)
+
+    unscaled.__name__ = "MySTN"
+    assert check_stn(unscaled)

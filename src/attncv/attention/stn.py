@@ -3,23 +3,36 @@
 Paper: Max Jaderberg, Karen Simonyan, Andrew Zisserman, Koray Kavukcuoglu. *Spatial Transformer
 Networks*. NeurIPS 2015. https://arxiv.org/abs/1506.02025
 
-Idea: a small localisation network looks at the input and regresses the six numbers of a 2x3
-affine matrix theta; a grid generator (``affine_grid``) maps every output pixel to a point of the
-input and a bilinear sampler (``grid_sample``) reads it there. Attention as *where to look*, by
-warping: the network learns to undo translations, rotations and zooms. theta starts at the identity,
-so the module starts by passing its input through.
+Idea: a small localisation network looks at the input and regresses the parameters theta of a
+transform; a grid generator (``affine_grid``) maps every output pixel to a point of the input and a
+bilinear sampler (``grid_sample``) reads it there. Attention as *where to look*, by warping. Two
+transforms from the paper (Sec. 3.1): a general ``"affine"`` one (six numbers, starting at the
+identity) and the ``"attention"`` one, theta = [[s, 0, tx], [0, s, ty]]: a square window of side
+s (as a fraction of the input) centred at (tx, ty), cropped and resized to the output, which can
+be smaller than the input: a glimpse.
 
 Deviations from the paper:
-- the localisation network is one fixed design for any input (two 5x5 convolutions with ReLU, a
-  2x2 max-pool, an adaptive max-pool to a 4x4 grid, two fully connected layers); the paper sizes
-  it per experiment;
+- the localisation network is one fixed design for any input (three 3x3 convolutions with BN,
+  ReLU and 2x2 max-pooling, an adaptive max-pool to a 4x4 grid that keeps where things are, two
+  fully connected layers), optionally on an average-pooled copy of the input (``loc_size``) and
+  with two coordinate channels (``coordinates``, CoordConv, Liu et al. 2018); the paper sizes it
+  per experiment;
+- the ``"attention"`` transform keeps s in ``scale_range`` (a sigmoid) and the window's centre on
+  the input (a tanh), and starts at a window of side ``initial_scale``, not at the identity: a
+  window as large as the input sees the whole input, so shifting it changes little and its
+  gradient cannot tell where to look;
 - sampling uses PyTorch's ``align_corners=False`` convention and zero padding outside the input;
-- the gradient reaching the localisation network is scaled by 0.1 (the forward pass is unchanged):
-  a 10x lower learning rate for it, as STN implementations commonly use; at the classifier's full
-  rate the transforms run off the image within a few steps.
+  the grid and the sampling run in float32 under autocast (fp16/bf16 inputs) and in float64 for
+  float64 inputs;
+- the gradient reaching the localisation network is scaled by ``gradient_scale`` (0.1 by default;
+  the forward pass is unchanged): a lower learning rate for it than for the classifier, as STN
+  implementations commonly use; at the classifier's full rate the transforms run off the input
+  within a few steps.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -29,56 +42,140 @@ from .checks import check_channels, check_input
 from .tap import AttentionMap
 
 IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # theta = [[1, 0, 0], [0, 1, 0]]
-GRADIENT_SCALE = 0.1  # the localisation network learns 10x slower than the classifier
+GRADIENT_SCALE = 0.1  # by default the localisation network learns 10x slower than the classifier
+TRANSFORMS = ("affine", "attention")
+
+
+def localization_network(channels: int, hidden: int, features: int, outputs: int) -> nn.Sequential:
+    """Three 3x3 conv-BN-ReLU-maxpool blocks (h, 2h, 2h channels) to a 4x4 map, then two fully
+    connected layers; the last one starts at zero weights (its bias sets the initial transform)."""
+
+    def block(c_in: int, c_out: int, pool: nn.Module) -> list[nn.Module]:
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), pool]
+
+    net = nn.Sequential(
+        *block(channels, hidden, nn.MaxPool2d(2, ceil_mode=True)),  # (N, h, H/2, W/2)
+        *block(hidden, 2 * hidden, nn.MaxPool2d(2, ceil_mode=True)),  # (N, 2h, H/4, W/4)
+        *block(2 * hidden, 2 * hidden, nn.AdaptiveMaxPool2d(4)),  # (N, 2h, 4, 4): keeps where
+        nn.Flatten(),  # (N, 32 h)
+        nn.Linear(32 * hidden, features),
+        nn.ReLU(),
+        nn.Linear(features, outputs),
+    )
+    nn.init.zeros_(net[-1].weight)
+    return net
 
 
 class SpatialTransformer(nn.Module):
-    """Spatial transformer with an affine transform, initialised to the identity.
+    """Spatial transformer: a localisation network, a grid generator and a bilinear sampler.
 
     Args:
         channels: number of input channels C (3 in front of the backbone).
-        loc_channels: channels h of the localisation network's convolutions.
+        transform: ``"affine"`` (6 parameters, starting at the identity) or ``"attention"``
+            (a window: scale s and centre (tx, ty), starting at s = ``initial_scale``).
+        output_size: side of the square output (default: the input's own H x W).
+        loc_channels: channels h of the localisation network's first convolution (then 2h).
         loc_features: width f of its hidden fully connected layer.
+        loc_size: the localisation network sees the input average-pooled to this side (default:
+            the input as it is).
+        coordinates: give the localisation network two more input channels, x and y in [-1, 1].
+        initial_scale, scale_range: the ``"attention"`` window's starting side and its bounds,
+            as fractions of the input's side.
+        gradient_scale: multiplies the gradient reaching the localisation network.
 
     Shape:
-        Input (N, C, H, W); output (N, C, H, W), the input resampled. The transforms theta
-        (N, 2, 3), in normalised coordinates ([-1, 1] across the image), pass through ``self.tap``.
+        Input (N, C, H, W); output (N, C, H, W), or (N, C, S, S) with ``output_size=S``: the
+        input resampled. The transforms theta (N, 2, 3), in normalised coordinates ([-1, 1]
+        across the input), pass through ``self.tap``.
 
-    Parameters: 25 C h + h + 25 h^2 + h (convolutions), 16 h f + f + 6 f + 6 (fully connected).
+    Parameters, with c = C (+ 2 with coordinates) and P = 6 (affine) or 3 (attention):
+    9 c h + 9 h 2h + 9 (2h)^2 + 5 h (convolution biases) + 10 h (BN), then 32 h f + f + f P + P.
     """
 
-    def __init__(self, channels: int, *, loc_channels: int = 16, loc_features: int = 32) -> None:
+    def __init__(
+        self,
+        channels: int,
+        *,
+        transform: str = "affine",
+        output_size: int | None = None,
+        loc_channels: int = 16,
+        loc_features: int = 32,
+        loc_size: int | None = None,
+        coordinates: bool = False,
+        initial_scale: float = 0.5,
+        scale_range: tuple[float, float] = (0.2, 0.7),
+        gradient_scale: float = GRADIENT_SCALE,
+    ) -> None:
         super().__init__()
         check_channels("STN", channels)
         check_channels("STN (loc_channels)", loc_channels)
         check_channels("STN (loc_features)", loc_features)
-        self.channels = channels
-        self.localization = nn.Sequential(
-            nn.Conv2d(channels, loc_channels, 5, padding=2),  # (N, h, H, W)
-            nn.MaxPool2d(2, ceil_mode=True),  # (N, h, H/2, W/2)
-            nn.ReLU(),
-            nn.Conv2d(loc_channels, loc_channels, 5, padding=2),
-            nn.AdaptiveMaxPool2d(4),  # (N, h, 4, 4) for any input size
-            nn.ReLU(),
+        if transform not in TRANSFORMS:
+            raise ValueError(f"STN: transform must be one of {TRANSFORMS}, got {transform!r}.")
+        for name, value in (("output_size", output_size), ("loc_size", loc_size)):
+            if value is not None:
+                check_channels(f"STN ({name})", value)
+        low, high = scale_range
+        if transform == "attention" and not 0 < low < initial_scale < high:
+            raise ValueError(
+                f"STN: the attention window needs 0 < scale_range[0] < initial_scale < "
+                f"scale_range[1], got {initial_scale} in {scale_range}."
+            )
+        if gradient_scale < 0:
+            raise ValueError(f"STN: gradient_scale must be >= 0, got {gradient_scale}.")
+        self.channels, self.kind, self.output_size = channels, transform, output_size
+        self.loc_size, self.coordinates, self.gradient_scale = loc_size, coordinates, gradient_scale
+        self.scale_range = scale_range
+        outputs = 6 if transform == "affine" else 3
+        self.localization = localization_network(
+            channels + 2 * coordinates, loc_channels, loc_features, outputs
         )
-        self.regressor = nn.Sequential(
-            nn.Linear(16 * loc_channels, loc_features), nn.ReLU(), nn.Linear(loc_features, 6)
-        )
-        nn.init.zeros_(self.regressor[2].weight)  # theta = bias = identity at initialisation
-        with torch.no_grad():
-            self.regressor[2].bias.copy_(torch.tensor(IDENTITY))
+        with torch.no_grad():  # the starting transform: the identity, or a centred window
+            start = IDENTITY if transform == "affine" else (_logit(low, high, initial_scale), 0, 0)
+            self.localization[-1].bias.copy_(torch.tensor(start))
         self.tap = AttentionMap("affine")
 
     def transform(self, x: Tensor) -> Tensor:
-        """The affine transforms theta the localisation network regresses: (N, 2, 3)."""
-        features = self.localization(x).flatten(1)  # (N, 16 h)
-        theta = self.regressor(features).view(-1, 2, 3)  # (N, 2, 3)
-        theta = theta.detach() + GRADIENT_SCALE * (theta - theta.detach())  # same value, 1/10 grad
+        """The transforms theta the localisation network regresses: (N, 2, 3)."""
+        z = F.adaptive_avg_pool2d(x, self.loc_size) if self.loc_size else x  # (N, C, h, w)
+        if self.coordinates:
+            z = torch.cat([z, _coordinates(z)], dim=1)  # (N, C + 2, h, w)
+        raw = self.localization(z)  # (N, 6) or (N, 3)
+        raw = raw.detach() + self.gradient_scale * (raw - raw.detach())  # same value, scaled grad
+        if self.kind == "affine":
+            theta = raw.view(-1, 2, 3)  # (N, 2, 3)
+        else:
+            low, high = self.scale_range
+            s = low + (high - low) * torch.sigmoid(raw[:, 0])  # (N,), the window's side
+            tx, ty = torch.tanh(raw[:, 1]), torch.tanh(raw[:, 2])  # its centre, on the input
+            zero = torch.zeros_like(s)
+            theta = torch.stack([torch.stack([s, zero, tx], 1), torch.stack([zero, s, ty], 1)], 1)
         return self.tap(theta)
 
     def forward(self, x: Tensor) -> Tensor:
         check_input("STN", x, self.channels)
-        theta = self.transform(x).float()  # (N, 2, 3); the grid in float32 even under autocast
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
-        out = F.grid_sample(x.float(), grid, align_corners=False)  # (N, C, H, W), sampled in fp32
+        dtype = torch.promote_types(x.dtype, torch.float32)  # fp16/bf16 -> fp32; fp64 stays
+        theta = self.transform(x).to(dtype)  # (N, 2, 3); the grid in fp32 even under autocast
+        n, c = x.shape[:2]
+        size = [n, c, *((self.output_size,) * 2 if self.output_size else x.shape[2:])]
+        grid = F.affine_grid(theta, size, align_corners=False)  # (N, H', W', 2)
+        out = F.grid_sample(x.to(dtype), grid, align_corners=False)  # (N, C, H', W')
         return out.to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"transform={self.kind!r}, output_size={self.output_size}"
+
+
+def _logit(low: float, high: float, value: float) -> float:
+    """The raw output for which the window's side ``low + (high - low) sigmoid(raw)`` is value."""
+    q = (value - low) / (high - low)
+    return math.log(q / (1 - q))
+
+
+def _coordinates(x: Tensor) -> Tensor:
+    """Two channels holding each position's x and y in [-1, 1]: (N, 2, H, W)."""
+    n, _, h, w = x.shape
+    ys = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)
+    xs = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([grid_x, grid_y]).expand(n, 2, h, w)

@@ -65,3 +65,43 @@ def random_affine(
     grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
     out = torch.nn.functional.grid_sample(images.float(), grid, align_corners=False)
     return out.round().clamp(0, 255).to(images.dtype) if not images.is_floating_point() else out
+
+
+def place_on_canvas(
+    images: Tensor,
+    *,
+    size: int = 96,
+    object_sizes: tuple[int, int] = (16, 24),
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Shrink each image to a random side in ``object_sizes`` (pixels, inclusive) and put it at a
+    random place on a black ``size`` x ``size`` canvas, on the images' device.
+
+    uint8 (N, 3, H, W) in; uint8 (N, 3, size, size) out, and the placements (N, 3): the object's
+    centre x and y in normalised canvas coordinates ([-1, 1] across the canvas, PyTorch's
+    ``align_corners=False`` convention, the one ``affine_grid`` uses) and its side as a fraction
+    of the canvas. Sampling is bilinear (one ``grid_sample`` for the whole batch).
+    """
+    lo, hi = object_sizes
+    if not 1 <= lo <= hi <= size:
+        raise ValueError(
+            f"object_sizes must satisfy 1 <= low <= high <= size={size}, got {object_sizes}."
+        )
+    n, dev = len(images), images.device
+    side = torch.randint(lo, hi + 1, (n,), device=dev, generator=generator).float()  # (N,)
+    u = torch.rand(n, 2, device=dev, generator=generator)  # (N, 2)
+    corner = (u * (size - side[:, None] + 1)).floor().clamp(max=size - side[:, None])  # pixels
+    centre = (2 * corner + side[:, None]) / size - 1  # (N, 2), normalised
+    zoom = size / side  # canvas units per image unit
+    zero = torch.zeros_like(zoom)
+    theta = torch.stack(  # canvas -> image coordinates: (N, 2, 3)
+        [
+            torch.stack([zoom, zero, -centre[:, 0] * zoom], 1),
+            torch.stack([zero, zoom, -centre[:, 1] * zoom], 1),
+        ],
+        1,
+    )
+    grid = torch.nn.functional.affine_grid(theta, [n, 3, size, size], align_corners=False)
+    out = torch.nn.functional.grid_sample(images.float(), grid, align_corners=False)
+    canvas = out.round().clamp(0, 255).to(torch.uint8)  # (N, 3, size, size)
+    return canvas, torch.cat([centre, (side / size)[:, None]], 1)

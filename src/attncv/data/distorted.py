@@ -8,7 +8,7 @@ from dataclasses import replace
 import torch
 from torch import Tensor
 
-from .augment import random_affine
+from .augment import place_on_canvas, random_affine
 from .dataset import CifarData
 
 
@@ -37,3 +37,38 @@ def distort(
         f"{scale[1]:g}, shift +-{translation:.0%})"
     )
     return replace(data, test_images=test, transform=transform, description=text)
+
+
+def on_canvas(
+    data: CifarData,
+    *,
+    size: int = 96,
+    object_sizes: tuple[int, int] = (16, 24),
+    seed: int = 0,
+) -> tuple[CifarData, Tensor]:
+    """A cluttered-view copy of ``data``: every image shrunk to ``object_sizes`` pixels and put at
+    a random place on a black ``size`` x ``size`` canvas (:func:`place_on_canvas`). Training
+    batches get a fresh placement each time (after crop and flip); the test images are placed
+    once, from ``seed``, so every model is tested on the same canvases.
+
+    Returns the new data and the test images' placements (N, 3): object centre x, y (normalised
+    canvas coordinates) and side (a fraction of the canvas), what a transformer that finds the
+    object should recover.
+    """
+    gen = torch.Generator(device=data.device).manual_seed(seed)
+    placed = [
+        place_on_canvas(batch, size=size, object_sizes=object_sizes, generator=gen)
+        for batch in data.test_images.split(1000)
+    ]
+    test = torch.cat([canvas for canvas, _ in placed])  # uint8 (N, 3, size, size)
+    placements = torch.cat([p for _, p in placed])  # (N, 3)
+
+    def transform(x: Tensor, generator: torch.Generator | None) -> Tensor:
+        return place_on_canvas(x, size=size, object_sizes=object_sizes, generator=generator)[0]
+
+    lo, hi = object_sizes
+    text = (
+        f"{data.description}, each image shrunk to {lo}-{hi} px at a random place on a black "
+        f"{size}x{size} canvas"
+    )
+    return replace(data, test_images=test, transform=transform, description=text), placements

@@ -37,8 +37,8 @@ def _unscaled(x: Tensor, got: Tensor, expected: Tensor) -> str | None:
 
 
 def _warp(stn: SpatialTransformer) -> None:
-    stn.regressor[2].bias.copy_(torch.tensor(WARP))
-    stn.regressor[2].weight.normal_(std=0.01)  # a zero weight would block gradients
+    stn.localization[-1].bias.copy_(torch.tensor(WARP))
+    stn.localization[-1].weight.normal_(std=0.01)  # a zero weight would block gradients
 
 
 def check_self_attention(candidate: Callable[..., nn.Module]) -> GradeReport:
