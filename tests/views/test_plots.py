@@ -65,7 +65,9 @@ def test_confusions_count_the_most_frequent_mistakes() -> None:
     labels = torch.tensor([0, 0, 0, 1, 1, 2])
     logits = torch.eye(3)[torch.tensor([1, 1, 0, 0, 1, 1])] * 5  # predicted classes
     assert plots.confusions(logits, labels, ["a", "b", "c"], top=3) == [
-        (2, "a", "b"), (1, "b", "a"), (1, "c", "b")
+        (2, "a", "b"),
+        (1, "b", "a"),
+        (1, "c", "b"),
     ]
 
 
