@@ -171,6 +171,27 @@ def test_maps_verdicts(tv: float, far: float, holds) -> None:
 
 
 @pytest.mark.parametrize(
+    ("reference", "words"), [(0.2, "was learned"), (0.38, "needs no training"), (0.6, "alike")]
+)
+def test_maps_verdict_notes_the_random_reference(reference: float, words: str) -> None:
+    stats = {"query_tv": 0.4, "far_ratio": 0.9, "far": 4.0}
+    v = sv.sagan_maps_verdict(stats, where="b", untrained={"query_tv": reference, "far_ratio": 1})
+    assert words in v.note and "Note:" in str(v)
+    assert sv.nonlocal_maps_verdict(stats, where="b").note == ""
+
+
+def test_use_table_pairs_scales_with_shares() -> None:
+    table = sv.use_table(
+        {"gamma layer2.0.after": -0.01, "gamma layer2.1.after": 0.2},
+        {"layer2.0": 0.004},
+        scale="gamma",
+        images=7,
+    )
+    assert "7 test images" in table.caption
+    assert table.rows == [["layer2.0", "-0.010", "0.4%"], ["layer2.1", "0.200", "–"]]
+
+
+@pytest.mark.parametrize(
     ("accuracies", "holds"),
     [
         ({"embedded_gaussian": 0.48, "gaussian": 0.485, "dot_product": 0.47}, True),

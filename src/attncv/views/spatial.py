@@ -255,7 +255,7 @@ def map_stats(
 
     Also ``far``: the distance used, in query cells.
     """
-    if weights.dim() != 3 or weights.min() < 0:
+    if weights.dim() != 3 or weights.numel() == 0 or weights.min() < 0:
         raise ValueError("map_stats needs weights (N, L, S) with rows that are distributions.")
     if not torch.allclose(weights.sum(-1), torch.ones(()), atol=1e-3):
         raise ValueError("map_stats needs rows that sum to one (a softmax over the keys).")
@@ -346,25 +346,52 @@ def wz_verdict(scales: Mapping[str, float], shares: Mapping[str, float]) -> Verd
     mean, text, holds = _use(shares)
     values = ", ".join(f"{v:.3f}" for v in scales.values())
     return Verdict(
-        paper="the BN after W_z starts at scale 0, so the block starts as the identity and "
-        "its growth shows that the network uses it (Wang et al. 2018, Sec. 3.3)",
+        paper="the BN after W_z starts at scale 0, so the block starts as the identity (Wang "
+        "et al. 2018, Sec. 4); a block the network uses moves off it",
         run=f"mean |BN scale| = {values} after training; {text}.",
         holds=holds,
     )
 
 
+def use_table(
+    scales: Mapping[str, float], shares: Mapping[str, float], *, scale: str, images: int
+) -> Table:
+    """Per block: its learned scale (from :func:`gammas` or :func:`wz_scales`) and its
+    :func:`residual_share` over ``images`` test images."""
+    rows = []
+    for key, value in scales.items():
+        block = block_of(key.split(" ")[-1])  # "gamma layer2.0.after" -> "layer2.0"
+        share = f"{shares[block]:.1%}" if block in shares else "–"
+        rows.append([block, f"{value:.3f}", share])
+    return Table(
+        ["block", scale, "share of the input's norm"],
+        rows,
+        caption=f"Share: ||block(x) - x|| / ||x|| per image, the mean over {images} test images.",
+    )
+
+
 def _maps(stats: Mapping[str, float], where: str, untrained: Mapping[str, float] | None):
+    """The run text, the outcome, and a note comparing with the random-projection reference."""
     tv, far = stats["query_tv"], stats["far_ratio"]
-    ref = ""
+    ref, note = "", ""
     if untrained:
         ref = f"; random query/key on the same features: {untrained['query_tv']:.2f}"
+        gap = judge(tv, **_band((untrained["query_tv"] - 0.05, untrained["query_tv"] + 0.05)))
+        note = {
+            True: "the trained maps are more query-specific than random projections give: "
+            "that part was learned.",
+            False: "the trained maps are less query-specific than random projections give: "
+            "training made the maps of different queries more alike.",
+            None: "random projections of the same features give maps as query-specific: that "
+            "part needs no training.",
+        }[gap]
     run = (
         f"at {where}, maps of two queries differ by a total variation of {tv:.2f} (one map for "
         f"every query: 0{ref}); the mass beyond {stats['far']:g} positions is {far:.2f}x what a "
         f"distance-blind map puts there (a local map: near 0)."
     )
     holds = both(judge(tv, **_band(TV_BAND)), judge(far, **_band(FAR_BAND)))
-    return run, holds
+    return run, holds, note
 
 
 def sagan_maps_verdict(
@@ -372,16 +399,21 @@ def sagan_maps_verdict(
 ) -> Verdict:
     """SAGAN's attention maps (Fig. 5) against :func:`map_stats` of a trained block: they differ
     between queries (``query_tv`` above :data:`TV_BAND`) and reach beyond the neighbourhood
-    (``far_ratio`` above :data:`FAR_BAND`). The bands are definitions, not noise (over 100
-    images and 65,536 query pairs the statistics vary in the third decimal): maps that share
+    (``far_ratio`` above :data:`FAR_BAND`). With ``untrained`` (the statistics of
+    :func:`random_projections`), a note says whether the query dependence exceeds what random
+    projections of the same features give (by more than 0.05 either way).
+
+    The bands are definitions of what counts as an effect, several times wider than the
+    statistics' variation between two sets of 100 test images (a few hundredths): maps that share
     90% of their mass are one map; far mass under a quarter of the distance-blind share is local
     attention, over three quarters is not."""
-    run, holds = _maps(stats, where, untrained)
+    run, holds, note = _maps(stats, where, untrained)
     return Verdict(
         paper="attention follows similar colour and texture rather than spatial adjacency, and "
         "even nearby queries can have very different maps (Zhang et al. 2019, Sec. 5, Fig. 5)",
         run=run,
         holds=holds,
+        note=note,
     )
 
 
@@ -390,12 +422,13 @@ def nonlocal_maps_verdict(
 ) -> Verdict:
     """The non-local block's relations (Fig. 3) against :func:`map_stats`; bands as
     :func:`sagan_maps_verdict`."""
-    run, holds = _maps(stats, where, untrained)
+    run, holds, note = _maps(stats, where, untrained)
     return Verdict(
         paper="each position draws on related positions anywhere in the input, often far "
         "from it, and different positions on different ones (Wang et al. 2018, Sec. 4, Fig. 3)",
         run=run,
         holds=holds,
+        note=note,
     )
 
 
