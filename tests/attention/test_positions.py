@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from attncv.attention.positions import attend, flatten, listening, unflatten, weights
@@ -24,14 +25,15 @@ def test_weights_are_a_softmax_over_keys() -> None:
     torch.testing.assert_close(w, by_hand / by_hand.sum(-1, keepdim=True))
 
 
-def test_fused_and_reference_agree_with_gradients() -> None:
+@pytest.mark.parametrize("e", [24, 8, 5])  # values wider than, as wide as, narrower than q
+def test_fused_and_reference_agree_with_gradients(e: int) -> None:
     for scale in (1.0, 0.125):
-        q, k, v = _qkv()
+        q, k, v = _qkv(e=e)
         fused = attend(q, k, v, scale=scale, fused=True)
         g_fused = torch.autograd.grad(fused.square().sum(), (q, k, v))
         ref = attend(q, k, v, scale=scale, fused=False)
         g_ref = torch.autograd.grad(ref.square().sum(), (q, k, v))
-        assert fused.shape == (2, 37, 24)
+        assert fused.shape == (2, 37, e)
         torch.testing.assert_close(fused, ref, atol=1e-5, rtol=1e-4)
         for a, b in zip(g_fused, g_ref, strict=True):
             torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)

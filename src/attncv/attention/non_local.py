@@ -9,12 +9,11 @@ a 1x1 convolution W_z back to C channels, followed by a BN whose scale starts at
 the input (z = BN(W_z y) + x), so the block starts as the identity.
 
 Pairwise functions f (``mode``): ``"embedded_gaussian"`` exp(theta_i^T phi_j) / sum_j (a softmax,
-the default), ``"dot_product"`` theta_i^T phi_j / N, ``"concatenation"``
-ReLU(w_f^T [theta_i, phi_j]) / N, where N is the number of positions j.
+the default), ``"gaussian"`` exp(x_i^T x_j) / sum_j (a softmax over the raw features: no theta or
+phi), ``"dot_product"`` theta_i^T phi_j / N, ``"concatenation"`` ReLU(w_f^T [theta_i, phi_j]) / N,
+where N is the number of positions j.
 
 Deviations from the paper:
-- the plain Gaussian (f on x itself, with no theta/phi embedding) is left out; the paper finds it
-  behaves like the embedded Gaussian;
 - the dot product is computed as theta (phi^T g) / N on the fused path where that is cheaper (more
   positions than channels): the same numbers, with no (HW x HW) matrix, in O(HW C^2) instead of
   O(HW^2 C).
@@ -30,7 +29,7 @@ from .checks import check_channels, check_input, reduced
 from .positions import attend, flatten, listening, unflatten
 from .tap import AttentionMap
 
-MODES = ("embedded_gaussian", "dot_product", "concatenation")
+MODES = ("embedded_gaussian", "gaussian", "dot_product", "concatenation")
 
 
 class NonLocal(nn.Module):
@@ -41,7 +40,7 @@ class NonLocal(nn.Module):
         mode: the pairwise function, one of :data:`MODES`.
         reduction: theta, phi and g have C / reduction channels (paper: 2).
         sub_sample: max-pool phi and g by 2x2, so each position attends to HW/4 positions.
-        fused: the fast path (SDPA for the embedded Gaussian, re-association for the dot product
+        fused: the fast path (SDPA for the two Gaussians, re-association for the dot product
             where it saves work; concatenation has none); ``False`` takes the reference path.
 
     Shape:
@@ -49,7 +48,7 @@ class NonLocal(nn.Module):
         (H/2)(W/2) with ``sub_sample``, pass through ``self.tap`` when it is hooked.
 
     Parameters: 3 (C C' + C') for theta, phi, g (C' = C / r), C' C + C for W_z, 2 C for its BN,
-    plus 2 C' for w_f with concatenation.
+    plus 2 C' for w_f with concatenation; the Gaussian has no theta and phi (C C' + C' fewer twice).
     """
 
     def __init__(
@@ -67,8 +66,9 @@ class NonLocal(nn.Module):
             raise ValueError(f"Non-local: mode must be one of {MODES}, got {mode!r}.")
         inner = reduced("Non-local", channels, reduction)
         self.channels, self.mode, self.sub_sample, self.fused = channels, mode, sub_sample, fused
-        self.theta = nn.Conv2d(channels, inner, kernel_size=1)  # (N, C', H, W)
-        self.phi = nn.Conv2d(channels, inner, kernel_size=1)  # (N, C', H, W)
+        if mode != "gaussian":  # the Gaussian compares the raw features x_i, x_j
+            self.theta = nn.Conv2d(channels, inner, kernel_size=1)  # (N, C', H, W)
+            self.phi = nn.Conv2d(channels, inner, kernel_size=1)  # (N, C', H, W)
         self.g = nn.Conv2d(channels, inner, kernel_size=1)  # (N, C', H, W)
         if mode == "concatenation":
             self.w_f = nn.Parameter(torch.randn(2 * inner) / (2 * inner) ** 0.5)  # (2C',)
@@ -80,20 +80,22 @@ class NonLocal(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input("Non-local", x, self.channels)
         h, w = x.shape[-2:]
-        keys = self.phi(x), self.g(x)  # (N, C', H, W) each
+        embed = self.mode != "gaussian"  # the Gaussian: theta(x) = phi(x) = x, width C
+        keys = self.phi(x) if embed else x, self.g(x)  # (N, C' or C, H, W), (N, C', H, W)
         if self.sub_sample:
             if min(h, w) < 2:
                 raise ValueError(f"Non-local: sub_sample needs H, W >= 2, got {h}x{w}.")
-            keys = tuple(F.max_pool2d(t, 2) for t in keys)  # (N, C', H/2, W/2)
-        theta = flatten(self.theta(x))  # (N, HW, C')
-        phi, g = flatten(keys[0]), flatten(keys[1])  # (N, S, C')
+            keys = tuple(F.max_pool2d(t, 2) for t in keys)  # (N, ., H/2, W/2)
+        theta = flatten(self.theta(x) if embed else x)  # (N, HW, C' or C)
+        phi, g = flatten(keys[0]), flatten(keys[1])  # (N, S, C' or C), (N, S, C')
         y = self._pairwise(theta, phi, g)  # (N, HW, C')
         return x + self.bn(self.w_z(unflatten(y, h, w)))  # (N, C, H, W)
 
     def _pairwise(self, theta: Tensor, phi: Tensor, g: Tensor) -> Tensor:
-        """y_i = 1/C(x) sum_j f(theta_i, phi_j) g_j: (N, L, C'), (N, S, C') x 2 -> (N, L, C')."""
+        """y_i = 1/C(x) sum_j f(theta_i, phi_j) g_j: (N, L, d), (N, S, d), (N, S, C') -> (N, L, C')
+        (d = C' with the embeddings, C for the Gaussian)."""
         n = phi.shape[1]  # S, the normaliser of dot product and concatenation
-        if self.mode == "embedded_gaussian":
+        if self.mode in ("embedded_gaussian", "gaussian"):  # a softmax over j: SDPA, scale 1
             return attend(theta, phi, g, scale=1.0, fused=self.fused, tap=self.tap)
         length, inner = theta.shape[1:]
         cheaper = (length + n) * inner < 2 * length * n  # MACs: theta (phi^T g) < (theta phi^T) g

@@ -9,7 +9,9 @@ compute it:
   reaches the fused kernels (FlashAttention, memory-efficient attention) and never stores the
   (L, S) weight matrix, so memory grows with L instead of L^2;
   (a query narrower than the value, as in SAGAN, is zero-padded to the value's width, which
-  leaves q k^T unchanged and lets the FlashAttention kernels of CPUs and GPUs apply);
+  leaves q k^T unchanged and lets the FlashAttention kernels of CPUs and GPUs apply; a value
+  narrower than the query, as in the non-local block's Gaussian, is zero-padded likewise and the
+  padded columns of the output are dropped);
 - ``fused=False``: the reference path the notebooks walk through, ``softmax(q @ k^T * scale) @ v``,
   which materialises the weights.
 
@@ -94,11 +96,14 @@ def attend(
         # (N, 1, L, d): the fused kernels take 4-D inputs with a contiguous last dimension (a
         # no-op for channels_last feature maps, whose flattened positions are already rows)
         # FlashAttention wants equal widths; zeros add nothing (skipped while counting MACs)
-        if q.shape[-1] < v.shape[-1] and not _EXACT.get():
-            q, k = (F.pad(t, (0, v.shape[-1] - t.shape[-1])) for t in (q, k))  # (N, L, e)
+        d, e = q.shape[-1], v.shape[-1]
+        if d < e and not _EXACT.get():
+            q, k = (F.pad(t, (0, e - d)) for t in (q, k))  # (N, L, e)
+        elif e < d and not _EXACT.get():
+            v = F.pad(v, (0, d - e))  # (N, S, d): the zero columns' outputs are cut off below
         q, k, v = (t.contiguous()[:, None] for t in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v, scale=scale)
-        return out[:, 0]  # (N, L, e)
+        return out[:, 0, :, :e]  # (N, L, e)
     w = weights(q, k, scale=scale)  # (N, L, S), materialised
     if tap is not None:
         w = tap(w)

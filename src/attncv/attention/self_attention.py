@@ -8,10 +8,17 @@ key (C/8 channels) and a value (C channels) per position; a softmax over the H W
 the values; the result, scaled by a learnable gamma that starts at 0, is added to the input, so the
 block begins as the identity and lets the network lean on global context as it learns.
 
+Names: the paper's Eq. 1 is s_ij = f(x_i)^T g(x_j) with beta_{j,i} = softmax over i of s_ij, the
+weight of position i for output position j. So g acts at the output position (the query) and f at
+the position attended to (the key): ``query`` here is the paper's W_g, ``key`` its W_f; the
+function is the same.
+
 Deviations from the paper:
-- the value is one 1x1 convolution C -> C, as in the widely used PyTorch implementation; the paper
-  writes it as h (C -> C/8) followed by v (C/8 -> C), and its released code uses C/2 with
-  max-pooled keys and values;
+- the value is one 1x1 convolution C -> C before the weighted sum, as in the widely used PyTorch
+  implementation; the paper writes o_j = v(sum_i beta_{j,i} h(x_i)) with h: C -> C/8 and
+  v: C/8 -> C (the same as a value W_v W_h of rank C/8, since the weights sum to one), and its
+  released code uses C/2 with max-pooled keys and values. Parameters: C^2 + C here against
+  C^2/4 + C/8 + C;
 - spectral normalisation (used in SAGAN's GAN generator and discriminator) is left out: here the
   block sits in a classifier trained with BN and SGD.
 """
@@ -47,9 +54,9 @@ class SelfAttention(nn.Module):
         check_channels("Self-attention", channels)
         inner = reduced("Self-attention", channels, reduction)
         self.channels, self.fused = channels, fused
-        self.query = nn.Conv2d(channels, inner, kernel_size=1)  # f(x): (N, C/8, H, W)
-        self.key = nn.Conv2d(channels, inner, kernel_size=1)  # g(x): (N, C/8, H, W)
-        self.value = nn.Conv2d(channels, channels, kernel_size=1)  # h(x): (N, C, H, W)
+        self.query = nn.Conv2d(channels, inner, kernel_size=1)  # paper's g: (N, C/8, H, W)
+        self.key = nn.Conv2d(channels, inner, kernel_size=1)  # paper's f: (N, C/8, H, W)
+        self.value = nn.Conv2d(channels, channels, kernel_size=1)  # v h in one: (N, C, H, W)
         self.gamma = nn.Parameter(torch.zeros(1))  # (1,), starts at 0: the block is the identity
         self.tap = AttentionMap("position")
 
