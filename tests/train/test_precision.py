@@ -59,8 +59,9 @@ def test_fit_scales_the_loss_under_fp16_only(monkeypatch, choice: str, scaled: b
     monkeypatch.setattr(torch.amp.GradScaler, "scale", scale)
     monkeypatch.setattr(torch.amp.GradScaler, "step", step)
     data = synthetic(num_classes=4, train_per_class=16, test_per_class=4)
-    cfg = TrainConfig(epochs=2, batch_size=16, lr=0.05, warmup_epochs=0.5, amp=True,
-                      amp_dtype=choice)
+    cfg = TrainConfig(
+        epochs=2, batch_size=16, lr=0.05, warmup_epochs=0.5, amp=True, amp_dtype=choice
+    )
     set_seed(0)
     result = fit(resnet18(4, width=4), data, cfg, progress=False)
     steps = 2 * (64 // 16)
