@@ -84,3 +84,24 @@ def test_the_localisation_network_learns_at_a_tenth_of_the_rate() -> None:
     module.zero_grad()
     module.regressor(module.localization(x).flatten(1)).sum().backward()  # no scaling
     torch.testing.assert_close(scaled, 0.1 * module.regressor[2].bias.grad)
+
+
+def test_float64_input_is_sampled_in_float64() -> None:
+    """The STN used to cast float64 input to float32 (and back), losing its precision."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    stn = SpatialTransformer(3).double()
+    torch.nn.init.normal_(stn.regressor[2].weight, std=0.05)  # off the identity
+    x = torch.rand(2, 3, 9, 11, dtype=torch.float64)
+    out = stn(x)
+    theta = stn.transform(x)
+    expected = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False))
+    assert out.dtype == theta.dtype == torch.float64
+    assert (out - expected).abs().max() < 1e-12  # float32 sampling is off by ~1e-7
+
+
+def test_half_precision_input_keeps_its_dtype() -> None:
+    stn = SpatialTransformer(3)
+    x = torch.rand(2, 3, 8, 8).to(torch.bfloat16)
+    assert stn.to(torch.bfloat16)(x).dtype == torch.bfloat16

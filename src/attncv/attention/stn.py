@@ -14,6 +14,8 @@ Deviations from the paper:
   2x2 max-pool, an adaptive max-pool to a 4x4 grid, two fully connected layers); the paper sizes
   it per experiment;
 - sampling uses PyTorch's ``align_corners=False`` convention and zero padding outside the input;
+  the grid and the sampling run in float32 under autocast (fp16/bf16 inputs) and in float64 for
+  float64 inputs;
 - the gradient reaching the localisation network is scaled by 0.1 (the forward pass is unchanged):
   a 10x lower learning rate for it, as STN implementations commonly use; at the classifier's full
   rate the transforms run off the image within a few steps.
@@ -78,7 +80,8 @@ class SpatialTransformer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input("STN", x, self.channels)
-        theta = self.transform(x).float()  # (N, 2, 3); the grid in float32 even under autocast
+        dtype = torch.promote_types(x.dtype, torch.float32)  # fp16/bf16 -> fp32; fp64 stays
+        theta = self.transform(x).to(dtype)  # (N, 2, 3); the grid in fp32 even under autocast
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, H, W, 2)
-        out = F.grid_sample(x.float(), grid, align_corners=False)  # (N, C, H, W), sampled in fp32
+        out = F.grid_sample(x.to(dtype), grid, align_corners=False)  # (N, C, H, W)
         return out.to(x.dtype)
