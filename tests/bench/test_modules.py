@@ -16,3 +16,15 @@ def test_modules_table_relative_to_the_baseline(capsys) -> None:
 def test_unknown_module_name_is_a_clear_error(capsys) -> None:
     assert main(["modules", "--names", "squeeze"]) == 2
     assert "Unknown attention module 'squeeze'" in capsys.readouterr().err
+
+
+def test_timm_without_timm_gives_a_hint(capsys, monkeypatch) -> None:
+    """timm stays optional: `python -m attncv.bench timm` without it prints the install hint,
+    not a bare traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "timm", None)  # as if it were not installed
+    assert main(["timm", "--names", "se", "--steps", "1", "--batch-size", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Comparing with timm needs timm")
+    assert "pip install 'attncv[bench]'" in err and "Traceback" not in err

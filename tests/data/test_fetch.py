@@ -408,3 +408,13 @@ def test_two_processes_downloading_into_one_cache_share_one_download(tmp_path, a
     assert "another process downloaded it" in outs[1], outs
     assert read_cifar100(cache / "cifar-100-python").num_classes == 100
     assert sorted(p.name for p in cache.iterdir()) == ["cifar-100-python"]
+
+
+def test_the_mirror_without_pyarrow_hints_at_the_install(tmp_path, monkeypatch):
+    """pyarrow stays optional (Colab ships it): without it the mirror says what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(FetchError, match="needs pyarrow: pip install pyarrow"):
+        fetch(tmp_path, Parquet("http://127.0.0.1:9/{split}.parquet"))
