@@ -31,6 +31,8 @@ import torch.nn.functional as F
 
 from attncv.attention import build, names
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 MODULES = [n for n in names() if n != "none"]
 TOLERANCE = {torch.bfloat16: 3e-2, torch.float16: 5e-3, torch.float32: 1e-5}
 SETTINGS = {  # name: (autocast dtype or None, channels_last)
@@ -43,16 +45,6 @@ SETTINGS = {  # name: (autocast dtype or None, channels_last)
 # channels_last races (torch 2.14: its result changes from run to run, now and then to NaN), and
 # SK's second branch is one; CUDA uses other kernels. SK runs bf16 and channels_last separately.
 CPU_KERNEL_RACE = {("sk", "bf16+channels_last")}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tensors this small gain nothing from a second thread, and on a busy machine every op would
-    wait for it (an OpenMP barrier per op): one thread makes these tests fast and steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def off_identity(module: torch.nn.Module) -> torch.nn.Module:

@@ -38,6 +38,7 @@ from tests.attention.test_gpu_paths import (
     relative_error,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 NETWORKS = names()  # "none" (the baseline) first
 SETTINGS = {  # name: TrainConfig fields
     "bf16": {"amp": True, "amp_dtype": "bf16", "channels_last": False},
@@ -48,16 +49,6 @@ SETTINGS = {  # name: TrainConfig fields
 DTYPE = {"bf16": torch.bfloat16, "fp16": torch.float16}
 TOLERANCE = {"bf16": 5e-2, "fp16": 1e-2, None: 1e-4}
 RECIPE = TrainConfig(epochs=2, batch_size=16, lr=0.05, warmup_epochs=0.5)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tensors this small gain nothing from a second thread, and on a busy machine every op would
-    wait for it (an OpenMP barrier per op): one thread makes these tests fast and steady."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
