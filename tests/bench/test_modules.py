@@ -23,7 +23,8 @@ def test_timm_without_timm_gives_a_hint(capsys, monkeypatch) -> None:
     not a bare traceback."""
     import sys
 
-    monkeypatch.setitem(sys.modules, "timm", None)  # as if it were not installed
+    for name in [m for m in sys.modules if m == "timm" or m.startswith("timm.")] + ["timm"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if it were not installed
     assert main(["timm", "--names", "se", "--steps", "1", "--batch-size", "2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: Comparing with timm needs timm")
