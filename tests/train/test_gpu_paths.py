@@ -5,10 +5,11 @@ ResNet-18 with every registry module, and the baseline, under each setting a GPU
 (autocast in bf16; autocast in fp16 with a GradScaler; channels_last; bf16 with channels_last,
 fit()'s choice on a GPU):
 
-- forward, every network under every setting: the logits come out of autocast in its dtype
-  (predict() hands back fp32) and agree with the fp32 network's within a stated relative
-  tolerance: bf16 5e-2, fp16 1e-2, fp32 channels_last 1e-4 (eighteen layers deep; measured at
-  most 2e-2, 3e-3 and 1e-6);
+- forward, every network under every setting: every residual block hands its activations on in
+  the autocast dtype (an fp32 block output doubles the memory of what follows), the logits come
+  out of autocast in its dtype (predict() hands back fp32) and agree with the fp32 network's
+  within a stated relative tolerance: bf16 5e-2, fp16 1e-2, fp32 channels_last 1e-4 (eighteen
+  layers deep; measured at most 2e-2, 3e-3 and 1e-6);
 - a two-epoch fit() of every network under every setting: finite training and test losses,
   the fp16 steps go through the GradScaler, the weights stay fp32 (autocast computes in low
   precision, the optimiser updates the fp32 master weights) and in the memory format asked for,
@@ -30,7 +31,7 @@ import torch
 
 from attncv.attention import names
 from attncv.data import synthetic
-from attncv.model import resnet18
+from attncv.model import BasicBlock, resnet18
 from attncv.train import TrainConfig, fit, predict, set_seed
 from tests.attention.test_gpu_paths import (
     CPU_KERNEL_RACE,
@@ -78,8 +79,13 @@ def test_the_network_forward_under_gpu_settings(name: str, setting: str, data) -
     fmt = torch.channels_last if options["channels_last"] else torch.contiguous_format
     model = model.to(memory_format=fmt)
     dtype = DTYPE.get(options.get("amp_dtype"))
+    handed_on = []  # the dtype each residual block hands to the next
+    for block in model.modules():
+        if isinstance(block, BasicBlock):
+            block.register_forward_hook(lambda _m, _i, out: handed_on.append(out.dtype))
     with torch.autocast("cpu", dtype=dtype or torch.bfloat16, enabled=options["amp"]):
         logits = model(x.contiguous(memory_format=fmt))
+    assert set(handed_on) == {dtype or torch.float32}, "activations left the autocast dtype"
     assert logits.dtype == (dtype or torch.float32) and torch.isfinite(logits).all()
     error = relative_error(logits, expected)
     assert error <= TOLERANCE[options.get("amp_dtype")], f"relative error {error:.2e}"
