@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -19,6 +20,16 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     monkeypatch.setenv("ATTNCV_RUNS", str(tmp_path_factory.mktemp("runs")))
     for var in ("ATTNCV_DATA", "ATTNCV_PROFILE", "ATTNCV_PROGRESS", "CI"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Run a test module's torch work on one CPU thread: tiny tensors gain nothing from a second
+    thread, and on a busy machine every op would wait for it (an OpenMP barrier per op)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _images(labels: list[int]) -> np.ndarray:

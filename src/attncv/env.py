@@ -42,6 +42,25 @@ def describe() -> str:
     )
 
 
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """An on/off environment variable: ``1``, ``true``, ``yes``, ``on`` mean yes; ``0``,
+    ``false``, ``no``, ``off`` or empty mean no (so ``ATTNCV_OFFLINE=0`` is *not* offline);
+    ``default`` when unset. Anything else is a ``ValueError`` that says what to write."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    word = value.strip().lower()
+    if word in _YES or word in _NO:
+        return word in _YES
+    raise ValueError(
+        f"${name}={value!r} is neither yes nor no: set it to 1 (or true, yes, on) or 0 (or "
+        "false, no, off), or unset it."
+    )
+
+
 PROGRESS_MODES = ("auto", "log", "none")
 
 

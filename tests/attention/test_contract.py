@@ -97,3 +97,14 @@ def test_compiles_without_graph_breaks(name: str) -> None:
     x = torch.randn(2, 64, 8, 8)
     compiled = torch.compile(module, backend="aot_eager", fullgraph=True)
     torch.testing.assert_close(compiled(x), module(x))
+
+
+@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("shape", [(64, 8, 8), (2, 64, 8, 8, 1), (2, 64)])
+def test_a_tensor_that_is_not_4d_is_told_so(name: str, shape: tuple[int, ...]) -> None:
+    """A non-4-D input used to get advice to change the channel count."""
+    module = build(name, 64)
+    with pytest.raises(ValueError, match=r"4-D input \(N, C, H, W\)") as err:
+        module(torch.randn(shape))
+    assert "channel count" not in str(err.value)
+    assert str(err.value).startswith(REGISTRY[name].title)

@@ -81,3 +81,14 @@ def test_mask_sees_beyond_the_trunks_receptive_field() -> None:
 def test_bad_arguments_are_clear_errors(channels: int, kwargs) -> None:
     with pytest.raises(ValueError, match="^Residual attention"):
         ResidualAttention(channels, **kwargs)
+
+
+def test_the_departures_from_attention_56_are_documented() -> None:
+    """The bias on the mask's last 1x1 convolution and the max-pooling padding differ from the
+    authors' Attention-56; the module's docstring says so (and the code does what it says)."""
+    from attncv.attention import residual_attention
+
+    deviations = residual_attention.__doc__.split("Deviations from the paper:")[1]
+    assert "bias" in deviations and "Attention-56" in deviations
+    assert "pad" in deviations and "7 -> 3, ours 7 -> 4" in deviations
+    assert ResidualAttention(16).head[-1].bias is not None  # the documented bias

@@ -79,3 +79,13 @@ def test_impossible_arguments_are_clear_errors() -> None:
         SK(64, reduction=0)
     with pytest.raises(ValueError, match="SK: channels must be"):
         SK(0)
+
+
+def test_a_training_batch_of_one_is_a_clear_error() -> None:
+    """The paper's BN in the fuse layer cannot train on one image; PyTorch's own error named
+    neither SK nor the fix."""
+    sk = SK(64).train()
+    with pytest.raises(ValueError, match=r"^SK .*batch ≥ 2 or eval mode"):
+        sk(torch.randn(1, 64, 8, 8))
+    assert sk.eval()(torch.randn(1, 64, 8, 8)).shape == (1, 64, 8, 8)
+    assert sk.train()(torch.randn(2, 64, 8, 8)).shape == (2, 64, 8, 8)

@@ -161,3 +161,22 @@ def test_on_canvas_fixes_the_test_set_and_places_every_training_batch_anew() -> 
         for s in (0, 1)
     ]
     assert batches[0].shape == (16, 3, 64, 64) and not torch.equal(*batches)
+
+
+def test_float64_input_is_sampled_in_float64() -> None:
+    """The STN used to cast float64 input to float32 (and back), losing its precision."""
+    torch.manual_seed(0)
+    stn = SpatialTransformer(3).double()
+    torch.nn.init.normal_(stn.localization[-1].weight, std=0.05)  # off the identity
+    x = torch.rand(2, 3, 9, 11, dtype=torch.float64)
+    out = stn(x)
+    theta = stn.transform(x)
+    expected = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False))
+    assert out.dtype == theta.dtype == torch.float64
+    assert (out - expected).abs().max() < 1e-12  # float32 sampling is off by ~1e-7
+
+
+def test_half_precision_input_keeps_its_dtype() -> None:
+    stn = SpatialTransformer(3)
+    x = torch.rand(2, 3, 8, 8).to(torch.bfloat16)
+    assert stn.to(torch.bfloat16)(x).dtype == torch.bfloat16

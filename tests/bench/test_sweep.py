@@ -23,14 +23,6 @@ matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("ignore", category=DataSubstituteWarning)
 
 
-@pytest.fixture
-def empty_data(tmp_path):
-    """A folder with no CIFAR in it (offline, see conftest): the loader's synthetic stand-in."""
-    folder = tmp_path / "data"
-    folder.mkdir()
-    return str(folder)
-
-
 def test_bad_arguments_fail_before_training() -> None:
     with pytest.raises(ValueError, match="recipe"):
         sweep(recipe="slow")
@@ -42,7 +34,8 @@ def test_bad_arguments_fail_before_training() -> None:
     assert parse_devices("cpu, cpu") == ["cpu", "cpu"]
 
 
-def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> None:
+def test_cli_sweep_writes_json_with_provenance(tmp_path, capsys) -> None:
+    """No data folder named, offline with an empty cache (conftest): the synthetic stand-in."""
     out = tmp_path / "results" / "bench.json"
     assert (
         bench_main(
@@ -52,8 +45,6 @@ def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> 
                 "smoke",
                 "--names",
                 "se",
-                "--data-dir",
-                empty_data,
                 "--train-size",
                 "100",
                 "--test-size",
@@ -85,7 +76,6 @@ def test_cli_sweep_writes_json_with_provenance(empty_data, tmp_path, capsys) -> 
     again = sweep(
         ["se"],
         profile="smoke",
-        data_dir=empty_data,
         train_size=100,
         test_size=50,
         out=out,
@@ -183,10 +173,9 @@ def test_against_baseline_tells_a_difference_from_noise() -> None:
     assert lines["big"].endswith("a difference") and lines["tiny"].endswith("within the noise")
 
 
-def test_two_cpu_workers_share_the_runs(empty_data) -> None:
+def test_two_cpu_workers_share_the_runs() -> None:
     tiny = {
         "profile": "smoke",
-        "data_dir": empty_data,
         "train_size": 100,
         "test_size": 50,
         "cost_steps": 1,

@@ -60,10 +60,20 @@ def _tar_gz(files: dict[str, bytes]) -> bytes:
 
 
 class Server:
-    """Serves ``files`` {path: bytes}; a path in ``slow`` trickles out 1 kB every 50 ms."""
+    """Serves ``files`` {path: bytes}; a path in ``slow`` trickles out 1 kB every 50 ms, one in
+    ``rates`` ``step`` bytes every ``delay`` seconds; a path in ``no_length`` is sent without a
+    Content-Length header (the end of the body is the end of the connection)."""
 
-    def __init__(self, files: dict[str, bytes], slow: set[str] = frozenset()) -> None:
-        self.files, self.slow, self.requests = files, slow, []
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        slow: set[str] = frozenset(),
+        *,
+        rates: dict[str, tuple[int, float]] | None = None,
+        no_length: set[str] = frozenset(),
+    ) -> None:
+        self.files, self.requests = files, []
+        self.rates = {p: (1024, 0.05) for p in slow} | (rates or {})
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,21 +84,24 @@ class Server:
                     self.send_error(404)
                     return
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                if self.path in no_length:
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                step = 1024 if self.path in server.slow else len(body)
+                step, delay = server.rates.get(self.path, (len(body), 0.0))
                 try:
                     for i in range(0, len(body), step):
                         self.wfile.write(body[i : i + step])
                         self.wfile.flush()
-                        if self.path in server.slow:
-                            time.sleep(0.05)
+                        time.sleep(delay)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up on a slow source, as it should
 
             def log_message(self, *args: object) -> None:
                 pass
 
+        no_length = set(no_length)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -117,6 +130,11 @@ def fetch(root: Path, *sources, **kw):
     return fetch_cifar100(root, sources=sources, progress="none", **kw)
 
 
+def _leftovers(root: Path) -> list[str]:
+    """What a failed fetch left in ``root``, besides the (empty) lock file it keeps for the next."""
+    return sorted(p.name for p in root.iterdir() if p.name != "cifar-100-python.lock")
+
+
 def test_archive_with_the_right_checksum_is_extracted_and_readable(tmp_path, server, archive):
     path = fetch(tmp_path, Archive(server.url + "/c100.tar.gz", archive[1]))
     assert path == tmp_path / "cifar-100-python"
@@ -128,7 +146,7 @@ def test_archive_with_the_right_checksum_is_extracted_and_readable(tmp_path, ser
 def test_wrong_checksum_is_rejected_and_leaves_nothing(tmp_path, server):
     with pytest.raises(FetchError, match="checksum mismatch"):
         fetch(tmp_path, Archive(server.url + "/c100.tar.gz", "0" * 32))
-    assert list(tmp_path.iterdir()) == []
+    assert _leftovers(tmp_path) == []
 
 
 def test_second_call_reuses_the_cache_without_a_request(tmp_path, server, archive):
@@ -242,6 +260,7 @@ def test_mirror_with_missing_classes_is_rejected(tmp_path):
     finally:
         s.close()
     assert not (tmp_path / "cifar-100-python").exists()
+    assert _leftovers(tmp_path) == []  # no cifar-100-python.part/ (150 MB at full size)
 
 
 def test_load_cifar_downloads_through_fetch(tmp_path, monkeypatch, server, archive):
@@ -254,3 +273,148 @@ def test_load_cifar_downloads_through_fetch(tmp_path, monkeypatch, server, archi
     monkeypatch.setattr("attncv.data.fetch.SOURCES", (source,))
     data = data_module.load_cifar(download=True)
     assert data.name == "CIFAR-100" and data.num_classes == 100
+
+
+def test_the_watchdog_stops_a_download_without_a_content_length(tmp_path):
+    """Without a Content-Length the watchdog could not project the time and never fired: a
+    trickling download ran 25 s against a 3 s limit. It now stops at the limit."""
+    body = bytes(100 * 1024)  # 100 kB at 1 kB per 50 ms: 5 s
+    s = Server({"/trickle.tar.gz": body}, slow={"/trickle.tar.gz"}, no_length={"/trickle.tar.gz"})
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match=r"too slow.*gave no size"):
+            fetch(tmp_path, Archive(s.url + "/trickle.tar.gz"), max_seconds=1)
+    finally:
+        s.close()
+    assert time.monotonic() - t0 < 3.5  # the limit, not the 5 s the trickle takes
+    assert _leftovers(tmp_path) == []
+
+
+def test_the_watchdog_limit_holds_within_the_grace_period():
+    dog = Watchdog(max_seconds=3, grace=15, timeout=30)
+    dog.check(done=10, total=None, elapsed=2.9)
+    with pytest.raises(FetchError, match="too slow"):
+        dog.check(done=10, total=None, elapsed=3.1)
+    with pytest.raises(FetchError, match="too slow"):
+        dog.check(done=10, total=10**9, elapsed=3.1)  # within grace, but past the limit
+
+
+def test_download_uses_a_part_file_no_other_download_shares(tmp_path, server, archive):
+    dest = tmp_path / "c100.tar.gz"
+    seen = []
+    real_open = open
+
+    def spy(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real_open(path, *args, **kwargs)
+
+    import builtins
+
+    builtins.open, saved = spy, builtins.open
+    try:
+        from attncv.data.fetch import download
+
+        download(server.url + "/c100.tar.gz", dest, Watchdog(60, 15, 30), "none")
+        download(server.url + "/c100.tar.gz", dest, Watchdog(60, 15, 30), "none")
+    finally:
+        builtins.open = saved
+    parts = [n for n in seen if n.endswith(".part")]
+    assert len(parts) == 2 and len(set(parts)) == 2 and all(p != "c100.tar.gz.part" for p in parts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c100.tar.gz"]
+
+
+def test_two_threads_downloading_into_one_cache_share_one_download(tmp_path, archive, capsys):
+    """The quick form of the test below: two threads, each with its own lock handle."""
+    payload, md5 = archive
+    s = Server({"/c100.tar.gz": payload}, rates={"/c100.tar.gz": (32 * 1024, 0.05)})  # ~1 s
+    source = Archive(s.url + "/c100.tar.gz", md5)
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(fetch(tmp_path, source))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        first = threading.Thread(target=run)
+        first.start()
+        _wait_for(lambda: s.requests)
+        second = threading.Thread(target=run)
+        second.start()
+        first.join(60)
+        second.join(60)
+    finally:
+        s.close()
+    assert not errors and len(results) == 2
+    assert s.requests == ["/c100.tar.gz"]
+    assert "another process downloaded it" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar-100-python"]
+
+
+FETCH_IN_A_PROCESS = """
+import sys, time
+from pathlib import Path
+from attncv.data.fetch import Archive, fetch_cifar100
+root, url, md5, go = sys.argv[1:]
+Path(go + ".ready").touch()
+while not Path(go).exists():  # imports done: start when the test says so
+    time.sleep(0.02)
+path = fetch_cifar100(root, sources=[Archive(url, md5)], progress="none")
+print("done", path)
+"""
+
+
+def _wait_for(condition, seconds: float = 60) -> None:
+    t0 = time.monotonic()
+    while not condition():
+        assert time.monotonic() - t0 < seconds, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_two_processes_downloading_into_one_cache_share_one_download(tmp_path, archive):
+    """Two kernels started 2 s apart used to break each other's download (fixed temporary names,
+    no lock) and both trained on a substitute. Now the second waits and uses the first's result."""
+    import os
+    import subprocess
+    import sys
+
+    payload, md5 = archive
+    s = Server({"/c100.tar.gz": payload}, rates={"/c100.tar.gz": (16 * 1024, 0.05)})  # ~2 s
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}
+    cache, url = tmp_path / "cache", s.url + "/c100.tar.gz"
+    go = [tmp_path / "go1", tmp_path / "go2"]
+    try:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", FETCH_IN_A_PROCESS, str(cache), url, md5, str(g)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for g in go
+        ]
+        _wait_for(lambda: all(Path(f"{g}.ready").exists() for g in go))  # both imported attncv
+        go[0].touch()
+        _wait_for(lambda: s.requests)  # the first is downloading ...
+        go[1].touch()  # ... when the second starts
+        outs = [p.communicate(timeout=60)[0].decode() for p in procs]
+    finally:
+        s.close()
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert s.requests == ["/c100.tar.gz"], outs  # one download, not two
+    assert "Another process is downloading" in outs[1], outs
+    assert "another process downloaded it" in outs[1], outs
+    assert read_cifar100(cache / "cifar-100-python").num_classes == 100
+    assert sorted(p.name for p in cache.iterdir()) == ["cifar-100-python"]
+
+
+def test_the_mirror_without_pyarrow_hints_at_the_install(tmp_path, monkeypatch):
+    """pyarrow stays optional (Colab ships it): without it the mirror says what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(FetchError, match="needs pyarrow: pip install pyarrow"):
+        fetch(tmp_path, Parquet("http://127.0.0.1:9/{split}.parquet"))

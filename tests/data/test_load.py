@@ -170,3 +170,83 @@ def test_drop_last_gives_only_full_batches() -> None:
 def test_unknown_split_is_refused() -> None:
     with pytest.raises(ValueError, match="split"):
         synthetic(train_per_class=2, test_per_class=1).split("val")
+
+
+def test_a_named_folder_without_any_dataset_is_an_error(tmp_path: Path) -> None:
+    """The user asked for that folder: it used to become synthetic data without a word."""
+    empty = tmp_path / "mydata"
+    empty.mkdir()
+    with pytest.raises(DataError, match="holds neither cifar-100-python/ nor") as err:
+        load_cifar(empty)
+    assert str(empty) in str(err.value) and "leave data_dir unset" in str(err.value)
+
+
+def test_a_named_env_folder_without_any_dataset_names_the_variable(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTNCV_DATA", str(tmp_path))
+    with pytest.raises(DataError, match=r"\$ATTNCV_DATA points to .* holds neither"):
+        load_cifar()
+
+
+def test_an_incomplete_named_cifar100_folder_is_an_error_not_a_fallback(
+    cifar100_dir: Path,
+) -> None:
+    (cifar100_dir / "cifar-100-python" / "train").unlink()
+    with pytest.raises(DataError, match="train is missing"):
+        load_cifar(cifar100_dir)
+
+
+def test_without_a_named_folder_the_fallback_still_applies() -> None:
+    with pytest.warns(DataSubstituteWarning, match="SYNTHETIC"):
+        assert load_cifar(train_size=20, test_size=10).name == "synthetic"
+
+
+@pytest.mark.parametrize(
+    ("value", "offline"),
+    [("0", False), ("false", False), ("", False), ("1", True), ("yes", True), ("TRUE", True)],
+)
+def test_attncv_offline_is_a_yes_or_no(monkeypatch, value: str, offline: bool) -> None:
+    """ATTNCV_OFFLINE=0 used to mean offline: any non-empty value did."""
+    from attncv.data import load
+
+    calls = []
+
+    def fetch(root):
+        calls.append(root)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(load, "fetch_cifar100", fetch)
+    monkeypatch.setattr(load, "_DOWNLOAD_FAILED", [])
+    monkeypatch.setenv("ATTNCV_OFFLINE", value)
+    with pytest.warns(DataSubstituteWarning):
+        load_cifar(train_size=20, test_size=10)
+    assert bool(calls) is not offline
+
+
+def test_attncv_offline_with_an_unclear_value_says_what_to_write(monkeypatch) -> None:
+    monkeypatch.setenv("ATTNCV_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match=r"ATTNCV_OFFLINE='maybe'.*set it to 1"):
+        load_cifar(train_size=20, test_size=10)
+
+
+def test_the_download_failure_is_announced_whole(monkeypatch) -> None:
+    """The reason used to be cut at 160 characters, mid-URL, hiding the pyarrow hint."""
+    from attncv.data import fetch, load
+
+    def fetch_cifar100(root):
+        raise fetch.FetchError(
+            "CIFAR-100 could not be downloaded.\n  https://www.cs.toronto.edu/~kriz/"
+            "cifar-100-python.tar.gz: URLError: <urlopen error [Errno -3] Temporary failure in "
+            "name resolution>\n  https://huggingface.co/datasets/uoft-cs/cifar100/resolve/main/"
+            "cifar100/{train,test}-00000-of-00001.parquet: FetchError: reading the mirror's "
+            "Parquet files needs pyarrow: pip install pyarrow"
+        )
+
+    monkeypatch.setattr(load, "fetch_cifar100", fetch_cifar100)
+    monkeypatch.setattr(load, "_DOWNLOAD_FAILED", [])
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    with pytest.warns(DataSubstituteWarning) as record:
+        load_cifar(train_size=20, test_size=10)
+    message = str(record[0].message)
+    assert "pip install pyarrow" in message and "name resolution" in message

@@ -23,22 +23,20 @@ class ReaderSE(nn.Module):
         channels: int,
         reduction: int = 16,
         *,
-        sigmoid: bool = True,
-        softmax: bool = False,
+        sigmoid: bool | str = True,
         pool: str = "avg",
         combine: str = "scale",
     ) -> None:
         super().__init__()
         self.fc1 = nn.Linear(channels, channels // reduction)
         self.fc2 = nn.Linear(channels // reduction, channels)
-        self.sigmoid, self.softmax, self.pool, self.combine = sigmoid, softmax, pool, combine
+        self.sigmoid, self.pool, self.combine = sigmoid, pool, combine
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = x.mean((2, 3)) if self.pool == "avg" else x.amax((2, 3))
         z = self.fc2(torch.relu(self.fc1(s)))
-        if self.softmax:
-            z = torch.softmax(z, dim=1)
-        g = (torch.sigmoid(z) if self.sigmoid and not self.softmax else z)[:, :, None, None]
+        gates = {True: torch.sigmoid, False: lambda t: t, "softmax": lambda t: t.softmax(1)}
+        g = gates[self.sigmoid](z)[:, :, None, None]
         if self.combine == "add":
             return x + g
         return x + x * g if self.combine == "residual" else x * g
@@ -72,7 +70,6 @@ def test_se_grader_accepts_correct_versions() -> None:
     ("mistake", "advice"),
     [
         ({"sigmoid": False}, "sigmoid"),
-        ({"softmax": True}, "sum to 1 over the channels: is that a softmax?"),
         ({"reduction": 8}, "C/r = 4"),
         ({"combine": "residual"}, "x + x * gate"),
         ({"combine": "add"}, "one number per channel"),
@@ -92,9 +89,27 @@ def test_eca_grader_accepts_correct_versions() -> None:
 def test_eca_grader_rejects_a_fixed_kernel_and_a_missing_sigmoid() -> None:
     fixed = check_eca(lambda c: ReaderECA(c, k=3), verbose=False)  # right for 64, wrong for 256
     assert "k = 5 for C = 256" in _failure(fixed)
-    assert fixed.failure.startswith("ECA: C = 256: parameter count: expected 5, yours has 3")
-    assert [ok for check, ok, _ in fixed.rows if check.startswith("C = 64")] == [True] * 6
     assert "sigmoid" in _failure(check_eca(lambda c: ReaderECA(c, sigmoid=False), verbose=False))
+
+
+def test_se_grader_names_the_gate_when_it_is_a_softmax() -> None:
+    """A softmax instead of the sigmoid used to get a hint about average pooling and ReLU."""
+    failure = _failure(check_se(lambda c: ReaderSE(c, sigmoid="softmax"), verbose=False))
+    assert "softmax" in failure and "sigmoid" in failure
+    assert "average" not in failure and "ReLU" not in failure
+
+
+def test_eca_grader_checks_every_width_before_its_verdict(capsys) -> None:
+    """A fixed k = 3 used to print "All checks passed. Well done!" at C = 64, then fail at
+    C = 256 with a hint about a hidden width that ECA does not have."""
+    report = check_eca(lambda c: ReaderECA(c, k=3))
+    out = capsys.readouterr().out
+    assert "Well done" not in out and out.count("Checking your ECA") == 1
+    assert not report.passed
+    assert "C = 64" in out and "C = 256" in out
+    assert "adapts to C" in out and "hidden width" not in out and "reduction" not in out
+    check_eca(ReaderECA)
+    assert capsys.readouterr().out.count("Well done") == 1
 
 
 def test_sk_grader_accepts_the_reference() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from attncv.data import synthetic
@@ -31,3 +33,121 @@ def test_a_different_run_trains(data) -> None:
     _, other = train_model("none", data, prof, progress=False, label_smoothing=0.0)
     assert other.config["label_smoothing"] == 0.0
     assert len(list(runs_dir().glob("none-*.pt"))) == 2
+
+
+def test_an_unwritable_cache_warns_and_keeps_the_run_in_memory(data, tmp_path, monkeypatch):
+    """A read-only cache used to crash after training, and the result was lost."""
+    from attncv.train import runs
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the runs folder should be")
+    monkeypatch.setenv("ATTNCV_RUNS", str(blocker / "runs"))
+    monkeypatch.setattr(runs, "_MEMORY", {}, raising=False)
+    prof = get_profile("smoke", "cpu")
+    with pytest.warns(UserWarning, match="kept in memory.*ATTNCV_RUNS") as record:
+        model, first = train_model("none", data, prof, progress=False)
+    assert first.history  # trained, and the result is returned
+    assert record[0].category is runs.CacheWarning
+    calls = []
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: calls.append(1))
+    _, second = train_model("none", data, prof, progress=False)  # from memory: no training
+    assert not calls and second.history == first.history
+
+
+def test_a_corrupt_entry_is_reported_moved_aside_and_retrained(data, capsys):
+    """A corrupt .pt used to give torch's zip error on every run, naming no file."""
+    from attncv.train.runs import CacheWarning
+
+    prof = get_profile("smoke", "cpu")
+    _, first = train_model("none", data, prof, progress=False)
+    (path,) = runs_dir().glob("none-*.pt")
+    path.write_bytes(path.read_bytes()[:100])  # truncated, as by a crash or a full disk
+    with pytest.warns(CacheWarning, match=f"{path.name}.*cannot be used.*moved it to"):
+        _, second = train_model("none", data, prof, progress=False)
+    assert "Loaded the identical run" not in capsys.readouterr().out
+    assert second.history[0]["train_loss"] == pytest.approx(first.history[0]["train_loss"])
+    assert len(list(runs_dir().glob("none-*.pt.corrupt-*"))) == 1
+    train_model("none", data, prof, progress=False)  # the retrained entry is good again
+    assert "Loaded the identical run" in capsys.readouterr().out
+
+
+def test_concurrent_writers_of_one_run_all_succeed(data, monkeypatch):
+    """The fixed .tmp name lost a race 2 times out of 8: two kernels finishing the same run."""
+    import threading
+    import time
+
+    import torch
+
+    from attncv.train import runs
+
+    real_save = torch.save
+
+    def slow_save(obj, f, *args, **kwargs):  # widen the window between writing and renaming
+        real_save(obj, f, *args, **kwargs)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(torch, "save", slow_save)
+    prof = get_profile("smoke", "cpu")
+    _, result = train_model("none", data, prof, progress=False, cache=False)
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: result)  # no training: only the writes
+    errors = []
+
+    def run() -> None:
+        try:
+            train_model("none", data, prof, progress=False)
+        except Exception as exc:  # collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert [p.suffix for p in runs_dir().iterdir()] == [".pt"]  # one entry, no .tmp left
+
+
+def test_the_key_fingerprints_the_data(data) -> None:
+    """A folder with every pixel inverted used to get the same key (same description)."""
+    from dataclasses import replace
+
+    from attncv.train.runs import run_key
+
+    prof = get_profile("smoke", "cpu")
+    inverted = replace(data, train_images=255 - data.train_images)
+    assert inverted.description == data.description
+    keys = {run_key("none", d, prof, 0, None, None) for d in (data, inverted)}
+    assert len(keys) == 2
+    assert run_key("none", data, prof, 0, None, None) in keys  # stable for the same data
+
+
+def test_the_key_depends_on_the_cpu_thread_count(data) -> None:
+    import torch
+
+    from attncv.train.runs import run_key
+
+    prof = get_profile("smoke", "cpu")
+    threads = torch.get_num_threads()
+    first = run_key("none", data, prof, 0, None, None)
+    torch.set_num_threads(threads + 1)
+    try:
+        assert run_key("none", data, prof, 0, None, None) != first
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_the_key_follows_the_training_code_not_the_figures(monkeypatch, tmp_path) -> None:
+    """A change in the layers a run depends on (data .. train) retrains; a change in views,
+    bench, book or exercises does not."""
+    import shutil
+
+    import attncv.train.runs as runs_module
+
+    copy = tmp_path / "attncv"
+    shutil.copytree(Path(runs_module.__file__).parents[1], copy)
+    monkeypatch.setattr(runs_module, "__file__", str(copy / "train" / "runs.py"))
+    before = runs_module._source_hash()
+    (copy / "views" / "plots.py").write_text("# a figure changed\n", encoding="utf-8")
+    assert runs_module._source_hash() == before
+    (copy / "attention" / "se.py").write_text("# the module changed\n", encoding="utf-8")
+    assert runs_module._source_hash() != before

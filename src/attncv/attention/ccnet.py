@@ -69,5 +69,5 @@ class CCNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input("CCNet", x, self.channels)
         for _ in range(self.recurrence):  # shared weights: the same module R times
-            x = x + self.gamma * self.criss_cross(x)  # (N, C, H, W)
+            x = x + (self.gamma * self.criss_cross(x)).to(x.dtype)  # (N, C, H, W), x's dtype
         return x

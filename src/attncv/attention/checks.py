@@ -25,8 +25,15 @@ def reduced(module: str, channels: int, reduction: int | float, *, minimum: int 
 
 
 def check_input(module: str, x: Tensor, channels: int) -> None:
-    """Raise ``ValueError`` unless ``x`` is (N, channels, H, W)."""
-    if x.dim() != 4 or x.shape[1] != channels:
+    """Raise ``ValueError`` unless ``x`` is (N, channels, H, W): a 4-D tensor first (a wrong number
+    of dimensions is not a wrong channel count), then the channel count."""
+    if x.dim() != 4:
+        raise ValueError(
+            f"{module} expects a 4-D input (N, C, H, W) = (N, {channels}, H, W); got a "
+            f"{x.dim()}-D tensor of shape {tuple(x.shape)}. Give it a batch: a single image "
+            "(C, H, W) becomes x[None], or x.unsqueeze(0)."
+        )
+    if x.shape[1] != channels:
         raise ValueError(
             f"{module} was built for {channels} channels and expects input (N, {channels}, H, W); "
             f"got shape {tuple(x.shape)}. Build it with the channel count of the features it sees."

@@ -78,7 +78,8 @@ class DANet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_input("DANet", x, self.channels)
-        return x + self.alpha * self.position(x) + self.beta * self.channel(x)  # (N, C, H, W)
+        out = self.alpha * self.position(x) + self.beta * self.channel(x)  # (N, C, H, W)
+        return x + out.to(x.dtype)  # in x's dtype: fp32 scales must not upcast bf16 activations
 
     def extra_repr(self) -> str:
         return f"fused={self.fused}"

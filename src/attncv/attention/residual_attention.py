@@ -17,6 +17,15 @@ Deviations from the paper:
 - The residual units are pre-activation bottlenecks (C -> C/4 -> C) as in the paper, but the
   module keeps the channel count (the backbone's blocks change it), and it sits after each block of
   stages 1-3 rather than once per stage.
+- The last 1x1 convolution of the mask, just before the sigmoid, has a bias (C more parameters,
+  counted in the formula below); the authors' Attention-56 (their Caffe ``Attention-56-deploy``
+  prototxt, layer ``mask/linear_2``) has none (``bias_term: false``), like every other
+  convolution there.
+- The mask's max-poolings (3x3, stride 2) pad by 1 pixel, so a map of H pixels becomes
+  ceil(H / 2) with windows centred on the even pixels; the authors' Caffe poolings have no padding
+  and round the output size up, so their windows start at pixel 0 and, for odd H, give one row
+  and column fewer (7 -> 3, ours 7 -> 4). Even sizes (all of CIFAR's) get the same size, on a grid
+  shifted by one pixel.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ class SelfAttention(nn.Module):
         k = flatten(self.key(x))  # (N, HW, C/8)
         v = flatten(self.value(x))  # (N, HW, C)
         o = attend(q, k, v, scale=1.0, fused=self.fused, tap=self.tap)  # (N, HW, C)
-        return x + self.gamma * unflatten(o, h, w)  # (N, C, H, W)
+        return x + (self.gamma * unflatten(o, h, w)).to(x.dtype)  # (N, C, H, W), x's dtype
 
     def extra_repr(self) -> str:
         return f"fused={self.fused}"

@@ -14,7 +14,8 @@ Deviations from the paper:
 - Groups: the paper uses G = 32 groups in the branch convolutions. At widths that 32 does not
   divide, G becomes the largest divisor of C that is at most 32 (C = 16 gives 16, C = 48 gives 24).
 - The fully connected layers have no biases, as in the paper's equations (the BN after the first
-  one supplies the shift).
+  one supplies the shift). That BN, as in the paper, needs two or more images to train: a
+  training batch of 1 is a ``ValueError`` that says so (use a batch >= 2 or eval mode).
 """
 
 from __future__ import annotations
@@ -97,6 +98,12 @@ class SK(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         check_input("SK", x, self.channels)
         n, c = x.shape[:2]
+        if self.training and n == 1:
+            raise ValueError(
+                "SK cannot train on a batch of 1: its fuse layer has BatchNorm (as in the "
+                "paper), which needs two or more images for its batch statistics. Use a "
+                "batch ≥ 2 or eval mode (module.eval()) for a single image."
+            )
         u = [conv(x) for conv in self.convs]  # split: M x (N, C, H, W)
         # fuse and squeeze: GAP(U1 + U2) = GAP(U1) + GAP(U2), so U itself is never formed
         s = torch.stack([v.mean(dim=(2, 3)) for v in u]).sum(0)  # (N, C)

@@ -53,11 +53,12 @@ def compare_modules(
     (:func:`attncv.activation_memory`, per image, at ``width``).
 
     Defaults suit the device: on a GPU batch 256, 50 steps, width 64, bf16; on a CPU batch 32,
-    10 steps, width 16, fp32. The ``smoke`` profile (``$ATTNCV_PROFILE``, CI) times 2 steps.
+    10 steps, width 16, fp32. The ``smoke`` profile (``$ATTNCV_PROFILE``, CI) takes seconds: it
+    times 2 steps after 1 warm-up step, at batch 8 on a CPU (its numbers mean nothing).
     """
     gpu = (device or default_device()).startswith("cuda")
     smoke = get_profile(profile, "cuda" if gpu else "cpu").name == "smoke"
-    batch_size = batch_size or (256 if gpu else 32)
+    batch_size = batch_size or (256 if gpu else 8 if smoke else 32)
     steps = steps or (2 if smoke else 50 if gpu else 10)
     width = width or (64 if gpu else 16)
     names = list(names or registry.names())

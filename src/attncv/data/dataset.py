@@ -3,6 +3,8 @@ class names, and the batches a training loop draws from them (augmented on the d
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -73,6 +75,28 @@ class CifarData:
             if getattr(self, f) is not None
         }
         return replace(self, **move)
+
+    def fingerprint(self) -> str:
+        """A hash of everything this data feeds a training run: the pixels and labels of both
+        splits, the class names, the normalisation and the extra augmentation's name. Two folders
+        with the same description but different images (one with every pixel inverted, say) get
+        different fingerprints. Computed once per object and tensor version (a full CIFAR-100
+        takes a fraction of a second)."""
+        tensors = [self.train_images, self.train_labels, self.test_images, self.test_labels]
+        stamp = [(id(t), t._version) for t in tensors]
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        digest = hashlib.sha256()
+        for t in tensors:
+            digest.update(f"{t.dtype} {tuple(t.shape)};".encode())
+            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+        transform = self.transform
+        name = getattr(transform, "__qualname__", repr(transform)) if transform else None
+        digest.update(json.dumps([self.classes, self.mean, self.std, name]).encode())
+        value = digest.hexdigest()[:20]
+        self.__dict__["_fingerprint"] = (stamp, value)
+        return value
 
     def split(self, split: str) -> tuple[Tensor, Tensor]:
         """(images, labels) of ``"train"`` or ``"test"``."""

@@ -12,28 +12,39 @@ The mirror has no published checksum; its conversion is checked instead (50,000 
 
 Usage: ``fetch_cifar100()`` returns the folder ``<cache>/cifar-100-python``; a second call finds
 it there and downloads nothing.
+
+Concurrency and faults: one download per cache at a time. A file lock
+(``<cache>/cifar-100-python.lock``, :mod:`filelock`) makes a second process (another notebook
+kernel, a parallel sweep) wait for the first and then use its result; every temporary file and
+folder has a unique name and is removed when its download or conversion fails, and the finished
+folder appears whole or not at all. Without a ``Content-Length`` the watchdog cannot project a
+download's time, so it stops it at ``max_seconds``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
 import pickle
 import shutil
 import tarfile
+import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..env import progress_mode
-from .layout import C100, cache_dir
+from .layout import C100, C100_URL, cache_dir
 
-ORIGINAL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+ORIGINAL = C100_URL
 ORIGINAL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
 MIRROR = "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/main/cifar100/{split}-00000-of-00001.parquet"
 
@@ -54,7 +65,8 @@ class Archive:
     md5: str = ORIGINAL_MD5
 
     def fetch(self, root: Path, watchdog: Watchdog, progress: str) -> None:
-        path = download(self.url, root / "cifar-100-python.tar.gz", watchdog, progress)
+        dest = root / f"cifar-100-python.{_token()}.tar.gz"  # unique: never shared by two
+        path = download(self.url, dest, watchdog, progress)
         try:
             digest = md5sum(path)
             if digest != self.md5:
@@ -85,8 +97,7 @@ class Parquet:
             raise FetchError(
                 "reading the mirror's Parquet files needs pyarrow: pip install pyarrow"
             ) from None
-        parts = root / "parquet.part"
-        parts.mkdir(parents=True, exist_ok=True)
+        parts = Path(tempfile.mkdtemp(prefix="parquet-", suffix=".part", dir=root))
         try:
             files = {
                 s: download(self.url.format(split=s), parts / f"{s}.parquet", watchdog, progress)
@@ -111,6 +122,7 @@ def fetch_cifar100(
     grace: float = 15,
     timeout: float = 30,
     progress: bool | str = True,
+    wait: float | None = None,
 ) -> Path:
     """Make sure ``<root>/cifar-100-python`` holds CIFAR-100; download it if not.
 
@@ -118,27 +130,79 @@ def fetch_cifar100(
         root: the cache folder (default :func:`attncv.data.layout.cache_dir`).
         sources: tried in order until one delivers (default :data:`SOURCES`).
         max_seconds: abort a source whose projected download time exceeds this, once
-            ``grace`` seconds have passed, and try the next one.
+            ``grace`` seconds have passed, or that is still running after ``max_seconds``, and
+            try the next one.
         timeout: seconds without any data before a connection counts as failed.
         progress: ``True`` (``$ATTNCV_PROGRESS`` or a tqdm bar), ``"log"``, ``"none"``.
+        wait: how long to wait for another process that is downloading into the same cache
+            (default: as long as it may take, ``max_seconds`` per source and five minutes more).
 
     Returns the ``cifar-100-python`` folder. Raises :class:`FetchError` if every source fails.
     """
     root = Path(root).expanduser() if root is not None else cache_dir()
     target = root / C100
-    if (target / "train").exists() and (target / "meta").exists():
+    if _complete(target):
         return target
+    sources = SOURCES if sources is None else sources
     root.mkdir(parents=True, exist_ok=True)
-    failures = []
-    for source in SOURCES if sources is None else sources:
-        try:
-            source.fetch(root, Watchdog(max_seconds, grace, timeout), progress_mode(progress))
-        except Exception as exc:  # network, slowness, checksum, format: try the next source
-            failures.append(f"{source}: {type(exc).__name__}: {exc}")
-            print(f"CIFAR-100 from {source} failed ({exc}); trying the next source.", flush=True)
-            continue
-        return target
+    wait = len(sources) * max_seconds + 300 if wait is None else wait
+    with _one_at_a_time(root / f"{C100}.lock", wait):
+        if _complete(target):  # another process downloaded it while this one waited
+            print(f"CIFAR-100 is in {target}: another process downloaded it.", flush=True)
+            return target
+        failures = []
+        for source in sources:
+            try:
+                source.fetch(root, Watchdog(max_seconds, grace, timeout), progress_mode(progress))
+            except Exception as exc:  # network, slowness, checksum, format: try the next source
+                failures.append(f"{source}: {type(exc).__name__}: {exc}")
+                print(
+                    f"CIFAR-100 from {source} failed ({exc}); trying the next source.", flush=True
+                )
+                continue
+            return target
     raise FetchError("CIFAR-100 could not be downloaded.\n  " + "\n  ".join(failures))
+
+
+def _complete(target: Path) -> bool:
+    return (target / "train").exists() and (target / "test").exists() and (target / "meta").exists()
+
+
+@contextlib.contextmanager
+def _one_at_a_time(path: Path, wait: float) -> Iterator[None]:
+    """Hold the file lock at ``path``: the first process downloads, the others wait for it. The
+    lock file is removed after a download that succeeded (whoever then takes a stale lock finds
+    the finished folder and downloads nothing)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(
+            f"Another process is downloading CIFAR-100 into {path.parent}; waiting for it "
+            f"(at most {wait / 60:,.0f} min) to use its result.",
+            flush=True,
+        )
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise FetchError(
+                f"another process has held {path} for more than {wait / 60:,.0f} min while "
+                "downloading CIFAR-100. Wait for it to finish, or stop it and run this again "
+                "(the lock is released when that process ends)."
+            ) from None
+    try:
+        yield
+        if _complete(path.parent / C100):
+            path.unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
+def _token() -> str:
+    """A part of a temporary name that no other download (process or thread) shares."""
+    return f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +214,12 @@ class Watchdog:
     timeout: float
 
     def check(self, done: int, total: int | None, elapsed: float) -> None:
+        if elapsed > self.max_seconds:  # whatever the projection, and without a known size
+            size = f"of {total / 1e6:,.0f} MB" if total else "(the server gave no size)"
+            raise SlowSource(
+                f"too slow: {done / 1e6:,.1f} MB {size} after {elapsed:.0f} s (limit "
+                f"{self.max_seconds / 60:g} min)"
+            )
         if elapsed < self.grace or not total:
             return
         rate = done / elapsed
@@ -163,8 +233,9 @@ class Watchdog:
 
 
 def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -> Path:
-    """Stream ``url`` into ``dest`` (via ``dest.part``) under ``watchdog``, with a progress bar."""
-    part = dest.with_name(dest.name + ".part")
+    """Stream ``url`` into ``dest`` (via a uniquely named ``.part`` file beside it) under
+    ``watchdog``, with a progress bar."""
+    part = dest.with_name(f"{dest.name}.{_token()}.part")
     start = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "attncv"})
     try:
@@ -221,8 +292,7 @@ def md5sum(path: Path) -> str:
 def extract(archive: Path, root: Path) -> None:
     """Unpack the ``cifar-100-python/`` members of ``archive`` into ``root``, and nothing else;
     the folder appears whole or not at all."""
-    tmp = root / "extract.part"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix="extract-", suffix=".part", dir=root))
     try:
         with tarfile.open(archive, "r:gz") as tar:
             members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
@@ -241,13 +311,22 @@ def extract(archive: Path, root: Path) -> None:
 
 def parquet_to_pickles(files: dict[str, Path], out: Path, per_class: dict[str, int]) -> None:
     """Convert the Hugging Face Parquet files to the official pickles ``train``, ``test``, ``meta``,
-    checking that each split has ``per_class[split]`` images of each of the 100 classes."""
+    checking that each split has ``per_class[split]`` images of each of the 100 classes. The
+    folder appears whole or not at all; a failed conversion leaves no ``.part`` folder behind."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}-", suffix=".part", dir=out.parent))
+    try:
+        _convert(files, tmp, per_class)
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.replace(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # a failed conversion leaves nothing behind
+
+
+def _convert(files: dict[str, Path], tmp: Path, per_class: dict[str, int]) -> None:
     import pyarrow.parquet as pq
     from PIL import Image
 
-    tmp = out.with_name(out.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     names: dict[str, list[str]] = {}
     for split, path in files.items():
         table = pq.read_table(path)
@@ -268,8 +347,6 @@ def parquet_to_pickles(files: dict[str, Path], out: Path, per_class: dict[str, i
         },
     )
     (tmp / "SOURCE.txt").write_text("Converted from the Hugging Face copy uoft-cs/cifar100.\n")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.replace(out)
 
 
 def _class_names(metadata: dict[bytes, bytes]) -> dict[str, list[str]]:

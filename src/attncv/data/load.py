@@ -6,7 +6,8 @@ https://www.cs.toronto.edu/~kriz/cifar.html
 The course's dataset is CIFAR-100. :func:`load_cifar` looks for it in this order:
 
 1. ``data_dir`` or ``$ATTNCV_DATA``: a folder holding the official ``cifar-100-python/`` layout
-   (whole or a subset);
+   (whole or a subset), or the CIFAR-10 substitute; a named folder that holds neither is an
+   error, not a reason to fall back (the user asked for that folder);
 2. a download into a cache folder (``$ATTNCV_CACHE``, default ``~/.cache/attncv``) by
    :mod:`attncv.data.fetch`: the original host, else a mirror;
 3. the real offline substitute: a ``cifar-10-batches-py/`` folder in the same places (a CIFAR-10
@@ -27,11 +28,11 @@ from pathlib import Path
 
 import torch
 
-from ..env import in_kernel
+from ..env import env_flag, in_kernel
 from .dataset import CifarData
 from .errors import DataError, DataSubstituteWarning
 from .fetch import fetch_cifar100
-from .layout import C10, C100, cache_dir
+from .layout import C10, C100, C100_URL, cache_dir
 from .read import read_cifar10, read_cifar100
 from .subset import subset
 from .synthetic import synthetic
@@ -60,7 +61,7 @@ def load_cifar(
         seed: seed of the subset choice.
         strict: refuse substitutes: raise :class:`DataError` unless CIFAR-100 is found.
         download: download CIFAR-100 (:mod:`attncv.data.fetch`) when no local copy exists (default:
-            yes, unless ``$ATTNCV_OFFLINE`` is set).
+            yes, unless ``$ATTNCV_OFFLINE`` is 1, true, yes or on).
         device: where the uint8 tensors live (the training device).
     """
     folders = _folders(data_dir)
@@ -95,6 +96,9 @@ def load_cifar(
 
 
 def _folders(data_dir: str | os.PathLike[str] | None) -> list[Path]:
+    """The folders to search: the one the user named (``data_dir`` or ``$ATTNCV_DATA``), if any,
+    then the cache. A named folder must hold a dataset: the user asked for that folder, so
+    nothing else quietly stands in for it."""
     given = data_dir if data_dir is not None else os.environ.get("ATTNCV_DATA") or None
     folders = []
     if given is not None:
@@ -105,9 +109,20 @@ def _folders(data_dir: str | os.PathLike[str] | None) -> list[Path]:
                 f"{what} points to {folder}, which is not a folder. Give a folder that holds "
                 f"{C100}/ (or {C10}/), or unset it to download CIFAR-100 into {cache_dir()}."
             )
+        if not _holds_dataset(folder):
+            raise DataError(
+                f"{what} points to {folder}, which holds neither {C100}/ nor {C10}/. Put the "
+                f"official {C100}/ folder there (from {C100_URL}), point {what} to the folder "
+                f"that holds it, or leave {what} unset to let attncv download CIFAR-100 into "
+                f"{cache_dir()} (or fall back to a substitute, announced)."
+            )
         folders.append(folder)
     folders.append(cache_dir())
     return folders
+
+
+def _holds_dataset(folder: Path) -> bool:
+    return folder.name in (C100, C10) or any((folder / n).is_dir() for n in (C100, C10))
 
 
 _DOWNLOAD_FAILED: list[str] = []  # remember a failed download for the rest of the process
@@ -116,13 +131,15 @@ _DOWNLOAD_FAILED: list[str] = []  # remember a failed download for the rest of t
 def _find_cifar100(
     folders: list[Path], tried: list[str], download: bool | None
 ) -> CifarData | None:
+    cache = cache_dir()
     for folder in folders:
         for path in (folder / C100, folder) if folder.name == C100 else (folder / C100,):
-            if (path / "train").exists():
+            named = folder != cache  # the user's folder: an incomplete copy is an error
+            if (path / "train").exists() or (named and path.is_dir()):
                 return read_cifar100(path)
             tried.append(str(path))
     if download is None:
-        download = not os.environ.get("ATTNCV_OFFLINE")
+        download = not env_flag("ATTNCV_OFFLINE")
     if not download:
         tried.append("download (disabled)")
         return None
@@ -133,7 +150,7 @@ def _find_cifar100(
     try:  # the original host, then a mirror; checksums, watchdog
         path = fetch_cifar100(root)
     except Exception as exc:  # offline, throttled, disk full: fall back, and say why
-        reason = f"failed: {type(exc).__name__}: {exc}"[:160]
+        reason = " ".join(f"failed: {type(exc).__name__}: {exc}".split())  # whole, on one line
         _DOWNLOAD_FAILED.append(reason)
         tried.append(f"download into {root} ({reason})")
         return None
@@ -177,7 +194,7 @@ def _announce(message: str) -> None:
 def _not_found(head: str, tried: list[str]) -> str:
     return (
         f"{head}\nTried: " + "; ".join(tried) + f".\nFix: put the official {C100}/ folder "
-        "(from https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz) in a folder and pass "
+        f"(from {C100_URL}) in a folder and pass "
         "it as data_dir= or set ATTNCV_DATA to it, or connect to the internet so attncv "
         "can download it."
     )

@@ -1,16 +1,16 @@
 """Graders for the channel-attention chapters: ``check_se``, ``check_sk`` and ``check_eca``.
 
 Each grades the reader's class with :func:`attncv.exercises.check_module` and turns the usual
-mistakes into advice: a missing sigmoid (gates outside (0, 1)), a softmax over the channels
-instead of a sigmoid, a gate that is not one number per channel, a softmax over the wrong axis,
-the wrong hidden width or kernel size.
+mistakes into advice: a missing sigmoid (gates outside (0, 1)), a softmax where the sigmoid
+belongs (gates that sum to one over the channels), a gate that is not one number per channel, a
+softmax over the wrong axis, the wrong hidden width or kernel size. ``check_eca`` grades every
+channel count before its verdict, since a fixed kernel size is right at one width only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import torch
 from torch import Tensor, nn
 
 from ..attention.eca import eca_kernel_size
@@ -40,13 +40,14 @@ def _gate_outside_unit(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
     return None
 
 
-def _gates_sum_to_one(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
+def _gate_is_a_softmax(x: Tensor, theirs: Tensor, ours: Tensor) -> str | None:
     low, high = _implied_gate(x, theirs)
-    gate = (low + high) / 2  # (N, C): one factor per channel (checked before this hint)
-    if torch.isfinite(gate).all() and ((gate.sum(1) - 1).abs() < 1e-3).all():
+    gate = (low + high) / 2  # (N, C): one number per channel (checked before this hint)
+    if ((gate.sum(1) - 1).abs() < 1e-3).all():
         return (
-            "your gates sum to 1 over the channels: is that a softmax? The gate weighs each "
-            "channel on its own, with a sigmoid, so channels do not compete"
+            "your gates sum to 1 over the channels: that is a softmax across channels, so the "
+            "channels compete for one unit of attention. The gate is a sigmoid, applied to each "
+            "channel on its own (torch.sigmoid), so any number of channels can be fully open"
         )
     return None
 
@@ -88,7 +89,7 @@ SK_ADVICE = (
 )
 
 
-GATE_HINTS: tuple[Hint, ...] = (_gate_varies_over_space, _gate_outside_unit, _gates_sum_to_one)
+GATE_HINTS: tuple[Hint, ...] = (_gate_varies_over_space, _gate_outside_unit, _gate_is_a_softmax)
 
 
 def check_se(
@@ -112,25 +113,38 @@ def check_eca(
     channels: Sequence[int] = (64, 256),
     verbose: bool = True,
 ) -> GradeReport:
-    """Grade the reader's ``ECA(channels)`` at each of ``channels`` (the kernel size changes
-    between 64 and 256, so a hard-coded k fails); stops at the first channel count that fails.
-    One report, each check named with its channel count."""
-    report = GradeReport("ECA")
+    """Grade the reader's ``ECA(channels)`` at every one of ``channels`` before the verdict (the
+    kernel size changes between 64 and 256, so a hard-coded k passes at one and fails at the
+    other); the report has one line per channel count, and the failing checks in full."""
+    report, passed = GradeReport("ECA"), []
+    rule = ", ".join(f"k = {eca_kernel_size(c)} for C = {c}" for c in channels)
     for c in channels:
         k = eca_kernel_size(c)
-        part = check_module(
+        one = check_module(
             candidate,
             "eca",
             channels=c,
             hints=GATE_HINTS,
             advice=ECA_ADVICE,
-            count_hint=f"ECA has exactly k parameters (a 1-D kernel, no bias): k = {k} for C = {c}",
+            count_hint=(
+                f"ECA has exactly k parameters (a 1-D kernel, no bias), and k adapts to C: "
+                f"k = {k} for C = {c}. Compute k from channels in __init__ (t = "
+                "int((log2(C) + 1) / 2), plus one if t is even) instead of fixing it"
+            ),
             verbose=False,
         )
-        for check, ok, message in part.rows:
-            report.add(f"C = {c}: {check}", ok, message)
-        if not part:
-            break
+        if one.passed:
+            passed.append(c)
+            report.add(f"C = {c} (k = {k})", True, "every check passes")
+        else:
+            report.rows += [(f"C = {c}: {check}", ok, msg) for check, ok, msg in one.rows if not ok]
+    if passed and len(passed) < len(channels):
+        report.add(
+            "the kernel size adapts to C",
+            False,
+            f"right at C = {', '.join(map(str, passed))} only: ECA's kernel size grows with "
+            f"the channel count ({rule}); compute it from channels",
+        )
     if verbose:
         print(report)
     return report

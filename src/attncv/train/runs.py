@@ -2,9 +2,15 @@
 
 Several chapters train the same baseline under the same profile; :func:`train_model` keys each run
 by a hash of everything that determines it (attention and its arguments, stages, width, recipe,
-dataset description, seed, device type, and the library's own source), so a cached run is reused
-only when retraining would repeat it, and any change to the code or the recipe retrains.
+the data's description and a fingerprint of its content, seed, the device with its name and CPU
+thread count, and the library's own source), so a cached run is reused only when retraining would
+repeat it, and any change to the code, the data or the recipe retrains.
 Runs live in ``$ATTNCV_RUNS`` (default ``~/.cache/attncv/runs``); ``cache=False`` always trains.
+
+The cache never costs a result: entries are written atomically under unique temporary names (two
+kernels finishing the same run at once both succeed); a cache that cannot be written gives a
+:class:`CacheWarning` and keeps the run in memory for the rest of the session; an entry that cannot
+be read is reported, moved aside (``<name>.pt.corrupt-<id>``) and trained again.
 """
 
 from __future__ import annotations
@@ -12,28 +18,49 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..data import CifarData
+from ..env import device_name
 from ..model import ResNet, resnet18
 from .loop import fit, set_seed
 from .profiles import Profile
 from .result import FitResult
 
 
+class CacheWarning(UserWarning):
+    """The runs cache could not be read or written; the message says what was done instead."""
+
+
+_MEMORY: dict[str, dict[str, Any]] = {}  # runs an unwritable cache could not keep, by file path
+
+
 def runs_dir() -> Path:
     return Path(os.environ.get("ATTNCV_RUNS", "~/.cache/attncv/runs")).expanduser()
 
 
+TRAINING_CODE = ("env.py", "data", "attention", "model", "train")  # what a run depends on
+
+
 def _source_hash() -> str:
+    """A hash of the code that decides what a run computes: the layers from the data up to the
+    training loop. Figures, benchmarks and the book's tools (views, bench, book, exercises) sit
+    above them, so changing a plot does not retrain anything."""
+    package = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parents[1].rglob("*.py")):  # the whole package
-        digest.update(path.read_bytes())
+    for part in TRAINING_CODE:
+        paths = [package / part] if part.endswith(".py") else sorted((package / part).rglob("*.py"))
+        for path in paths:
+            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -54,9 +81,11 @@ def run_key(
         "train": asdict(profile.train),
         "overrides": overrides,
         "data": data.description,
+        "data_fingerprint": data.fingerprint(),
         "classes": data.num_classes,
         "seed": seed,
         "device": data.device.type,
+        "device_name": device_name(data.device),  # a GPU's name; a CPU's thread count
         "source": _source_hash(),
     }
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:20]
@@ -93,22 +122,31 @@ def train_model(
         **({"on_epoch": recorder} if recorder else {}),
     )
     path = runs_dir() / f"{attention}-{key}.pt"
-    set_seed(seed)
-    model = resnet18(
-        data.num_classes,
-        attention=attention,
-        attention_stages=attention_stages,
-        attention_kwargs=attention_kwargs,
-        width=profile.width,
-    )
-    if cache and path.exists():
-        saved = torch.load(path, map_location=data.device, weights_only=False)
-        model.load_state_dict(saved["state_dict"])
-        result = FitResult(**saved["result"])
-        if name:
-            result.name = name
-        print(f"Loaded the identical run from the cache ({path.name}):\n{result.summary()}")
-        return model.to(data.device).eval(), result
+
+    def build() -> ResNet:
+        set_seed(seed)
+        return resnet18(
+            data.num_classes,
+            attention=attention,
+            attention_stages=attention_stages,
+            attention_kwargs=attention_kwargs,
+            width=profile.width,
+        )
+
+    model = build()
+    saved = _read(path) if cache else None
+    if saved is not None:
+        try:
+            model.load_state_dict(saved["state_dict"])
+            result = FitResult(**saved["result"])
+        except Exception as exc:  # a run of another shape under this name: not this run
+            _set_aside(path, exc)
+            model = build()  # the same fresh start as without a cache entry
+        else:
+            if name:
+                result.name = name
+            print(f"Loaded the identical run from the cache ({path.name}):\n{result.summary()}")
+            return model.to(data.device).eval(), result
     result = fit(
         model,
         data,
@@ -120,8 +158,63 @@ def train_model(
         **overrides,
     )
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"state_dict": model.state_dict(), "result": asdict(result)}, tmp)
-        tmp.replace(path)
+        _write(path, {"state_dict": model.state_dict(), "result": asdict(result)})
     return model.eval(), result
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """The cached run at ``path`` (or kept in memory), ``None`` if there is none or it is
+    unreadable (then reported and moved aside)."""
+    if str(path) in _MEMORY:
+        return _MEMORY[str(path)]
+    if not path.exists():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(saved, dict) or not {"state_dict", "result"} <= saved.keys():
+            raise ValueError("not a cached run: no state_dict and result in it")
+    except Exception as exc:
+        _set_aside(path, exc)
+        return None
+    return saved
+
+
+def _set_aside(path: Path, exc: BaseException) -> None:
+    """Report an unreadable cache entry, move it aside and let the run train again."""
+    _MEMORY.pop(str(path), None)
+    aside = path.with_name(f"{path.name}.corrupt-{uuid.uuid4().hex[:8]}")
+    try:
+        path.replace(aside)
+        where = f"moved it to {aside.name} (delete it when you like)"
+    except OSError as move_error:
+        where = f"could not move it aside ({move_error}); delete it by hand"
+    warnings.warn(
+        f"The cached run {path} cannot be used ({type(exc).__name__}: {str(exc)[:200]}); "
+        f"{where}. Training the run again.",
+        CacheWarning,
+        stacklevel=3,
+    )
+
+
+def _write(path: Path, payload: dict[str, Any]) -> None:
+    """Save atomically under a unique temporary name; if the cache is not writable, warn and
+    keep the run in memory for this session."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as exc:  # read-only, full, gone: torch raises RuntimeError too
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        state = {k: v.detach().to("cpu", copy=True) for k, v in payload["state_dict"].items()}
+        _MEMORY[str(path)] = payload | {"state_dict": state}
+        warnings.warn(
+            f"Could not save this run in the runs cache {path.parent} ({type(exc).__name__}: "
+            f"{exc}). It is kept in memory for this session only. To keep runs between "
+            "sessions, make that folder writable or set ATTNCV_RUNS to a folder that is.",
+            CacheWarning,
+            stacklevel=3,
+        )

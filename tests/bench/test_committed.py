@@ -1,0 +1,97 @@
+"""The benchmark chapter shows the committed results by default (the device's, else the CPU's,
+beside the notebook or from the book's repository) and trains only when asked, or in smoke."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from attncv.bench import committed
+from attncv.bench.sweep import Sweep
+
+CHAPTERS = Path(__file__).resolve().parents[2] / "chapters"
+CPU_RESULTS = CHAPTERS / "results" / "benchmark-fast-cpu.json"
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if anything starts a sweep; record the calls of a permitted one."""
+    calls = []
+
+    def sweep(**kwargs):
+        calls.append(kwargs)
+        return "trained"
+
+    monkeypatch.setattr(committed, "sweep", sweep)
+    return calls
+
+
+def test_the_committed_results_are_shown_by_default(no_training, capsys) -> None:
+    """The notebook used to start a 12-network sweep on full CIFAR-100 whenever no results file
+    for the device existed (always, in Colab)."""
+    result = committed.benchmark("fast", "brief", device="cpu", root=CHAPTERS, url=None)
+    assert isinstance(result, Sweep) and not no_training
+    assert result.runs == Sweep.load(CPU_RESULTS).runs
+    out = capsys.readouterr().out
+    assert str(CPU_RESULTS) in out and "ATTNCV_TRAIN_BENCHMARK=1" in out
+
+
+def test_a_gpu_without_its_own_results_is_shown_the_cpus_and_told_so(
+    no_training, tmp_path, capsys
+) -> None:
+    (tmp_path / "results").mkdir()
+    shutil.copy(CPU_RESULTS, tmp_path / "results")
+    result = committed.benchmark("fast", "brief", device="cuda", root=tmp_path, url=None)
+    assert isinstance(result, Sweep) and not no_training
+    assert "no committed cuda results yet, so these are the CPU's" in capsys.readouterr().out
+
+
+def test_the_devices_own_results_come_first(no_training, tmp_path, capsys) -> None:
+    (tmp_path / "results").mkdir()
+    shutil.copy(CPU_RESULTS, tmp_path / "results")
+    raw = json.loads(CPU_RESULTS.read_text())
+    raw["environment"]["command"] = "the cuda sweep"
+    (tmp_path / "results" / "benchmark-fast-cuda.json").write_text(json.dumps(raw))
+    result = committed.benchmark("fast", "full", device="cuda", root=tmp_path, url=None)
+    assert result.environment["command"] == "the cuda sweep"
+    assert "the CPU's" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_training_only_when_asked(no_training, monkeypatch, how: str) -> None:
+    if how == "environment":
+        monkeypatch.setenv("ATTNCV_TRAIN_BENCHMARK", "1")
+    train = True if how == "argument" else None
+    result = committed.benchmark("fast", "brief", device="cpu", root=CHAPTERS, train=train)
+    assert result == "trained" and no_training == [{"recipe": "fast", "profile": "brief"}]
+
+
+def test_the_smoke_profile_trains_its_tiny_sweep(no_training) -> None:
+    assert committed.benchmark("fast", "smoke", device="cpu", root=CHAPTERS) == "trained"
+
+
+def test_in_colab_the_results_come_from_the_repository(no_training, tmp_path, monkeypatch):
+    """Colab opens the notebook alone: no results/ folder beside it."""
+    from tests.data.test_fetch import Server
+
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    s = Server({"/results/benchmark-fast-cpu.json": CPU_RESULTS.read_bytes()})
+    try:
+        url = s.url + "/results/{name}"
+        result = committed.benchmark("fast", "brief", device="cuda", root=tmp_path, url=url)
+    finally:
+        s.close()
+    assert result.runs == Sweep.load(CPU_RESULTS).runs
+    assert s.requests == ["/results/benchmark-fast-cuda.json", "/results/benchmark-fast-cpu.json"]
+    # offline later: the copy kept in the cache still serves
+    result = committed.benchmark("fast", "brief", device="cpu", root=tmp_path, url=url)
+    assert result.runs == Sweep.load(CPU_RESULTS).runs
+
+
+def test_nothing_found_says_what_to_do(no_training, tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="ATTNCV_TRAIN_BENCHMARK=1") as err:
+        committed.benchmark("seed", "brief", device="cpu", root=tmp_path, url=None)
+    assert "benchmark-seed-cpu.json" in str(err.value) and not no_training
