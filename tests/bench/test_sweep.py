@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from attncv import names
+from attncv.bench import report
 from attncv.bench.__main__ import main as bench_main
 from attncv.bench.figures import plot_accuracy, plot_tradeoff
 from attncv.bench.parallel import parse_devices
@@ -236,3 +237,38 @@ def test_git_commit_told_where_git_cannot_say(monkeypatch) -> None:
     monkeypatch.setenv("ATTNCV_GIT_COMMIT", "abc123")
     monkeypatch.setenv("ATTNCV_GIT_DIRTY", "1")
     assert git_commit() == {"git_commit": "abc123", "git_dirty": True}
+
+
+def test_the_notes_claims_are_read_against_the_table() -> None:
+    def run(name: str, family: str, seed: int, acc: float, params: int, ips: float) -> dict:
+        return {
+            "name": name,
+            "title": name.upper(),
+            "family": family,
+            "seed": seed,
+            "best5_acc": acc,
+            "final_acc": acc,
+            "params": params,
+            "macs": 10,
+            "train_ips": ips,
+            "epoch_seconds": 1.0,
+            "infer_ips": 1.0,
+            "peak_mb": float("nan"),
+            "device": "CPU",
+        }
+
+    table = [
+        ("none", "none", 0.50, 100, 50.0),
+        ("sk", "channel", 0.56, 130, 20.0),
+        ("se", "channel", 0.52, 101, 45.0),
+        ("cbam", "mixed", 0.49, 102, 30.0),
+        ("self_attention", "spatial", 0.51, 103, 25.0),
+    ]
+    runs = [run(n, f, s, a + 0.002 * s, p, i) for s in (0, 1, 2) for n, f, a, p, i in table]
+    s = Sweep({"name": "fast"}, {"train": {"epochs": 15}, "width": 16}, "test data", {}, runs)
+    sk_best, sk_heavy, channel, mixed, spatial = report.notes_claims(s)
+    assert sk_best.holds is True and "beyond the noise" in sk_best.run
+    assert sk_heavy.holds is True  # the most parameters and the slowest, here
+    assert channel.holds is True and mixed.holds is False and spatial.holds is False
+    assert "mixed -1.0" in mixed.run and str(mixed).startswith("Notes: mixed")
+    assert "contradicts" in mixed.outcome

@@ -141,3 +141,32 @@ def cost_table(rows: list[dict[str, object]]) -> Table:
             f"{r0['batch_size']}, {r0['precision']}; × is the ratio to the baseline."
         ),
     )
+
+
+def activation_table(names: Sequence[str] | None = None, *, batch_size: int = 4) -> Table:
+    """The activations a training step of ResNet-18 (full width, 100 classes) keeps for its
+    backward pass, per image, with every module where the registry places it, sorted from the
+    least to the most, as a :class:`~attncv.views.tables.Table` (the same on every device)."""
+    names = list(names or registry.names())
+    rows = []
+    for name in names:
+        set_seed(0)
+        rows.append(
+            (
+                registry.entry(name).title,
+                activation_memory(resnet18(100, attention=name), batch_size=batch_size),
+            )
+        )
+    base = dict(rows).get(registry.entry("none").title, rows[0][1])
+    return Table(
+        ["module", "MiB per image", "× baseline"],
+        [
+            [title, f"{mib:.2f}", f"{mib / base:.2f}"]
+            for title, mib in sorted(rows, key=lambda r: r[1])
+        ],
+        caption=(
+            "Activations a training forward pass of ResNet-18 (width 64, 100 classes, 32x32 "
+            "images) keeps for the backward pass, per image, parameters left out: "
+            "attncv.activation_memory."
+        ),
+    )

@@ -27,6 +27,11 @@ OUTCOMES = {
     False: "this run shows the opposite of the paper's observation.",
     None: "too small to tell on this run: neither the paper's pattern nor its opposite.",
 }
+NOTES_OUTCOMES = {
+    True: "the notes' claim holds on this table.",
+    False: "this table contradicts the notes' claim.",
+    None: "this table cannot tell: the differences are within the noise of its seeds.",
+}
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,15 @@ class Verdict:
     run: str
     holds: bool | None
     note: str = ""
+    source: str = "Paper"  # whose observation: "Paper", or "Notes" for the course's source notes
 
     @property
     def outcome(self) -> str:
         """One line: the verdict itself."""
-        return OUTCOMES[self.holds]
+        return (NOTES_OUTCOMES if self.source == "Notes" else OUTCOMES)[self.holds]
 
     def __str__(self) -> str:
-        parts = [("Paper", self.paper), ("This run", self.run), ("Verdict", self.outcome)]
+        parts = [(self.source, self.paper), ("This run", self.run), ("Verdict", self.outcome)]
         parts += [("Note", self.note)] if self.note else []
         return "\n".join(
             textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="  ")
