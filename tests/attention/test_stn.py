@@ -15,18 +15,25 @@ from attncv.data.distorted import distort, on_canvas
 from attncv.model import downscaled_resnet18, glimpse_resnet18, stn_resnet18
 
 
-def _formula(c: int, h: int, f: int, p: int) -> int:
-    convs = 9 * c * h + 9 * h * 2 * h + 9 * (2 * h) ** 2 + 5 * h  # weights and biases
-    return convs + 10 * h + 32 * h * f + f + f * p + p  # BN, then the two fully connected layers
+def _formula(c: int, h: int, f: int, transform: str) -> int:
+    convs = 9 * c * h + 9 * h * 2 * h + 9 * (2 * h) ** 2 + 5 * h + 10 * h  # convolutions, BN
+    if transform == "affine":
+        return convs + 32 * h * f + f + 6 * f + 6  # the two fully connected layers
+    return convs + 2 * h + 1 + 2 * h + 1  # the heat map's 1x1 convolution, the side's layer
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "c", "p"),
-    [({}, 3, 6), ({"transform": "attention"}, 3, 3), ({"coordinates": True}, 5, 6)],
+    ("kwargs", "c", "transform"),
+    [
+        ({}, 3, "affine"),
+        ({"transform": "attention"}, 3, "attention"),
+        ({"coordinates": True}, 5, "affine"),
+        ({"transform": "attention", "coordinates": True}, 5, "attention"),
+    ],
 )
-def test_parameter_count_matches_the_formula(kwargs, c, p) -> None:
+def test_parameter_count_matches_the_formula(kwargs, c, transform) -> None:
     module = SpatialTransformer(3, loc_channels=8, loc_features=24, **kwargs)
-    assert sum(t.numel() for t in module.parameters()) == _formula(c, 8, 24, p)
+    assert sum(t.numel() for t in module.parameters()) == _formula(c, 8, 24, transform)
 
 
 def test_affine_starts_as_the_identity_and_output_equals_input() -> None:
@@ -63,10 +70,30 @@ def test_a_translation_of_one_pixel_moves_the_image() -> None:
 def test_the_window_stays_in_its_bounds_and_on_the_input() -> None:
     module = SpatialTransformer(3, transform="attention", scale_range=(0.2, 0.7))
     with torch.no_grad():
-        module.localization[-1].bias.copy_(torch.tensor([50.0, -50.0, 50.0]))  # far off
+        module.localization.side.bias.fill_(50.0)  # as large as it can be
+        module.localization.heat.weight.normal_(std=50.0)  # a peaked heat map, anywhere
         theta = module.transform(torch.randn(2, 3, 16, 16))
-    assert 0.2 <= theta[0, 0, 0].item() <= 0.7 and theta[0, 0, 1] == 0
+    assert theta[0, 0, 0].item() == pytest.approx(0.7) and theta[0, 0, 1] == 0
     assert theta[:, :, 2].abs().max() <= 1.0  # the centre stays on the input
+
+
+def test_the_window_goes_where_the_heat_map_points() -> None:
+    """A heat map peaked at one position of the locator's half-resolution map puts the window's
+    centre at that position's centre, in the input's normalised coordinates."""
+    module = SpatialTransformer(3, transform="attention", coordinates=True)
+    with torch.no_grad():
+        module.localization.heat.weight.zero_()
+        for layer in module.localization.body:
+            if isinstance(layer, torch.nn.Conv2d):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        module.localization.body[0].weight[0, 3] = 1.0  # channel 0 copies the x coordinate
+        module.localization.body[3].weight[0, 0, 1, 1] = 1.0  # ...through the next layer
+        module.localization.body[7].weight[0, 0, 1, 1] = 1.0  # ...and the dilated one
+        module.localization.heat.weight[0, 0] = 200.0  # heat rises with x: the right edge
+        theta = module.eval().transform(torch.zeros(1, 3, 16, 16))
+    assert theta[0, 0, 2].item() == pytest.approx(1 - 1 / 8, abs=1e-3)  # rightmost of 8 columns
+    assert theta[0, 1, 2].item() == pytest.approx(0.0, abs=1e-3)  # rows weigh equally
 
 
 def test_stn_resnet_starts_as_the_baseline() -> None:

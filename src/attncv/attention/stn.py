@@ -12,15 +12,18 @@ s (as a fraction of the input) centred at (tx, ty), cropped and resized to the o
 be smaller than the input: a glimpse.
 
 Deviations from the paper:
-- the localisation network is one fixed design for any input (three 3x3 convolutions with BN,
-  ReLU and 2x2 max-pooling, an adaptive max-pool to a 4x4 grid that keeps where things are, two
-  fully connected layers), optionally on an average-pooled copy of the input (``loc_size``) and
-  with two coordinate channels (``coordinates``, CoordConv, Liu et al. 2018); the paper sizes it
-  per experiment;
-- the ``"attention"`` transform keeps s in ``scale_range`` (a sigmoid) and the window's centre on
-  the input (a tanh), and starts at a window of side ``initial_scale``, not at the identity: a
-  window as large as the input sees the whole input, so shifting it changes little and its
-  gradient cannot tell where to look;
+- the localisation network is one fixed design for any input (the paper sizes it per
+  experiment): 3x3 convolutions with BN and ReLU, optionally on an average-pooled copy of the
+  input (``loc_size``) and with two coordinate channels (``coordinates``, CoordConv, Liu et al.
+  2018). For ``"affine"`` it pools to a 4x4 grid that keeps where things are and regresses theta
+  with two fully connected layers. For ``"attention"`` it draws a heat map over the input and
+  places the window's centre at the heat map's expected position (a spatial soft-argmax, as in
+  Levine et al. 2016's keypoints): the same convolution looks for the object everywhere, so what
+  it learns at one place holds at every other, and the window can only be placed on the input;
+  the window's side comes from the pooled features through one linear layer;
+- the ``"attention"`` transform keeps s in ``scale_range`` (a sigmoid) and starts at a centred
+  window of side ``initial_scale``, not at the identity: a window as large as the input sees the
+  whole input, so shifting it changes little and its gradient cannot tell where to look;
 - sampling uses PyTorch's ``align_corners=False`` convention and zero padding outside the input;
   the grid and the sampling run in float32 under autocast (fp16/bf16 inputs) and in float64 for
   float64 inputs;
@@ -47,8 +50,9 @@ TRANSFORMS = ("affine", "attention")
 
 
 def localization_network(channels: int, hidden: int, features: int, outputs: int) -> nn.Sequential:
-    """Three 3x3 conv-BN-ReLU-maxpool blocks (h, 2h, 2h channels) to a 4x4 map, then two fully
-    connected layers; the last one starts at zero weights (its bias sets the initial transform)."""
+    """For the affine transform: three 3x3 conv-BN-ReLU-maxpool blocks (h, 2h, 2h channels) to a
+    4x4 map, then two fully connected layers; the last one starts at zero weights (its bias sets
+    the initial transform)."""
 
     def block(c_in: int, c_out: int, pool: nn.Module) -> list[nn.Module]:
         return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), pool]
@@ -66,6 +70,52 @@ def localization_network(channels: int, hidden: int, features: int, outputs: int
     return net
 
 
+class WindowLocator(nn.Module):
+    """For the attention transform: a heat map over the input and the window it implies.
+
+    Two 3x3 conv-BN-ReLU layers (h, 2h channels), a 2x2 max-pool and a dilated 3x3 conv-BN-ReLU
+    give features at half the input's resolution; a 1x1 convolution turns them into a heat map,
+    whose softmax over positions weighs the positions' coordinates into the window's centre
+    (tx, ty); the features' mean, through one linear layer, gives the raw window side. Both
+    outputs start at zero weights: a uniform heat map (a centred window) of the initial side.
+
+    Shape: input (N, C, H, W); output (N, 3): raw side, tx, ty (tx, ty in [-1, 1]). The heat
+    map's softmax (N, H/2 * W/2) is kept in ``self.heat_map`` only while ``keep_heat`` is set.
+    """
+
+    def __init__(self, channels: int, hidden: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, hidden, 3, padding=1),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU(),
+            nn.Conv2d(hidden, 2 * hidden, 3, padding=1),
+            nn.BatchNorm2d(2 * hidden),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),  # (N, 2h, H/2, W/2)
+            nn.Conv2d(2 * hidden, 2 * hidden, 3, padding=2, dilation=2),
+            nn.BatchNorm2d(2 * hidden),
+            nn.ReLU(),
+        )
+        self.heat = nn.Conv2d(2 * hidden, 1, 1)  # (N, 1, H/2, W/2)
+        self.side = nn.Linear(2 * hidden, 1)
+        for layer in (self.heat, self.side):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, z: Tensor) -> Tensor:
+        f = self.body(z)  # (N, 2h, h', w')
+        weights = self.heat(f).flatten(1).softmax(-1)  # (N, h' w'): where the object is
+        h, w = f.shape[2:]
+        ys = (torch.arange(h, device=z.device, dtype=weights.dtype) + 0.5) / h * 2 - 1
+        xs = (torch.arange(w, device=z.device, dtype=weights.dtype) + 0.5) / w * 2 - 1
+        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # pixel centres, normalised
+        tx = (weights * grid_x.flatten()).sum(-1)  # (N,), the expected position
+        ty = (weights * grid_y.flatten()).sum(-1)
+        side = self.side(f.mean((2, 3)))[:, 0]  # (N,)
+        return torch.stack([side, tx, ty], 1)  # (N, 3)
+
+
 class SpatialTransformer(nn.Module):
     """Spatial transformer: a localisation network, a grid generator and a bilinear sampler.
 
@@ -75,7 +125,7 @@ class SpatialTransformer(nn.Module):
             (a window: scale s and centre (tx, ty), starting at s = ``initial_scale``).
         output_size: side of the square output (default: the input's own H x W).
         loc_channels: channels h of the localisation network's first convolution (then 2h).
-        loc_features: width f of its hidden fully connected layer.
+        loc_features: width f of its hidden fully connected layer (affine only).
         loc_size: the localisation network sees the input average-pooled to this side (default:
             the input as it is).
         coordinates: give the localisation network two more input channels, x and y in [-1, 1].
@@ -88,8 +138,9 @@ class SpatialTransformer(nn.Module):
         input resampled. The transforms theta (N, 2, 3), in normalised coordinates ([-1, 1]
         across the input), pass through ``self.tap``.
 
-    Parameters, with c = C (+ 2 with coordinates) and P = 6 (affine) or 3 (attention):
-    9 c h + 9 h 2h + 9 (2h)^2 + 5 h (convolution biases) + 10 h (BN), then 32 h f + f + f P + P.
+    Parameters, with c = C (+ 2 with coordinates): affine, 9 c h + 9 h 2h + 9 (2h)^2 + 5 h
+    (convolution biases) + 10 h (BN) + 32 h f + f + 6 f + 6; attention, the same convolutions
+    and BNs, then 2h + 1 (heat map) + 2h + 1 (side).
     """
 
     def __init__(
@@ -126,13 +177,14 @@ class SpatialTransformer(nn.Module):
         self.channels, self.kind, self.output_size = channels, transform, output_size
         self.loc_size, self.coordinates, self.gradient_scale = loc_size, coordinates, gradient_scale
         self.scale_range = scale_range
-        outputs = 6 if transform == "affine" else 3
-        self.localization = localization_network(
-            channels + 2 * coordinates, loc_channels, loc_features, outputs
-        )
-        with torch.no_grad():  # the starting transform: the identity, or a centred window
-            start = IDENTITY if transform == "affine" else (_logit(low, high, initial_scale), 0, 0)
-            self.localization[-1].bias.copy_(torch.tensor(start))
+        c_in = channels + 2 * coordinates
+        if transform == "affine":
+            self.localization = localization_network(c_in, loc_channels, loc_features, 6)
+            with torch.no_grad():  # theta starts at the identity
+                self.localization[-1].bias.copy_(torch.tensor(IDENTITY))
+        else:
+            self.localization = WindowLocator(c_in, loc_channels)
+            self.initial_raw = _logit(low, high, initial_scale)  # the side's starting value
         self.tap = AttentionMap("affine")
 
     def transform(self, x: Tensor) -> Tensor:
@@ -146,8 +198,8 @@ class SpatialTransformer(nn.Module):
             theta = raw.view(-1, 2, 3)  # (N, 2, 3)
         else:
             low, high = self.scale_range
-            s = low + (high - low) * torch.sigmoid(raw[:, 0])  # (N,), the window's side
-            tx, ty = torch.tanh(raw[:, 1]), torch.tanh(raw[:, 2])  # its centre, on the input
+            s = low + (high - low) * torch.sigmoid(raw[:, 0] + self.initial_raw)  # (N,) side
+            tx, ty = raw[:, 1], raw[:, 2]  # (N,) its centre: an expected position, on the input
             zero = torch.zeros_like(s)
             theta = torch.stack([torch.stack([s, zero, tx], 1), torch.stack([zero, s, ty], 1)], 1)
         return self.tap(theta)

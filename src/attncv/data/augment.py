@@ -70,7 +70,7 @@ def random_affine(
 def place_on_canvas(
     images: Tensor,
     *,
-    size: int = 96,
+    size: int = 64,
     object_sizes: tuple[int, int] = (16, 24),
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:

@@ -42,7 +42,7 @@ def distort(
 def on_canvas(
     data: CifarData,
     *,
-    size: int = 96,
+    size: int = 64,
     object_sizes: tuple[int, int] = (16, 24),
     seed: int = 0,
 ) -> tuple[CifarData, Tensor]:

@@ -44,10 +44,10 @@ def glimpse_resnet18(
     num_classes: int = 100,
     *,
     width: int = 64,
-    canvas: int = 96,
+    canvas: int = 64,
     view: int = 32,
-    scale_range: tuple[float, float] = (0.15, 0.5),
-    gradient_scale: float = 0.025,
+    scale_range: tuple[float, float] = (0.2, 0.7),
+    gradient_scale: float = 0.05,
 ) -> nn.Sequential:
     """ResNet-18 classifying a ``view`` x ``view`` glimpse of a ``canvas`` x ``canvas`` input:
     a spatial transformer with the paper's attention transform (a window it places and sizes)
