@@ -11,6 +11,8 @@ paper's observation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
@@ -19,7 +21,10 @@ from torch import Tensor, nn
 
 from ..attention import capture
 from ..data import CifarData
+from ..model import count_macs, count_params
+from ..train.speed import throughput
 from .plots import caption, to_rgb
+from .tables import Table
 from .verdicts import Verdict, judge
 
 PARAMETERS = ("x", "y", "scale")  # what a placement holds: centre x, centre y, side
@@ -143,3 +148,31 @@ def recovery_plot(theta: Tensor, placements: Tensor, *, source: str = "") -> Fig
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle("Where the transformer looks, against where the object is", fontsize=10)
     return caption(fig, source) if source else fig
+
+
+def cost_table(
+    networks: dict[str, Callable[..., nn.Module]], *, width: int, canvas: int = 64
+) -> Table:
+    """Parameters and MACs at the paper's width (64) for a ``canvas`` x ``canvas`` input, and
+    training images/s on this machine at ``width``, of networks built as ``make(10, width=w,
+    ...)`` (10 classes), as a :class:`~attncv.views.tables.Table`."""
+    rows = []
+    for name, make in networks.items():
+        full, narrow = make(10, width=64), make(10, width=width)
+        speed = throughput(narrow, batch_size=32, steps=3, warmup=1, image_size=canvas)
+        rows.append(
+            [
+                name,
+                f"{count_params(full):,}",
+                f"{count_macs(full, (1, 3, canvas, canvas)) / 1e9:.3f}",
+                f"{speed.train:,.0f}",
+            ]
+        )
+    return Table(
+        ["network", "params (width 64)", "MACs (G, width 64)", f"train img/s (width {width})"],
+        rows,
+        caption=(
+            f"10 classes, {canvas}x{canvas} canvases; speed on {speed.device}, batch 32, "
+            f"{speed.precision}."
+        ),
+    )
