@@ -25,6 +25,7 @@ POINTS: dict[str, int] = {
     "ex-sa-1": 4,  # MySelfAttention, check_self_attention
     "ex-sa-2": 2,  # memory of the attention weights
     "ex-sa-3": 2,  # stage 3 only: cost and accuracy
+    "ex-sa-4": 2,  # the paper's h then v against one value convolution
     # chapters/spatial/non_local.ipynb
     "ex-nl-1": 4,  # MyNonLocal, check_non_local
     "ex-nl-2": 2,  # MACs of the two orders
