@@ -171,7 +171,7 @@ def kernels(model: nn.Module, *, dataset: str = "") -> Figure:
     for ax, stage in zip(axes[0], stages, strict=True):
         blocks = {b: m for b, m in found.items() if b.startswith(stage + ".")}
         for block, m in blocks.items():
-            w = m.conv.weight.detach().float().cpu().flatten()  # (k,)
+            w = m.kernel.detach().float().cpu()[0]  # (k,), the first row where not shared
             ax.plot(range(-(len(w) // 2), len(w) // 2 + 1), w.numpy(), marker="o", label=block)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set(xlabel="channel offset j - i", title=f"{stage} (C={m.channels}, k={m.kernel_size})")
