@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from attncv.attention import capture
+from attncv.attention.eca import ECA
 from attncv.data import synthetic
 from attncv.model import resnet18
 from attncv.views import channel as cv
@@ -64,3 +65,63 @@ def test_branch_weights_and_kernels(data) -> None:
     assert len(cv.zoom_grid(data.split("test")[0][:2]).axes) == 6
     fig = cv.kernels(resnet18(data.num_classes, attention="eca", width=16))
     assert len(fig.axes) == 4
+
+
+def test_neighbour_ablation(data) -> None:
+    torch.manual_seed(0)
+    model = resnet18(data.num_classes, attention="eca", width=16).eval()
+    ecas = [m for m in model.modules() if isinstance(m, ECA)]
+    y = torch.randn(2, 32)
+    torch.testing.assert_close(
+        cv._eca_logits(y, ecas[2].kernel), ecas[2].conv(y[:, None]).squeeze(1)
+    )
+    out = cv.neighbour_ablation(model, data)
+    assert set(out) == {"acc", "ablated", "drop", "se"}
+    assert out["drop"] == pytest.approx(out["acc"] - out["ablated"])
+    with torch.no_grad():  # no weight on the neighbours: holding them fixed changes nothing
+        for m in ecas:
+            centre = m.kernel_size // 2
+            m.conv.weight[..., :centre] = 0
+            m.conv.weight[..., centre + 1 :] = 0
+    out = cv.neighbour_ablation(model, data)
+    assert out["drop"] == 0 and out["se"] == 0
+    with pytest.raises(ValueError, match="ECA"):
+        cv.neighbour_ablation(resnet18(data.num_classes, attention="se", width=16), data)
+
+
+def test_se_verdict_reads_all_three_outcomes() -> None:
+    untrained = {"layer2.0": 0.001, "layer4.0": 0.0001}
+    outcomes = {0.05: True, 0.011: None, 0.002: False}  # late spread, early at 0.01
+    for late, expected in outcomes.items():
+        v = cv.se_verdict({"layer2.0": 0.01, "layer4.0": late}, untrained)
+        assert v.holds is expected
+        assert "Hu et al. 2018" in v.paper and f"{late / 0.01:.1f}" in v.run
+        assert "untrained network's: 0.1" in v.run
+        assert all(len(line) <= 90 for line in str(v).splitlines())
+
+
+def test_eca_verdicts_read_all_three_outcomes() -> None:
+    for drop, expected in {0.05: True, 0.01: None, -0.05: False}.items():
+        v = cv.eca_verdict({"acc": 0.5, "ablated": 0.5 - drop, "drop": drop, "se": 0.01})
+        assert v.holds is expected and "Wang et al. 2020" in v.paper
+        assert f"{-drop * 100:+.1f} points" in v.run and "+-2.0" in v.run
+    for eca, expected in {0.55: True, 0.51: None, 0.45: False}.items():
+        v = cv.var2_verdict(eca, 0.50)
+        assert v.holds is expected and "77.43%" in v.paper
+        assert all(len(line) <= 90 for line in str(v).splitlines())
+
+
+def test_variants_table(data) -> None:
+    from attncv.train import FitResult
+
+    result = FitResult("x", "synthetic", "cpu", {}, history=[{"test_acc": 0.5}])
+    table = cv.variants_table(
+        [
+            ("baseline", "none", {}, result),
+            ("SE-Var2", "eca", {"kernel_size": 1, "shared": False}, result),
+        ],
+        dataset="synthetic",
+    )
+    assert table.rows[0][1] == "0"
+    assert table.rows[1][1] == f"{2 * (64 + 128 + 256 + 512):,}"  # C per block, two per stage
+    assert "synthetic" in table.caption
