@@ -27,7 +27,7 @@ def test_zoom_is_a_centre_crop_resized() -> None:
     )
     assert (big.float() - expected).abs().max() <= 0.5 + 1e-4
     with pytest.raises(ValueError, match="zoom factor"):
-        cv.zoom(images, 0.5)
+        cv.zoom(images, -1)
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +125,42 @@ def test_variants_table(data) -> None:
     assert table.rows[0][1] == "0"
     assert table.rows[1][1] == f"{2 * (64 + 128 + 256 + 512):,}"  # C per block, two per stage
     assert "synthetic" in table.caption
+
+
+def test_zoom_out_shrinks_onto_a_black_canvas() -> None:
+    images = torch.full((2, 3, 32, 32), 200, dtype=torch.uint8)
+    small = cv.zoom(images, 0.5)
+    assert small.shape == images.shape and small.dtype == torch.uint8
+    assert (small[..., 8:24, 8:24] == 200).all()  # the image, 16x16, in the middle
+    assert small[..., :8, :].eq(0).all() and small[..., :, 24:].eq(0).all()
+    with pytest.raises(ValueError, match="zoom factor"):
+        cv.zoom(images, 0)
+
+
+def test_scale_probe_and_sk_verdict() -> None:
+    from attncv.train import get_profile
+
+    data, longer = cv.scale_probe(get_profile("smoke", "cpu"))
+    assert longer == {} and "rescaled at random" in data.description
+    x = data.train_images[:4]
+    out = data.transform(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    assert torch.equal(data.test_images, cv.scale_probe(get_profile("smoke", "cpu"))[0].test_images)
+
+    def weights(shift: float) -> dict[float, dict[str, torch.Tensor]]:
+        up = torch.linspace(-0.01, 0.01, 16) + shift  # (C,), spread +-0.01 around the shift
+        return {
+            1.0: {b: torch.full((16,), 0.5) for b in ("layer1.0", "layer2.0", "layer4.0")},
+            2.0: {
+                "layer1.0": 0.5 + up,
+                "layer2.0": 0.5 + up,
+                "layer4.0": torch.full((16,), 0.5),
+            },
+        }
+
+    for shift, expected in {0.02: True, 0.001: None, -0.02: False}.items():
+        v = cv.sk_verdict(weights(shift))
+        assert v.holds is expected and "Li et al. 2019" in v.paper
+        assert f"{shift:+.4f} in layer1 and layer2 (mean over 32 channels" in v.run
+        assert "+0.0000 in layer4" in v.run
+    torch.testing.assert_close(cv.scale_shift(weights(0.02), 1.0, 2.0, ["layer4"]), torch.zeros(16))
