@@ -36,11 +36,8 @@ def test_matches_a_banded_matrix_over_channels() -> None:
     torch.manual_seed(0)
     c, k = 64, 3
     module = ECA(c)
-    w = module.conv.weight.detach().flatten()  # (k,)
-    band = torch.zeros(c, c)  # W_k of Eq. 7: row i holds w around the diagonal
-    for i in range(c):
-        for j in range(max(0, i - k // 2), min(c, i + k // 2 + 1)):
-            band[i, j] = w[j - i + k // 2]
+    assert module.kernel_size == k
+    band = banded(module.kernel.detach(), c)  # W_k of Eq. 7: row i holds w around the diagonal
     x = torch.randn(2, c, 5, 7)
     gate = torch.sigmoid(x.mean(dim=(2, 3)) @ band.T)  # (N, C)
     torch.testing.assert_close(module(x), x * gate[:, :, None, None])
@@ -61,3 +58,56 @@ def test_fixed_kernel_size_and_its_errors() -> None:
     for bad in (0, 4, -3):
         with pytest.raises(ValueError, match="ECA: kernel_size"):
             ECA(64, kernel_size=bad)
+
+
+def banded(rows: torch.Tensor, c: int) -> torch.Tensor:
+    """The C x C matrix whose row i holds ``rows[i]`` (or the one shared row) around the
+    diagonal, cut at the two ends (zero padding)."""
+    k = rows.shape[1]
+    band = torch.zeros(c, c)
+    for i in range(c):
+        row = rows[i if len(rows) > 1 else 0]
+        for j in range(max(0, i - k // 2), min(c, i + k // 2 + 1)):
+            band[i, j] = row[j - i + k // 2]
+    return band
+
+
+@pytest.mark.parametrize("channels, k", [(64, 3), (128, 5), (32, 1)])
+def test_non_shared_has_k_weights_per_channel(channels: int, k: int) -> None:
+    shared = ECA(channels, kernel_size=k)
+    own = ECA(channels, kernel_size=k, shared=False)
+    assert sum(p.numel() for p in shared.parameters()) == k
+    assert sum(p.numel() for p in own.parameters()) == k * channels
+    assert shared.kernel.shape == (1, k) and own.kernel.shape == (channels, k)
+    assert "shared=False" in repr(own)
+
+
+def test_non_shared_matches_its_banded_matrix() -> None:
+    torch.manual_seed(0)
+    c = 64
+    module = ECA(c, kernel_size=5, shared=False)
+    x = torch.randn(3, c, 4, 6)
+    gate = torch.sigmoid(x.mean(dim=(2, 3)) @ banded(module.kernel.detach(), c).T)  # (N, C)
+    torch.testing.assert_close(module(x), x * gate[:, :, None, None])
+
+
+def test_non_shared_with_identical_rows_is_eca() -> None:
+    torch.manual_seed(0)
+    shared = ECA(128)
+    own = ECA(128, shared=False)
+    with torch.no_grad():
+        own.weight.copy_(shared.kernel.expand(128, -1))
+    x = torch.randn(2, 128, 5, 5)
+    torch.testing.assert_close(own(x), shared(x))
+
+
+def test_kernel_size_one_non_shared_is_se_var2() -> None:
+    """The paper's SE-Var2: one weight per channel, no interaction, sigmoid(w_c * y_c)."""
+    torch.manual_seed(0)
+    module = ECA(16, kernel_size=1, shared=False)
+    x = torch.randn(2, 16, 3, 3)
+    y = x.mean(dim=(2, 3))  # (N, C)
+    gate = torch.sigmoid(y * module.weight[:, 0])
+    torch.testing.assert_close(module(x), x * gate[:, :, None, None])
+    with pytest.raises(ValueError, match="ECA: shared"):
+        ECA(16, shared=1)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from attncv.attention import capture
+from attncv.attention.eca import ECA
 from attncv.data import synthetic
 from attncv.model import resnet18
 from attncv.views import channel as cv
@@ -26,7 +27,7 @@ def test_zoom_is_a_centre_crop_resized() -> None:
     )
     assert (big.float() - expected).abs().max() <= 0.5 + 1e-4
     with pytest.raises(ValueError, match="zoom factor"):
-        cv.zoom(images, 0.5)
+        cv.zoom(images, -1)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +65,102 @@ def test_branch_weights_and_kernels(data) -> None:
     assert len(cv.zoom_grid(data.split("test")[0][:2]).axes) == 6
     fig = cv.kernels(resnet18(data.num_classes, attention="eca", width=16))
     assert len(fig.axes) == 4
+
+
+def test_neighbour_ablation(data) -> None:
+    torch.manual_seed(0)
+    model = resnet18(data.num_classes, attention="eca", width=16).eval()
+    ecas = [m for m in model.modules() if isinstance(m, ECA)]
+    y = torch.randn(2, 32)
+    torch.testing.assert_close(
+        cv._eca_logits(y, ecas[2].kernel), ecas[2].conv(y[:, None]).squeeze(1)
+    )
+    out = cv.neighbour_ablation(model, data)
+    assert set(out) == {"acc", "ablated", "drop", "se"}
+    assert out["drop"] == pytest.approx(out["acc"] - out["ablated"])
+    with torch.no_grad():  # no weight on the neighbours: holding them fixed changes nothing
+        for m in ecas:
+            centre = m.kernel_size // 2
+            m.conv.weight[..., :centre] = 0
+            m.conv.weight[..., centre + 1 :] = 0
+    out = cv.neighbour_ablation(model, data)
+    assert out["drop"] == 0 and out["se"] == 0
+    with pytest.raises(ValueError, match="ECA"):
+        cv.neighbour_ablation(resnet18(data.num_classes, attention="se", width=16), data)
+
+
+def test_se_verdict_reads_all_three_outcomes() -> None:
+    untrained = {"layer2.0": 0.001, "layer4.0": 0.0001}
+    outcomes = {0.05: True, 0.011: None, 0.002: False}  # late spread, early at 0.01
+    for late, expected in outcomes.items():
+        v = cv.se_verdict({"layer2.0": 0.01, "layer4.0": late}, untrained)
+        assert v.holds is expected
+        assert "Hu et al. 2018" in v.paper and f"{late / 0.01:.1f}" in v.run
+        assert "untrained network's: 0.1" in v.run
+        assert all(len(line) <= 90 for line in str(v).splitlines())
+
+
+def test_eca_verdicts_read_all_three_outcomes() -> None:
+    for drop, expected in {0.05: True, 0.01: None, -0.05: False}.items():
+        v = cv.eca_verdict({"acc": 0.5, "ablated": 0.5 - drop, "drop": drop, "se": 0.01})
+        assert v.holds is expected and "Wang et al. 2020" in v.paper
+        assert f"{-drop * 100:+.1f} points" in v.run and "+-2.0" in v.run
+    for eca, expected in {0.55: True, 0.51: None, 0.45: False}.items():
+        v = cv.var2_verdict(eca, 0.50)
+        assert v.holds is expected and "77.43%" in v.paper
+        assert all(len(line) <= 90 for line in str(v).splitlines())
+
+
+def test_variants_table(data) -> None:
+    from attncv.train import FitResult
+
+    result = FitResult("x", "synthetic", "cpu", {}, history=[{"test_acc": 0.5}])
+    table = cv.variants_table(
+        [
+            ("baseline", "none", {}, result),
+            ("SE-Var2", "eca", {"kernel_size": 1, "shared": False}, result),
+        ],
+        dataset="synthetic",
+    )
+    assert table.rows[0][1] == "0"
+    assert table.rows[1][1] == f"{2 * (64 + 128 + 256 + 512):,}"  # C per block, two per stage
+    assert "synthetic" in table.caption
+
+
+def test_zoom_out_shrinks_onto_a_black_canvas() -> None:
+    images = torch.full((2, 3, 32, 32), 200, dtype=torch.uint8)
+    small = cv.zoom(images, 0.5)
+    assert small.shape == images.shape and small.dtype == torch.uint8
+    assert (small[..., 8:24, 8:24] == 200).all()  # the image, 16x16, in the middle
+    assert small[..., :8, :].eq(0).all() and small[..., :, 24:].eq(0).all()
+    with pytest.raises(ValueError, match="zoom factor"):
+        cv.zoom(images, 0)
+
+
+def test_scale_probe_and_sk_verdict() -> None:
+    from attncv.train import get_profile
+
+    data, longer = cv.scale_probe(get_profile("smoke", "cpu"))
+    assert longer == {} and "rescaled at random" in data.description
+    x = data.train_images[:4]
+    out = data.transform(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    assert torch.equal(data.test_images, cv.scale_probe(get_profile("smoke", "cpu"))[0].test_images)
+
+    def weights(shift: float) -> dict[float, dict[str, torch.Tensor]]:
+        up = torch.linspace(-0.01, 0.01, 16) + shift  # (C,), spread +-0.01 around the shift
+        return {
+            1.0: {b: torch.full((16,), 0.5) for b in ("layer1.0", "layer2.0", "layer4.0")},
+            2.0: {
+                "layer1.0": 0.5 + up,
+                "layer2.0": 0.5 + up,
+                "layer4.0": torch.full((16,), 0.5),
+            },
+        }
+
+    for shift, expected in {0.02: True, 0.001: None, -0.02: False}.items():
+        v = cv.sk_verdict(weights(shift))
+        assert v.holds is expected and "Li et al. 2019" in v.paper
+        assert f"{shift:+.4f} in layer1 and layer2 (mean over 32 channels" in v.run
+        assert "+0.0000 in layer4" in v.run
+    torch.testing.assert_close(cv.scale_shift(weights(0.02), 1.0, 2.0, ["layer4"]), torch.zeros(16))
