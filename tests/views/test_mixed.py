@@ -67,6 +67,17 @@ def test_difference_verdict_three_outcomes(acc: float, holds: bool | None) -> No
     assert v.holds is holds and "54.0%" in v.run
 
 
+def test_cbam_ablation_verdicts_cover_every_claim_with_the_ablation_labels() -> None:
+    runs = {label: result(label, 0.5) for label in mixed.CBAM_ABLATION}
+    runs["CBAM"] = result("CBAM", 0.6)
+    verdicts = mixed.cbam_ablation_verdicts(runs, "CBAM")
+    assert len(verdicts) == len(mixed.CBAM_CLAIMS) and all(v.holds for v in verdicts)
+    import attncv.attention.cbam as cbam
+
+    for kwargs in mixed.CBAM_ABLATION.values():
+        cbam.CBAM(32, **kwargs)  # every variant builds
+
+
 def test_class_gates_and_ablation_bars_draw() -> None:
     fig = mixed.class_gates({"a": torch.rand(3, 8), "b": torch.rand(3, 16)}, ["x", "y", "z"])
     assert {im.get_clim() for ax in fig.axes for im in ax.get_images()} == {(0, 1)}
@@ -127,6 +138,14 @@ def test_influence_reaches_the_cross_in_one_pass_and_everything_in_two() -> None
     assert (mixed.influence(mixed.passes(m, 2), x, at) > 0).all()
     assert mixed.off_cross_share(mixed.passes(m, 1), x, [at]) == pytest.approx(0.0, abs=1e-12)
     assert 0 < mixed.off_cross_share(mixed.passes(m, 2), x, [at, (0, 0)]) < 1
+
+
+def test_module_input_is_what_the_module_receives() -> None:
+    import attncv
+
+    model = attncv.resnet18(10, attention="ccnet", width=16).train()
+    x = mixed.module_input(model, model.layer2[1].after, torch.randn(2, 3, 32, 32))
+    assert x.shape == (2, 32, 16, 16) and model.training
 
 
 def test_cross_grid_puts_the_weights_on_the_row_and_column() -> None:

@@ -223,6 +223,35 @@ def difference_verdict(
     )
 
 
+CBAM_ABLATION = {  # label: CBAM keywords, the paper's Tables 1-3 (the default is the paper's CBAM)
+    "channel gate only": {"spatial": False},
+    "spatial gate only": {"channel": False},
+    "average pooling only": {"pool_types": ["avg"]},
+    "3x3 spatial kernel": {"kernel_size": 3},
+    "spatial, then channel": {"order": "spatial_first"},
+    "parallel": {"order": "parallel"},
+}
+CBAM_CLAIMS = {  # the paper's observation: the alternatives that CBAM beat there
+    "average and max descriptors beat average pooling alone (Woo et al. 2018, Table 1)": (
+        "average pooling only",
+    ),
+    "a 7x7 spatial kernel beats a 3x3 one (Woo et al. 2018, Table 2)": ("3x3 spatial kernel",),
+    "channel, then spatial beats spatial, then channel and the two in parallel "
+    "(Woo et al. 2018, Table 3)": ("spatial, then channel", "parallel"),
+}
+
+
+def cbam_ablation_verdicts(
+    runs: Mapping[str, FitResult], cbam: str, *, band: float = RUN_BAND
+) -> list[Verdict]:
+    """One :func:`difference_verdict` per claim of :data:`CBAM_CLAIMS`, from ``runs`` keyed by
+    the labels of :data:`CBAM_ABLATION` and ``cbam`` (the default module's run)."""
+    return [
+        difference_verdict(paper, ("CBAM", runs[cbam]), {k: runs[k] for k in others}, band=band)
+        for paper, others in CBAM_CLAIMS.items()
+    ]
+
+
 # --- DANet -----------------------------------------------------------------------------------
 
 
@@ -362,6 +391,21 @@ def cost_table(rows: Sequence[dict]) -> Table:
         caption="One image, 64 channels, fp32 on the CPU; MiB: tensors saved for the backward "
         "pass; × is full over RCCA (R = 2).",
     )
+
+
+@torch.no_grad()
+def module_input(model: nn.Module, module: nn.Module, images: Tensor) -> Tensor:
+    """What ``module`` receives inside ``model`` (in eval mode) for normalised ``images``."""
+    seen: dict[str, Tensor] = {}
+    hook = module.register_forward_pre_hook(lambda _m, inp: seen.update(x=inp[0].detach()))
+    was_training = model.training
+    try:
+        model.eval()
+        model(images)
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return seen["x"]
 
 
 def passes(module: CCNet, r: int) -> Callable[[Tensor], Tensor]:
@@ -517,6 +561,15 @@ def parts_table(parts: Mapping[str, Mapping[str, float]]) -> Table:
 
 
 MIXED_NEUTRAL, MIXED_BAND = 0.2, 0.1
+RESIDUAL_PAPER = (
+    "the soft mask weighs every channel at every position (mixed attention, f1), and it beat "
+    "channel-only (f2) and spatial-only (f3) masks (Wang et al. 2017, Sec. 3.3, Table 1)"
+)
+COORDINATE_PAPER = (
+    "the gates keep precise positional information along one direction and long-range "
+    "dependencies along the other, so they vary with position, unlike SE's (Hou et al. 2021, "
+    "Sec. 3.1)"
+)
 
 
 def mixed_verdict(parts: Mapping[str, Mapping[str, float]], *, paper: str) -> Verdict:
