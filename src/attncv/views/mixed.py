@@ -316,7 +316,7 @@ def danet_verdict(tv: Mapping[str, float]) -> Verdict:
     per = ", ".join(f"{b} {v:.2f}" for b, v in tv.items())
     return Verdict(
         paper="each position attends to positions of similar features, so different query "
-        "positions get different maps (Fu et al. 2019, Sec. 4.1.3, Fig. 4)",
+        "positions get different maps (Fu et al. 2019, Fig. 4)",
         run=f"total-variation distance between the maps of two queries of one image: {per}; "
         f"mean {mean:.2f} (0: one map for every query; query-dependent above "
         f"{QUERY_NEUTRAL + QUERY_BAND:g}, query-independent below {QUERY_NEUTRAL - QUERY_BAND:g})",
@@ -506,7 +506,7 @@ def ccnet_verdict(trained: float, reference: float) -> Verdict:
     same share with uniform weights and gamma 1) is printed for scale."""
     return Verdict(
         paper="two criss-cross passes with shared weights give every position context from the "
-        "whole image (Huang et al. 2019, Sec. 3.2)",
+        "whole image (Huang et al. 2019, Sec. 3.3)",
         run=f"share of the influence on what the block adds to a pixel that comes from off its "
         f"row and column: {trained:.3f} after two passes (uniform weights with gamma 1: "
         f"{reference:.3f}); context from the whole image above "
@@ -568,7 +568,7 @@ RESIDUAL_PAPER = (
 COORDINATE_PAPER = (
     "the gates keep precise positional information along one direction and long-range "
     "dependencies along the other, so they vary with position, unlike SE's (Hou et al. 2021, "
-    "Sec. 3.1)"
+    "Sec. 3.2)"
 )
 
 
