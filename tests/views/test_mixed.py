@@ -154,7 +154,7 @@ def test_cross_grid_puts_the_weights_on_the_row_and_column() -> None:
     assert grid[0, 3, 2] == 3 and grid[0, 1, 0] == 4 and grid[0, 0, 0] == 0
 
 
-@pytest.mark.parametrize(("share", "holds"), [(0.3, True), (0.01, False), (0.1, None)])
+@pytest.mark.parametrize(("share", "holds"), [(0.3, True), (0.01, False), (0.06, None)])
 def test_ccnet_verdict_three_outcomes(share: float, holds: bool | None) -> None:
     assert mixed.ccnet_verdict(share, 0.2).holds is holds
 
