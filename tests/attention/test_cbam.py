@@ -108,3 +108,64 @@ def test_channel_branch_is_one_mlp_call_per_forward() -> None:
     m.mlp.register_forward_hook(lambda _m, inp, _out: calls.append(inp[0].shape))
     m(torch.randn(3, 32, 4, 4))
     assert calls == [torch.Size([6, 32])]
+
+
+def _orders(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every ``order`` with the same weights, and the formulas of the paper's Table 3 written out
+    with the default module's gates."""
+    torch.manual_seed(0)
+    ref = CBAM(16, reduction=4).eval()
+    torch.nn.init.normal_(ref.conv[1].weight)  # a BN that is not the identity
+    out = {}
+    for order in ("channel_first", "spatial_first", "parallel"):
+        m = CBAM(16, reduction=4, order=order).eval()
+        m.load_state_dict(ref.state_dict())
+        out[order] = m(x)
+    x1 = x * ref.spatial_gate(x)
+    out["spatial_first_ref"] = x1 * ref.channel_gate(x1)
+    out["channel_first_ref"] = ref(x)
+    z_c = torch.logit(ref.channel_gate(x))  # (N, C, 1, 1), the MLP sum before the sigmoid
+    z_s = torch.logit(ref.spatial_gate(x))  # (N, 1, H, W), BN(conv) before the sigmoid
+    out["parallel_ref"] = x * torch.sigmoid(z_c + z_s)  # one sigmoid over the summed outputs
+    return out
+
+
+@pytest.mark.parametrize("order", ["channel_first", "spatial_first", "parallel"])
+def test_each_order_computes_its_formula(order: str) -> None:
+    with torch.no_grad():
+        out = _orders(torch.randn(2, 16, 5, 6))
+    torch.testing.assert_close(out[order], out[f"{order}_ref"], atol=1e-5, rtol=1e-4)
+
+
+def test_orders_differ_and_share_the_parameter_count() -> None:
+    out = _orders(torch.randn(2, 16, 5, 6))
+    assert not torch.allclose(out["channel_first"], out["spatial_first"])
+    assert not torch.allclose(out["channel_first"], out["parallel"])
+    counts = {
+        sum(p.numel() for p in CBAM(64, order=o).parameters())
+        for o in ("channel_first", "spatial_first", "parallel")
+    }
+    assert counts == {64 * 64 * 2 // 16 + 4 + 64 + 2 * 49 + 2}
+
+
+def test_parallel_gate_is_one_joint_mask_through_its_tap() -> None:
+    m = CBAM(16, reduction=4, order="parallel")
+    x = torch.randn(2, 16, 5, 6)
+    with capture(m) as maps:
+        y = m(x)
+    assert set(maps) == {"tap"} and maps["tap"].shape == (2, 16, 5, 6)
+    torch.testing.assert_close(y, x * maps["tap"])
+    assert "tap" not in dict(CBAM(16, reduction=4).named_modules())  # only the parallel one
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"order": "both"},
+        {"order": "parallel", "spatial": False},
+        {"order": "spatial_first", "channel": False},
+    ],
+)
+def test_bad_orders_are_clear_errors(kwargs) -> None:
+    with pytest.raises(ValueError, match="^CBAM: order"):
+        CBAM(32, **kwargs)

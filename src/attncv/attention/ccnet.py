@@ -8,10 +8,16 @@ and column (itself counted once), so the affinities cost O(HW (H + W)) instead o
 Applied twice with shared weights, information reaches every position from every other: the
 first pass carries it along a row or column, the second along the other.
 
-Deviations from the paper: none for the module. The paper's RCCA head wraps the recurrence in
-3x3 convolutions and concatenates the result with the input; as a drop-in block we apply the
-criss-cross module itself ``recurrence`` times, each a residual ``x + gamma * attended``, gamma
-initialised to 0 as in the released code, so the block starts as the identity.
+CCNet was designed, concurrently with DANet, to make the non-local block's full self-attention
+cheaper for segmentation.
+
+Deviations from the paper:
+- The learned scale ``gamma`` (initialised to 0) comes from the released code: the paper's Eq. 2
+  adds the attended values to the input unscaled, ``H'_u = sum_i A_{i,u} Phi_{i,u} + H_u``.
+- The paper's RCCA head wraps the recurrence in 3x3 convolutions and concatenates the result with
+  the input; as a drop-in block we apply the criss-cross module itself ``recurrence`` times, each
+  a residual ``x + gamma * attended``, so the block starts as the identity.
+- Queries and keys have C / 8 channels, as in the released code (the paper: some C' < C).
 """
 
 from __future__ import annotations

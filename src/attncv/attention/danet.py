@@ -13,6 +13,8 @@ Deviations from the paper:
   drop-in block we sum the two modules' residual contributions onto one copy of the input,
   ``x + alpha * PAM + beta * CAM`` (= PAM(x) + CAM(x) - x), so the block starts as the identity
   rather than as 2x.
+- Queries and keys have C / 8 channels, as in the released code; the paper's Sec. 3.2 writes B and
+  C with C channels, like the values.
 - The channel affinity follows the released code: ``softmax(max(E) - E)`` over each row of
   ``E = A A^T``. Softmax ignores a constant shift, so this equals ``softmax(-E)``: channels that
   are *less* similar get more weight (the paper's Eq. 3 writes ``softmax(E)``).
