@@ -190,16 +190,13 @@ def test_two_cpu_workers_share_the_runs() -> None:
     assert a["train_loss"][0] == pytest.approx(b["train_loss"][0], rel=1e-3)
 
 
-def test_a_stopped_sweep_keeps_its_finished_runs_and_resumes(
-    empty_data, tmp_path, monkeypatch
-) -> None:
+def test_a_stopped_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monkeypatch) -> None:
     """The JSON is rewritten after every run: a sweep killed in its second run keeps the first,
     and ``resume`` trains only what is missing."""
     import attncv.bench.sweep as sweep_module
 
     tiny = {
         "profile": "smoke",
-        "data_dir": empty_data,
         "train_size": 100,
         "test_size": 50,
         "cost_steps": 1,

@@ -193,7 +193,7 @@ WRONG = {  # exercise label -> (the book's line, a plausible mistake)
     ),
     "ex-eca-2": ("k = t if t % 2 else t + 1", "k = 3"),
 }
-WRONG_ADVICE = {"ex-se-1": "is that a softmax?", "ex-eca-2": "k = 5 for C = 256"}
+WRONG_ADVICE = {"ex-se-1": "a softmax across channels", "ex-eca-2": "k = 5 for C = 256"}
 
 
 def _nbgrader(course: Path, env: dict[str, str], *args: str) -> str:
