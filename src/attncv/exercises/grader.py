@@ -107,14 +107,30 @@ def check_module(
     kwargs = kwargs or {}
     if isinstance(reference, str):
         title = title or registry.entry(reference).title
-        name = reference
-        reference = lambda c, **kw: registry.build(name, c, **kw)  # noqa: E731
+        reference = _from_registry(reference)
     report = GradeReport(title or getattr(reference, "__name__", "module"))
     torch.manual_seed(0)
     ours = reference(channels, **kwargs).eval()
     if prepare is not None:
         with torch.no_grad():
             prepare(ours)
+    theirs = _build(report, candidate, channels, kwargs)
+    if theirs is not None:
+        n, h, w = shape
+        x = torch.randn(n, channels, h, w)
+        if _same_structure(report, ours, theirs, x, count_hint):
+            _same_numbers(report, ours, theirs, x, atol, _Advice(hints, advice))
+    return _done(report, verbose)
+
+
+def _from_registry(name: str) -> Callable[..., nn.Module]:
+    return lambda c, **kw: registry.build(name, c, **kw)
+
+
+def _build(
+    report: GradeReport, candidate: Callable[..., nn.Module], channels: int, kwargs: dict
+) -> nn.Module | None:
+    """The reader's module in eval mode, or None (reported) when building it raised."""
     try:
         theirs = candidate(channels, **kwargs).eval()
     except Exception as exc:  # the reader's code: report, don't crash the notebook
@@ -123,25 +139,29 @@ def check_module(
             False,
             f"{candidate.__name__}({channels}, **{kwargs}) raised {type(exc).__name__}: {exc}",
         )
-        return _done(report, verbose)
+        return None
     report.add("builds", True)
-    n, h, w = shape
-    x = torch.randn(n, channels, h, w)
+    return theirs
+
+
+def _same_structure(
+    report: GradeReport, ours: nn.Module, theirs: nn.Module, x: Tensor, count_hint: str | None
+) -> bool:
+    """Forward runs, the output's shape, the parameter count, weights that copy across."""
     try:
         out = theirs(x)
     except Exception as exc:
-        report.add(
+        return report.add(
             "forward",
             False,
             f"calling it on a {tuple(x.shape)} input raised {type(exc).__name__}: {exc}",
         )
-        return _done(report, verbose)
     if not report.add(
         "output shape",
         tuple(out.shape) == tuple(x.shape),
         f"expected {tuple(x.shape)}, got {tuple(out.shape)}" if out.shape != x.shape else "",
     ):
-        return _done(report, verbose)
+        return False
     n_ours, n_theirs = _count(ours), _count(theirs)
     count_advice = count_hint or "check the hidden width (reduction) and which layers have biases"
     if not report.add(
@@ -151,20 +171,36 @@ def check_module(
         if n_ours != n_theirs
         else f"{n_theirs:,}",
     ):
-        return _done(report, verbose)
+        return False
     problem = _copy_weights(ours, theirs)
-    if not report.add("weights line up with the reference", problem is None, problem or ""):
-        return _done(report, verbose)
+    return report.add("weights line up with the reference", problem is None, problem or "")
+
+
+@dataclass(frozen=True)
+class _Advice:
+    hints: Sequence[Hint]
+    fallback: str | None
+
+
+def _same_numbers(
+    report: GradeReport,
+    ours: nn.Module,
+    theirs: nn.Module,
+    x: Tensor,
+    atol: float,
+    advice: _Advice,
+) -> None:
+    """The same output as the reference (with the weights copied), and gradients everywhere."""
     with torch.no_grad():
         expected, got = ours(x), theirs(x)
     err = (expected - got).abs().max().item()
-    hint = "" if err <= atol else _hint(hints, advice, x, got, expected)
+    hint = "" if err <= atol else _hint(advice.hints, advice.fallback, x, got, expected)
     if not report.add(
         "same output as attncv's module",
         err <= atol,
         f"max difference {err:.3g} (tolerance {atol:g}){hint}",
     ):
-        return _done(report, verbose)
+        return
     theirs.train()
     theirs.zero_grad()
     theirs(x).square().mean().backward()
@@ -174,7 +210,6 @@ def check_module(
         not missing,
         f"no gradient for {', '.join(missing)}: is it used in forward()?" if missing else "",
     )
-    return _done(report, verbose)
 
 
 def _count(module: nn.Module) -> int:
