@@ -269,3 +269,26 @@ def test_the_notes_claims_are_read_against_the_table() -> None:
     assert channel.holds is True and mixed.holds is False and spatial.holds is False
     assert "mixed -1.0" in mixed.run and str(mixed).startswith("Notes: mixed")
     assert "contradicts" in mixed.outcome
+
+
+def test_provenance_names_each_commit_when_runs_differ() -> None:
+    """A resumed sweep whose modules were retrained at another commit says which runs came from
+    which commit; a table made at one commit gets no such line."""
+    from attncv.bench.sweep import Sweep
+
+    def run(name: str, seed: int, commit: str) -> dict:
+        return {"name": name, "seed": seed, "git_commit": commit, "device": "cpu"}
+
+    env = {"attncv": "0", "torch": "2", "python": "3", "git_commit": "b" * 40, "created": "now"}
+    train = {"epochs": 5, "batch_size": 128, "lr": 0.1, "schedule": "onecycle"}
+    train |= {"warmup_epochs": 1, "label_smoothing": 0.1}
+    scale = {"train_size": 100, "width": 16, "train": train}
+
+    def table(runs: list[dict]) -> Sweep:
+        return Sweep(recipe={"name": "fast"}, scale=scale, data="d", environment=env, runs=runs)
+
+    one = [run("none", 0, "a" * 40), run("stn", 0, "a" * 40)]
+    assert "runs:" not in report.provenance(table(one))
+    mixed = [run("none", 0, "a" * 40), run("none", 1, "a" * 40), run("stn", 0, "c" * 40)]
+    line = report.provenance(table(mixed)).split("runs:")[1]
+    assert "aaaaaaaaaa: none" in line and "cccccccccc: stn" in line

@@ -146,7 +146,23 @@ def provenance(sweep: Sweep) -> str:
         f"code:    attncv {env['attncv']}, torch {env['torch']}, Python {env['python']}, "
         f"git {commit}, {env['created']}",
     ] + ([f"note:    {scale['note']}"] if scale.get("note") else [])
+    lines += _run_commits(sweep)
     return "\n".join(wrap(line, indent=" " * 9) for line in lines)
+
+
+def _run_commits(sweep: Sweep) -> list[str]:
+    """A line naming each run's commit when a table's runs were not all made at one (a resumed
+    sweep that retrained some modules after their code changed); none when they were."""
+    by_commit: dict[str, list[str]] = {}
+    for run in sweep.runs:
+        commit = (run.get("git_commit") or "unknown")[:10]
+        label = run["name"]
+        if label not in by_commit.setdefault(commit, []):
+            by_commit[commit].append(label)
+    if len(by_commit) < 2:
+        return []
+    parts = [f"{commit}: {', '.join(labels)}" for commit, labels in by_commit.items()]
+    return ["runs:    made at several commits, " + "; ".join(parts)]
 
 
 def against_baseline(sweep: Sweep) -> str:
