@@ -132,24 +132,9 @@ def fit(
             model.train()
             _sync(device)
             t0 = time.perf_counter()
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), device=device)
-            seen = 0
-            for x, y in data.batches(
-                "train", cfg.batch_size, generator=gen, drop_last=True, channels_last=channels_last
-            ):
-                for g in opt.param_groups:
-                    g["lr"] = cfg.lr * lr_factor(cfg, step, steps)
-                loss, hits = step_fn(x, y)
-                loss_sum += loss * len(y)
-                correct += hits
-                seen += len(y)
-                step += 1
-                if report.bar is not None and (step % 10 == 0 or step == steps * epoch):
-                    report.step(epoch, loss.item(), (hits / len(y)).item())
-                elif report.bar is not None:
-                    report.bar.update(1)
-            _sync(device)
+            train_loss, train_acc, step = _train_epoch(
+                step_fn, data, cfg, gen, report, epoch, step, steps, channels_last
+            )
             seconds = time.perf_counter() - t0
             train_time += seconds
             test_loss, test_acc = evaluate(
@@ -157,8 +142,8 @@ def fit(
             )
             row = {
                 "epoch": epoch,
-                "train_loss": (loss_sum / seen).item(),
-                "train_acc": (correct / seen).item(),
+                "train_loss": train_loss,
+                "train_acc": train_acc,
                 "test_loss": test_loss,
                 "test_acc": test_acc,
                 "lr": opt.param_groups[0]["lr"],
@@ -179,6 +164,42 @@ def fit(
     result.images_per_second = steps * cfg.batch_size * cfg.epochs / max(train_time, 1e-9)
     report.finish(result.summary())
     return result
+
+
+def _train_epoch(
+    step_fn: Step,
+    data: CifarData,
+    cfg: TrainConfig,
+    gen: torch.Generator,
+    report: Reporter,
+    epoch: int,
+    step: int,
+    steps: int,
+    channels_last: bool,
+) -> tuple[float, float, int]:
+    """One pass over the training set (the model already in training mode); returns its mean
+    loss, its accuracy and the step count so far (the learning-rate schedule runs on steps).
+    Ends synchronised with the device, so the caller's clock times the epoch's work."""
+    device = data.device
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    seen = 0
+    for x, y in data.batches(
+        "train", cfg.batch_size, generator=gen, drop_last=True, channels_last=channels_last
+    ):
+        for g in step_fn.optimizer.param_groups:
+            g["lr"] = cfg.lr * lr_factor(cfg, step, steps)
+        loss, hits = step_fn(x, y)
+        loss_sum += loss * len(y)
+        correct += hits
+        seen += len(y)
+        step += 1
+        if report.bar is not None and (step % 10 == 0 or step == steps * epoch):
+            report.step(epoch, loss.item(), (hits / len(y)).item())
+        elif report.bar is not None:
+            report.bar.update(1)
+    _sync(device)
+    return (loss_sum / seen).item(), (correct / seen).item(), step
 
 
 class Step:
