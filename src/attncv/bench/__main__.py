@@ -64,7 +64,25 @@ def parser() -> argparse.ArgumentParser:
     pth.add_argument("--steps", type=int, default=None)
     pth.add_argument("--device", default=None)
 
-    swp = sub.add_parser("sweep", help="train every registry module under one recipe; JSON")
+    _sweep_arguments(
+        sub.add_parser("sweep", help="train every registry module under one recipe; JSON")
+    )
+
+    tmm = sub.add_parser("timm", help="training speed of our modules vs timm's (ours/theirs)")
+    tmm.add_argument(
+        "--names", nargs="*", help=f"modules (default: all of {sorted(timm.TIMM_TWINS)} registered)"
+    )
+    tmm.add_argument("--batch-size", type=int, default=None)
+    tmm.add_argument("--steps", type=int, default=None)
+    tmm.add_argument("--repeats", type=int, default=3)
+    tmm.add_argument("--width", type=int, default=None)
+    tmm.add_argument("--device", default=None)
+    tmm.add_argument("--out", default=None, help="write the rows and environment as JSON here")
+    return p
+
+
+def _sweep_arguments(swp: argparse.ArgumentParser) -> None:
+    """The sweep subcommand's options: what it trains, at what scale, and where it writes."""
     swp.add_argument("--recipe", default="fast", choices=sorted(RECIPES))
     swp.add_argument(
         "--profile",
@@ -103,18 +121,6 @@ def parser() -> argparse.ArgumentParser:
         help="write the JSON here (the book reads "
         "chapters/results/benchmark-<recipe>-<cpu|cuda>.json)",
     )
-
-    tmm = sub.add_parser("timm", help="training speed of our modules vs timm's (ours/theirs)")
-    tmm.add_argument(
-        "--names", nargs="*", help=f"modules (default: all of {sorted(timm.TIMM_TWINS)} registered)"
-    )
-    tmm.add_argument("--batch-size", type=int, default=None)
-    tmm.add_argument("--steps", type=int, default=None)
-    tmm.add_argument("--repeats", type=int, default=3)
-    tmm.add_argument("--width", type=int, default=None)
-    tmm.add_argument("--device", default=None)
-    tmm.add_argument("--out", default=None, help="write the rows and environment as JSON here")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

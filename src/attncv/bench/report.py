@@ -224,75 +224,81 @@ def notes_claims(sweep: Sweep) -> list[Verdict]:
     table: SK best of all (and the heaviest and slowest), channel attention generalising well,
     mixed attention best overall, spatial attention worst at 32x32."""
     rows = summarize(sweep)
-    base = rows[0]
-    by_name = {r["name"]: r for r in rows}
-    ranked = sorted(rows, key=lambda r: -r["top1"])
     families = {
         f: statistics.mean(r["delta"] for r in rows if r["family"] == f)
         for f in ("channel", "spatial", "mixed")
         if any(r["family"] == f for r in rows)
     }
     means = ", ".join(f"{f} {100 * d:+.1f}" for f, d in families.items())
-    claims = []
-    if "sk" in by_name:
-        sk = by_name["sk"]
-        rank = ranked.index(sk) + 1
-        gap = {True: "beyond the noise", False: "within the noise"}.get(
-            _significant(sk, base), "with one seed, no interval"
-        )
-        claims.append(
-            Verdict(
-                "SK does best of all.",
-                f"SK ranks {rank} of {len(rows)}, {100 * sk['delta']:+.1f} points from the "
-                f"baseline ({gap}); first is {ranked[0]['title']}.",
-                rank == 1,
-                source="Notes",
-            )
-        )
-        heaviest = max(rows, key=lambda r: r["params"])
-        slowest = min(rows, key=lambda r: r["train_ips"])
-        claims.append(
-            Verdict(
-                "SK is the heaviest in parameters and the slowest to train.",
-                f"the most parameters: {heaviest['title']} ({heaviest['params_x']:.2f}x the "
-                f"baseline; SK {sk['params_x']:.2f}x); the slowest: {slowest['title']} "
-                f"({slowest['train_x']:.2f}x the baseline's speed; SK {sk['train_x']:.2f}x).",
-                heaviest is sk and slowest is sk,
-                source="Notes",
-            )
-        )
+    return _sk_claims(rows) + _channel_claim(rows, means) + _family_claims(families, means)
+
+
+def _sk_claims(rows: list[dict[str, Any]]) -> list[Verdict]:
+    by_name = {r["name"]: r for r in rows}
+    if "sk" not in by_name:
+        return []
+    sk, base = by_name["sk"], rows[0]
+    ranked = sorted(rows, key=lambda r: -r["top1"])
+    rank = ranked.index(sk) + 1
+    gap = {True: "beyond the noise", False: "within the noise"}.get(
+        _significant(sk, base), "with one seed, no interval"
+    )
+    heaviest = max(rows, key=lambda r: r["params"])
+    slowest = min(rows, key=lambda r: r["train_ips"])
+    return [
+        Verdict(
+            "SK does best of all.",
+            f"SK ranks {rank} of {len(rows)}, {100 * sk['delta']:+.1f} points from the "
+            f"baseline ({gap}); first is {ranked[0]['title']}.",
+            rank == 1,
+            source="Notes",
+        ),
+        Verdict(
+            "SK is the heaviest in parameters and the slowest to train.",
+            f"the most parameters: {heaviest['title']} ({heaviest['params_x']:.2f}x the "
+            f"baseline; SK {sk['params_x']:.2f}x); the slowest: {slowest['title']} "
+            f"({slowest['train_x']:.2f}x the baseline's speed; SK {sk['train_x']:.2f}x).",
+            heaviest is sk and slowest is sk,
+            source="Notes",
+        ),
+    ]
+
+
+def _channel_claim(rows: list[dict[str, Any]], means: str) -> list[Verdict]:
     channel = [r for r in rows if r["family"] == "channel"]
-    if channel:
-        below = [r for r in channel if r["delta"] < 0 and _significant(r, base)]
-        above = [r for r in channel if r["delta"] > 0]
-        holds = False if below else (True if len(above) == len(channel) else None)
-        claims.append(
-            Verdict(
-                "channel attention generalises well: its modules improve on the baseline.",
-                ", ".join(f"{r['title']} {100 * r['delta']:+.1f}" for r in channel)
-                + f" points against the baseline; family means: {means}.",
-                holds,
-                source="Notes",
-            )
+    if not channel:
+        return []
+    below = [r for r in channel if r["delta"] < 0 and _significant(r, rows[0])]
+    above = [r for r in channel if r["delta"] > 0]
+    holds = False if below else (True if len(above) == len(channel) else None)
+    return [
+        Verdict(
+            "channel attention generalises well: its modules improve on the baseline.",
+            ", ".join(f"{r['title']} {100 * r['delta']:+.1f}" for r in channel)
+            + f" points against the baseline; family means: {means}.",
+            holds,
+            source="Notes",
         )
-    if families:
-        best, worst = max(families, key=families.get), min(families, key=families.get)
-        claims.append(
-            Verdict(
-                "mixed attention does best overall.",
-                f"the family with the highest mean difference from the baseline is {best} "
-                f"({means} points).",
-                best == "mixed",
-                source="Notes",
-            )
-        )
-        claims.append(
-            Verdict(
-                "spatial attention does worst at 32x32.",
-                f"the family with the lowest mean difference from the baseline is {worst} "
-                f"({means} points).",
-                worst == "spatial",
-                source="Notes",
-            )
-        )
-    return claims
+    ]
+
+
+def _family_claims(families: dict[str, float], means: str) -> list[Verdict]:
+    if not families:
+        return []
+    best, worst = max(families, key=families.get), min(families, key=families.get)
+    return [
+        Verdict(
+            "mixed attention does best overall.",
+            f"the family with the highest mean difference from the baseline is {best} "
+            f"({means} points).",
+            best == "mixed",
+            source="Notes",
+        ),
+        Verdict(
+            "spatial attention does worst at 32x32.",
+            f"the family with the lowest mean difference from the baseline is {worst} "
+            f"({means} points).",
+            worst == "spatial",
+            source="Notes",
+        ),
+    ]

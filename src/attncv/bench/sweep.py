@@ -22,6 +22,7 @@ import os
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +177,7 @@ def sweep(
     """
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}.")
-    names = list(names or registry.names())
-    for n in names:
-        registry.entry(n)  # unknown names fail before any training
-    if "none" not in names:
-        names.insert(0, "none")
+    names = _with_baseline(names)
     devs = parse_devices(devices)
     code = git_commit()  # the commit this process's code came from, not whatever HEAD is later
     prof = get_profile(profile, devs[0].split(":")[0])
@@ -202,23 +199,20 @@ def sweep(
         "cost_steps": cost_steps,
         "data_dir": data_dir,
     }
-    order = names + sorted({r["name"] for r in kept} - set(names))
-    about = {"name": rec.name, "note": rec.note, "train": asdict(rec.train), "measure": rec.measure}
-
-    def document(new: list[dict[str, Any]]) -> Sweep:
-        rows = [r | {"git_commit": code.get("git_commit")} for r in new] + kept
-        datasets = sorted({r["dataset"] for r in rows})
-        if len(datasets) > 1:
-            raise ValueError(
-                f"These runs used different data ({datasets}); one table, one dataset."
-            )
-        return Sweep(
-            about,
-            scale_record(scale, prof.name),
-            "; ".join(datasets),
-            environment(devs, code),
-            sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
-        )
+    document = partial(
+        _document,
+        kept=kept,
+        commit=code.get("git_commit"),
+        about={
+            "name": rec.name,
+            "note": rec.note,
+            "train": asdict(rec.train),
+            "measure": rec.measure,
+        },
+        scale=scale_record(scale, prof.name),
+        environment=environment(devs, code),
+        order=names + sorted({r["name"] for r in kept} - set(names)),
+    )
 
     def checkpoint(new: list[dict[str, Any]]) -> None:
         if out:
@@ -234,6 +228,41 @@ def sweep(
     if out:
         print(f"Wrote {result.save(out)}")
     return result
+
+
+def _with_baseline(names: Sequence[str] | None) -> list[str]:
+    """The modules to train (default: the whole registry), checked before any training, with
+    the baseline first."""
+    names = list(names or registry.names())
+    for n in names:
+        registry.entry(n)  # unknown names fail before any training
+    if "none" not in names:
+        names.insert(0, "none")
+    return names
+
+
+def _document(
+    new: list[dict[str, Any]],
+    *,
+    kept: list[dict[str, Any]],
+    commit: str | None,
+    about: dict[str, Any],
+    scale: dict[str, Any],
+    environment: dict[str, Any],
+    order: list[str],
+) -> Sweep:
+    """The sweep so far: this process's runs (stamped with its commit) and the resumed ones."""
+    rows = [r | {"git_commit": commit} for r in new] + kept
+    datasets = sorted({r["dataset"] for r in rows})
+    if len(datasets) > 1:
+        raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
+    return Sweep(
+        about,
+        scale,
+        "; ".join(datasets),
+        environment,
+        sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
+    )
 
 
 def _resumable(out: str | os.PathLike[str], recipe: Recipe, scale: Profile) -> list[dict[str, Any]]:

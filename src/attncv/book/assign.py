@@ -124,50 +124,76 @@ def assignment(
     found = problems(chapter, points, by_hand)
     if found:
         raise AssignmentError("; ".join(found))
-    cells: list = []
-    answered: set[str] = set()
-
-    def read_only(kind: str, source: str, metadata: dict | None = None) -> None:
-        grade_id = f"cell-{len(cells):03d}"
-        new = getattr(nbformat.v4, f"new_{kind}_cell")
-        cells.append(new(source, id=grade_id, metadata=dict(metadata or {})))
-        cells[-1].metadata["nbgrader"] = _meta(grade_id, kind, locked=True)
-
-    def answer(ex: Exercise) -> None:
-        grade_id = _id(f"{ex.label}-answer")
-        cell = nbformat.v4.new_markdown_cell(ex.solution_text, id=grade_id)
-        cell.metadata["nbgrader"] = _meta(
-            grade_id, "markdown", grade=True, solution=True, points=points[ex.label]
-        )
-        cells.append(cell)
-        answered.add(ex.label)
-
+    build = _Builder(points)
     for index, cell in enumerate(nb.cells):
         blocks = chapter.cell_blocks(index)
         if cell.cell_type == "markdown":
-            run: list[str] = []
-            for block in blocks:
-                if block.kind == TEXT:
-                    run.append(block.source)
-                    continue
-                if "\n".join(run).strip():
-                    read_only("markdown", _tidy("\n".join(run)))
-                run = []
-                ex = block.exercise
-                if block.kind == EXERCISE:
-                    read_only("markdown", _heading(ex, points[ex.label]))
-                    if not ex.autograded and not ex.of_kind(SOLUTION):
-                        answer(ex)
-                elif block.kind == SOLUTION and ex and not ex.autograded:
-                    if ex.label not in answered:
-                        answer(ex)
+            build.markdown(blocks)
+        elif cell.cell_type == "code":
+            build.code(cell, *blocks)
+        else:
+            build.read_only("raw", cell.source)
+    cells = build.cells
+    out = nbformat.v4.new_notebook(cells=cells)
+    out.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items() if k != "widgets"})
+    return out
+
+
+class _Builder:
+    """The assignment's cells, appended one chapter cell at a time."""
+
+    def __init__(self, points: Mapping[str, float]) -> None:
+        self.points = points
+        self.cells: list = []
+        self.answered: set[str] = set()
+
+    def read_only(self, kind: str, source: str, metadata: dict | None = None) -> None:
+        import nbformat
+
+        grade_id = f"cell-{len(self.cells):03d}"
+        new = getattr(nbformat.v4, f"new_{kind}_cell")
+        self.cells.append(new(source, id=grade_id, metadata=dict(metadata or {})))
+        self.cells[-1].metadata["nbgrader"] = _meta(grade_id, kind, locked=True)
+
+    def answer(self, ex: Exercise) -> None:
+        """A written answer's cell, graded by hand (once per exercise)."""
+        import nbformat
+
+        grade_id = _id(f"{ex.label}-answer")
+        cell = nbformat.v4.new_markdown_cell(ex.solution_text, id=grade_id)
+        cell.metadata["nbgrader"] = _meta(
+            grade_id, "markdown", grade=True, solution=True, points=self.points[ex.label]
+        )
+        self.cells.append(cell)
+        self.answered.add(ex.label)
+
+    def markdown(self, blocks: Sequence) -> None:
+        """Text runs as read-only cells, an exercise's statement with its points, and an answer
+        cell for each exercise graded by hand; solutions are left out."""
+        run: list[str] = []
+        for block in blocks:
+            if block.kind == TEXT:
+                run.append(block.source)
+                continue
             if "\n".join(run).strip():
-                read_only("markdown", _tidy("\n".join(run)))
-            continue
-        if cell.cell_type != "code":
-            read_only("raw", cell.source)
-            continue
-        (block,) = blocks
+                self.read_only("markdown", _tidy("\n".join(run)))
+            run = []
+            ex = block.exercise
+            if block.kind == EXERCISE:
+                self.read_only("markdown", _heading(ex, self.points[ex.label]))
+                if not ex.autograded and not ex.of_kind(SOLUTION):
+                    self.answer(ex)
+            elif block.kind == SOLUTION and ex and not ex.autograded:
+                if ex.label not in self.answered:
+                    self.answer(ex)
+        if "\n".join(run).strip():
+            self.read_only("markdown", _tidy("\n".join(run)))
+
+    def code(self, cell, block) -> None:
+        """A solution becomes the students' stub, a grader a locked graded cell with its share
+        of the points, anything else a read-only copy."""
+        import nbformat
+
         ex = block.exercise
         metadata = {k: v for k, v in cell.metadata.items() if k not in ("nbgrader", "tags")}
         tags = [t for t in cell.metadata.get("tags", []) if t != SOLUTION_TAG]
@@ -176,24 +202,23 @@ def assignment(
         if tags:
             metadata["tags"] = tags
         if block.kind == SOLUTION_CODE and ex is not None:
-            grade_id = _unique(_id(f"{ex.label}-code"), cells)
-            cells.append(nbformat.v4.new_code_cell(_solution_source(ex, block.source), id=grade_id))
-            cells[-1].metadata.update(metadata)
-            cells[-1].metadata["nbgrader"] = _meta(grade_id, "code", solution=True)
+            grade_id = _unique(_id(f"{ex.label}-code"), self.cells)
+            new = nbformat.v4.new_code_cell(_solution_source(ex, block.source), id=grade_id)
+            new.metadata.update(metadata)
+            new.metadata["nbgrader"] = _meta(grade_id, "code", solution=True)
+            self.cells.append(new)
         elif block.kind == GRADER and ex is not None:
-            grade_id = _unique(_id(f"{ex.label}-grader"), cells)
+            grade_id = _unique(_id(f"{ex.label}-grader"), self.cells)
             source = GRADER_LINE.sub(r"\g<call>.assert_passed()", cell.source)
-            cells.append(nbformat.v4.new_code_cell(source, id=grade_id))
-            cells[-1].metadata.update(metadata)
-            share = points[ex.label] / len(ex.graders)
-            cells[-1].metadata["nbgrader"] = _meta(
+            new = nbformat.v4.new_code_cell(source, id=grade_id)
+            new.metadata.update(metadata)
+            share = self.points[ex.label] / len(ex.graders)
+            new.metadata["nbgrader"] = _meta(
                 grade_id, "code", grade=True, locked=True, points=_number(share)
             )
+            self.cells.append(new)
         else:  # the chapter's own code, and any solution or grader before the first exercise
-            read_only("code", cell.source, metadata)
-    out = nbformat.v4.new_notebook(cells=cells)
-    out.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items() if k != "widgets"})
-    return out
+            self.read_only("code", cell.source, metadata)
 
 
 def _meta(
