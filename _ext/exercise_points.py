@@ -13,20 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
-
-
-def _toc_files(entries: list) -> list[str]:
-    files = []
-    for entry in entries:
-        files += [entry["file"]] if "file" in entry else []
-        for key in ("chapters", "sections", "parts"):
-            files += _toc_files(entry.get(key, []))
-    return files
 
 
 def _cell(*children: nodes.Node) -> nodes.entry:
@@ -49,9 +39,9 @@ class ExercisePoints(SphinxDirective):
         from attncv.book.assign import chapters
         from attncv.book.points import POINTS
         from attncv.book.structure import parse
+        from attncv.book.toc import toc_files
 
-        toc = yaml.safe_load((root / "_toc.yml").read_text())
-        order = _toc_files([{"file": toc["root"]}, *toc.get("parts", []), *toc.get("chapters", [])])
+        order = toc_files(root / "_toc.yml")
         found = chapters([root / "chapters"])
         docs = {
             name: path.relative_to(root).with_suffix("").as_posix() for name, path in found.items()

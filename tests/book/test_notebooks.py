@@ -14,6 +14,7 @@ import yaml
 
 from attncv.book.colab import FIRST_CELL, FIRST_CELL_TAGS, REPOSITORY
 from attncv.book.student import SOLUTION_TAG, strip_solutions
+from attncv.book.toc import toc_files as book_toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(
@@ -25,18 +26,8 @@ WIDGET_TEXT = re.compile(r"\b(HBox|VBox|IntProgress|FloatProgress)\(")
 DIRECTIVE = re.compile(r"^[ \t]*(:{3,}|`{3,})\{(exercise|solution)\}[ \t]*(\S*)", re.M)
 
 
-def _toc_files(entries: list) -> list[str]:
-    files = []
-    for entry in entries:
-        files += [entry["file"]] if "file" in entry else []
-        for key in ("chapters", "sections", "parts"):
-            files += _toc_files(entry.get(key, []))
-    return files
-
-
 def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"], *_toc_files(toc.get("parts", []) + toc.get("chapters", []))]
+    return book_toc_files(ROOT / "_toc.yml")
 
 
 def read(path: Path) -> nbformat.NotebookNode:
