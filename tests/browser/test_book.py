@@ -11,8 +11,9 @@ split into many output boxes, a literal "Exercise N" in the prose (numbers are p
 with ``{numref}``), doubled words ("the the"), ``nan`` in an output, and visible test markers
 (``NBVAL``). Screenshots of a few pages go to ``_build/screenshots/``.
 
-Build the book first (``make book``). Without the build, Chromium or Selenium the test skips and
-says why; with ``ATTNCV_BROWSER_TEST=1`` (CI) it fails instead.
+Build the book first (``make book``); ``ATTNCV_BOOK_SITE`` points the test at another build.
+Without the build, Chromium or Selenium the test skips and says why; with
+``ATTNCV_BROWSER_TEST=1`` (CI) it fails instead.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = ROOT / "_build" / "html"
+SITE = Path(os.environ.get("ATTNCV_BOOK_SITE", ROOT / "_build" / "html"))  # a copy, to test a test
 SHOTS = ROOT / "_build" / "screenshots"
 SCREENSHOT_PAGES = (
     "chapters/intro.html",
