@@ -21,6 +21,7 @@ from pathlib import Path
 from ..data.layout import cache_dir
 from ..env import default_device, env_flag
 from ..train import get_profile
+from ..train.progress import wrap
 from .sweep import Sweep, results_path, sweep
 
 RESULTS_URL = "https://raw.githubusercontent.com/attncv/attncv/main/chapters/results/{name}"
@@ -69,9 +70,12 @@ def benchmark(
             else ""
         )
         print(
-            f"Showing the committed results from {where}, made by: "
-            f"{result.environment.get('command')}\n{other}To train this table here instead, "
-            f"set {TRAIN_VARIABLE}=1 (or call benchmark(train=True)).\n"
+            wrap(
+                f"Showing the committed results from {where}, made by: "
+                f"{result.environment.get('command')}\n{other}To train this table here "
+                f"instead, set {TRAIN_VARIABLE}=1 (or call benchmark(train=True))."
+            )
+            + "\n"
         )
         return result
     raise FileNotFoundError(
