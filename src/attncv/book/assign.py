@@ -37,6 +37,8 @@ import sys
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
+import nbformat
+
 from .points import GRADED_BY_HAND, POINTS
 from .structure import (
     EXERCISE,
@@ -113,13 +115,11 @@ def problems(
 
 
 def assignment(
-    nb,
+    nb: nbformat.NotebookNode,
     points: Mapping[str, float] = POINTS,
     by_hand: Collection[str] = GRADED_BY_HAND,
-):  # nbformat.NotebookNode -> NotebookNode
+) -> nbformat.NotebookNode:
     """The nbgrader source version of a chapter notebook (a new notebook; ``nb`` is left alone)."""
-    import nbformat
-
     chapter = parse(nb)
     found = problems(chapter, points, by_hand)
     if found:
@@ -148,8 +148,6 @@ class _Builder:
         self.answered: set[str] = set()
 
     def read_only(self, kind: str, source: str, metadata: dict | None = None) -> None:
-        import nbformat
-
         grade_id = f"cell-{len(self.cells):03d}"
         new = getattr(nbformat.v4, f"new_{kind}_cell")
         self.cells.append(new(source, id=grade_id, metadata=dict(metadata or {})))
@@ -157,8 +155,6 @@ class _Builder:
 
     def answer(self, ex: Exercise) -> None:
         """A written answer's cell, graded by hand (once per exercise)."""
-        import nbformat
-
         grade_id = _id(f"{ex.label}-answer")
         cell = nbformat.v4.new_markdown_cell(ex.solution_text, id=grade_id)
         cell.metadata["nbgrader"] = _meta(
@@ -192,8 +188,6 @@ class _Builder:
     def code(self, cell, block) -> None:
         """A solution becomes the students' stub, a grader a locked graded cell with its share
         of the points, anything else a read-only copy."""
-        import nbformat
-
         ex = block.exercise
         metadata = {k: v for k, v in cell.metadata.items() if k not in ("nbgrader", "tags")}
         tags = [t for t in cell.metadata.get("tags", []) if t != SOLUTION_TAG]
@@ -296,8 +290,6 @@ def _tidy(text: str) -> str:
 def chapters(sources: Sequence[str | Path]) -> dict[str, Path]:
     """The chapter notebooks in ``sources`` (files or folders) that have exercises, by
     assignment name (the notebook's file name without ``.ipynb``, which must be unique)."""
-    import nbformat
-
     found: dict[str, Path] = {}
     for source in map(Path, sources):
         files = sorted(source.rglob("*.ipynb")) if source.is_dir() else [source]
@@ -320,8 +312,6 @@ def write_course(
     """Write ``out/source/<name>/<name>.ipynb`` for every chapter with exercises in ``sources``
     (those named in ``only``, if given), with the files it reads (:data:`FILES`), and
     ``out/nbgrader_config.py`` if missing; returns the notebooks written."""
-    import nbformat
-
     found = chapters(sources)
     unknown = sorted(set(only or ()) - set(found))
     if unknown:
