@@ -46,3 +46,94 @@ def test_verdict_text_names_paper_run_and_outcome() -> None:
     assert text.endswith(OUTCOMES[True]) and max(map(len, text.splitlines())) <= 90
     assert "opposite" in Verdict("p", "r", False).outcome
     assert "too small" in Verdict("p", "r", None).outcome
+
+
+# The book's one rule: trained against control, beyond a measured band, in the paper's direction.
+import torch  # noqa: E402
+
+from attncv.train.noise import Noise  # noqa: E402
+from attncv.views.verdicts import (  # noqa: E402
+    Evidence,
+    accuracy_evidence,
+    bootstrap_band,
+)
+
+
+def _evidence(trained: float, control: float, band: float = 0.02, expected: str = "above"):
+    return Evidence("query TV", trained, control, "random q/k", band, "bootstrap", expected)
+
+
+@pytest.mark.parametrize(
+    "trained, control, expected, holds",
+    [
+        (0.40, 0.30, "above", True),
+        (0.23, 0.31, "above", False),  # self-attention's committed run: below its control
+        (0.31, 0.30, "above", None),
+        (0.20, 0.30, "below", True),
+    ],
+)
+def test_evidence_compares_with_the_control_not_a_fixed_line(trained, control, expected, holds):
+    assert _evidence(trained, control, expected=expected).holds is holds
+
+
+def test_a_verdict_cannot_hold_when_any_control_contradicts_it() -> None:
+    v = Verdict("p", "r", evidence=(_evidence(0.5, 0.3), _evidence(0.23, 0.31)))
+    assert v.holds is False
+    assert v.short == "the opposite"
+    assert Verdict("p", "r", evidence=(_evidence(0.5, 0.3), _evidence(0.31, 0.30))).holds is None
+
+
+def test_the_finding_says_the_outcome_in_words_and_shows_in_the_callout() -> None:
+    words = {True: "learned", False: "unlearned", None: "unclear"}
+    v = Verdict("p", "r", evidence=(_evidence(0.23, 0.31),), words=words)
+    assert v.finding == "unlearned"
+    assert "In words: unlearned" in str(v)
+    page = v._repr_html_()
+    assert 'class="attncv-verdict attncv-verdict-opposite"' in page
+    assert "random q/k" in page and "±0.02" in page
+
+
+def test_the_callout_escapes_html() -> None:
+    assert "<b>x</b>" not in Verdict("<b>x</b>", "r", holds=True)._repr_html_()
+
+
+def test_bootstrap_band_shrinks_with_more_images_and_is_zero_for_constants() -> None:
+    gen = torch.Generator().manual_seed(1)
+    small = bootstrap_band(torch.rand(25, generator=gen), torch.rand(25, generator=gen))
+    large = bootstrap_band(torch.rand(2500, generator=gen), torch.rand(2500, generator=gen))
+    assert large < small / 5  # the band is about 1/sqrt(n): 10x the images, ~1/10 the band
+    assert bootstrap_band(torch.ones(10), torch.zeros(10)) == 0.0
+
+
+def test_bootstrap_band_matches_the_normal_approximation() -> None:
+    x = torch.randn(400, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    band = bootstrap_band(x, resamples=4000)
+    assert band == pytest.approx(1.96 * x.std().item() / 20, rel=0.1)
+
+
+def test_paired_bootstrap_sees_through_shared_image_noise() -> None:
+    base = torch.randn(200, generator=torch.Generator().manual_seed(2))
+    shifted = base + 0.05  # the same images, a constant effect
+    assert bootstrap_band(shifted, base, paired=True) < 1e-6
+    assert bootstrap_band(shifted, base, paired=False) > 0.1
+
+
+def test_bootstrap_band_refuses_too_few_values() -> None:
+    with pytest.raises(ValueError, match="at least two"):
+        bootstrap_band([1.0])
+
+
+def test_a_single_run_inside_sqrt2_sd_does_not_hold() -> None:
+    noise = Noise((0.492, 0.476, 0.538), (0, 1, 2))  # the committed brief CPU baseline
+    assert noise.sd == pytest.approx(0.0322, abs=5e-4)
+    assert noise.band() == pytest.approx(2**0.5 * noise.sd)
+    assert accuracy_evidence("SE", 0.522, 0.492, noise).holds is None  # +3.0 points
+    assert accuracy_evidence("CBAM", 0.542, 0.492, noise).holds is True  # +5.0 > 4.6
+    assert accuracy_evidence("ECA", 0.440, 0.492, noise).holds is False
+    assert accuracy_evidence("x", 0.522, 0.492, noise, runs=(3, 3)).band < noise.band()
+
+
+def test_seeds_needed_clears_the_band() -> None:
+    noise = Noise((0.492, 0.476, 0.538), (0, 1, 2))
+    n = noise.seeds_needed(0.03)
+    assert noise.band(n, n) < 0.03 <= noise.band(n - 1, n - 1)

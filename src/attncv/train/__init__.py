@@ -5,6 +5,7 @@ size a run (:mod:`.profiles`), the cache of finished runs (:mod:`.runs`) and tra
 
 from .config import TrainConfig, lr_factor
 from .loop import Step, evaluate, fit, predict, set_seed
+from .noise import Noise, measure_noise
 from .profiles import RECIPES, Profile, Recipe, get_profile, recipe_profile
 from .result import FitResult, best5_mean
 from .runs import train_model
@@ -13,6 +14,7 @@ from .speed import Throughput, throughput
 __all__ = [
     "RECIPES",
     "FitResult",
+    "Noise",
     "Profile",
     "Recipe",
     "Step",
@@ -23,6 +25,7 @@ __all__ = [
     "fit",
     "get_profile",
     "lr_factor",
+    "measure_noise",
     "predict",
     "recipe_profile",
     "set_seed",

@@ -1,26 +1,37 @@
-"""Verdicts: what a paper observed, what this run found, and whether they agree.
+"""Verdicts: what a paper observed, what this run found against a control, and whether they agree.
 
 Every module chapter ends its "What it learned" section with a :class:`Verdict` computed from the
-run's own numbers, never a sentence that assumes the paper's result. A verdict has three parts:
+run's own numbers, never a sentence that assumes the paper's result. One rule for the whole book:
 
-- ``paper``: the observation, with its citation ("late excitations are class-specific, early ones
-  shared (Hu et al. 2018, Fig. 6)");
-- ``run``: what this run measured, with the numbers;
-- ``holds``: ``True`` (the paper's pattern holds on this run), ``False`` (this run shows the
-  opposite) or ``None`` (the effect is too small to tell either way).
+- a statistic means something only next to its **control**, measured the same way on the same
+  images (random or untrained weights of the module on the trained features, the network before
+  training, the baseline network, a fixed window instead of a learned one);
+- the verdict says the paper's observation **holds** only when the trained value differs from its
+  control, in the paper's direction, by more than a **band measured from the data**: a bootstrap
+  over test images or channels (:func:`bootstrap_band`), or the run-to-run spread of the
+  baseline's seeds for accuracies (:func:`accuracy_evidence`). Beyond the band in the other
+  direction it is the **opposite**; within it, **too small to tell**.
 
-:func:`judge` turns a statistic into ``holds`` with a dead band around the no-effect value, so a
-difference inside the noise is called inconclusive rather than a win or a loss. The functions that
-compute each chapter's statistic and verdict live with its figures (:mod:`.channel`,
-:mod:`.spatial`, :mod:`.mixed`).
+:class:`Evidence` is one such comparison; a :class:`Verdict` holds the paper's observation, what
+this run measured, its evidence, and the outcome in words (:attr:`Verdict.finding`). It shows as
+a styled callout in the book (:meth:`Verdict._repr_html_`) and as text on a terminal, and
+:meth:`Verdict.glue` hands its outcome and sentence to the prose.
 """
 
 from __future__ import annotations
 
+import html
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from ..train.noise import Noise
+from .glue import glue as _glue
 
 WIDTH = 90  # columns, as every text output of the book
+LEVEL = 0.95  # every bootstrap band of the book: the central 95% interval of the difference
 
 OUTCOMES = {
     True: "the paper's observation holds on this run.",
@@ -32,33 +43,7 @@ NOTES_OUTCOMES = {
     False: "this table contradicts the notes' claim.",
     None: "this table cannot tell: the differences are within the noise of its seeds.",
 }
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The paper's observation, this run's finding, and whether they agree."""
-
-    paper: str
-    run: str
-    holds: bool | None
-    note: str = ""
-    source: str = "Paper"  # whose observation: "Paper", or "Notes" for the course's source notes
-
-    @property
-    def outcome(self) -> str:
-        """One line: the verdict itself."""
-        return (NOTES_OUTCOMES if self.source == "Notes" else OUTCOMES)[self.holds]
-
-    def __str__(self) -> str:
-        parts = [(self.source, self.paper), ("This run", self.run), ("Verdict", self.outcome)]
-        parts += [("Note", self.note)] if self.note else []
-        return "\n".join(
-            textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="  ")
-            for label, text in parts
-        )
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # IPython shows the verdict as text when it ends a cell
+SHORT = {True: "holds", False: "the opposite", None: "too small to tell"}
 
 
 def judge(
@@ -69,8 +54,8 @@ def judge(
     tell); beyond it on the expected side ``True``, on the other side ``False``."""
     if expected not in ("above", "below"):
         raise ValueError(f"expected must be 'above' or 'below', got {expected!r}.")
-    if band < 0:
-        raise ValueError(f"band must be >= 0, got {band!r}.")
+    if band < 0 or band != band:
+        raise ValueError(f"band must be a number >= 0, got {band!r}.")
     if statistic != statistic:  # NaN: nothing measured
         return None
     delta = statistic - neutral if expected == "above" else neutral - statistic
@@ -85,3 +70,204 @@ def both(*holds: bool | None) -> bool | None:
     if any(h is False for h in holds):
         return False
     return True if holds and all(h is True for h in holds) else None
+
+
+def bootstrap_band(
+    trained: Sequence[float] | torch.Tensor,
+    control: Sequence[float] | torch.Tensor | None = None,
+    *,
+    paired: bool = True,
+    level: float = LEVEL,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> float:
+    """Half the width of the central ``level`` bootstrap interval of
+    ``mean(trained) - mean(control)`` (or of ``mean(trained)`` alone), resampling the units
+    (test images, channels, blocks) with replacement. ``paired``: both values belong to the same
+    units (the same images through the trained and the control network), so one resample serves
+    both, as the comparison does. Needs at least two units."""
+    t = torch.as_tensor(trained, dtype=torch.float64).flatten()
+    c = None if control is None else torch.as_tensor(control, dtype=torch.float64).flatten()
+    if t.numel() < 2 or (c is not None and c.numel() < 2):
+        raise ValueError("bootstrap_band needs at least two values on each side.")
+    if paired and c is not None and c.numel() != t.numel():
+        raise ValueError(f"paired values need equal counts, got {t.numel()} and {c.numel()}.")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}.")
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(t.numel(), (resamples, t.numel()), generator=gen)
+    stat = t[idx].mean(1)
+    if c is not None:
+        cidx = idx if paired else torch.randint(c.numel(), (resamples, c.numel()), generator=gen)
+        stat = stat - c[cidx].mean(1)
+    lo, hi = torch.quantile(
+        stat, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=stat.dtype)
+    )
+    return float(hi - lo) / 2
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One comparison: a statistic of the trained network against its control, and the band
+    within which a difference is noise.
+
+    ``expected`` is the paper's direction: ``"above"`` (trained above the control) or
+    ``"below"``. ``fmt`` formats the numbers (``".2f"``; ``".1%"`` for shares and accuracies).
+    """
+
+    statistic: str  # what is measured, in words: "query dependence (TV) at layer2.1"
+    trained: float
+    control: float
+    control_label: str  # "random query/key weights on the same features"
+    band: float  # differences within +-band are noise
+    band_how: str  # "95% bootstrap over 100 test images"
+    expected: str = "above"
+    fmt: str = ".2f"
+
+    def __post_init__(self) -> None:
+        judge(0.0, expected=self.expected, band=self.band)  # validates expected and band
+
+    @property
+    def difference(self) -> float:
+        return self.trained - self.control
+
+    @property
+    def holds(self) -> bool | None:
+        return judge(self.difference, expected=self.expected, band=self.band)
+
+    def _f(self, value: float, signed: bool = False) -> str:
+        if self.fmt.endswith("%"):
+            digits = self.fmt[:-1] or ".1"
+            number = format(value * 100, ("+" if signed else "") + digits + "f")
+            return f"{number} points" if signed else f"{number}%"
+        return format(value, ("+" if signed else "") + self.fmt)
+
+    def text(self) -> str:
+        """One sentence: trained against control, the difference and its band."""
+        side = "outside" if abs(self.difference) > self.band else "within"
+        band = self._f(self.band, True).lstrip("+")
+        return (
+            f"{self.statistic}: {self._f(self.trained)} trained against {self._f(self.control)} "
+            f"for {self.control_label}, a difference of {self._f(self.difference, True)}, "
+            f"{side} the noise band of ±{band} ({self.band_how})."
+        )
+
+    def row(self) -> list[str]:
+        """Cells for a table: statistic, trained, control, difference, band, outcome."""
+        band = self._f(self.band, True).lstrip("+")
+        return [
+            self.statistic,
+            self._f(self.trained),
+            f"{self._f(self.control)} ({self.control_label})",
+            self._f(self.difference, True),
+            f"±{band} ({self.band_how})",
+            SHORT[self.holds],
+        ]
+
+
+def accuracy_evidence(
+    label: str,
+    accuracy: float,
+    reference: float,
+    noise: Noise,
+    *,
+    reference_label: str = "the baseline",
+    runs: tuple[int, int] = (1, 1),
+    expected: str = "above",
+) -> Evidence:
+    """Test accuracy of ``label`` against ``reference``, judged against the measured seed noise."""
+    return Evidence(
+        statistic=f"final test accuracy, {label}",
+        trained=accuracy,
+        control=reference,
+        control_label=reference_label,
+        band=noise.band(*runs),
+        band_how=noise.how(*runs),
+        expected=expected,
+        fmt=".1%",
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The paper's observation, this run's finding, its evidence, and whether they agree.
+
+    ``holds`` defaults to all of ``evidence`` holding (:func:`both`); ``words`` maps each
+    outcome (``True``, ``False``, ``None``) to a sentence saying what the run found, which
+    :attr:`finding` picks, so the outcome is always told in words after the verdict.
+    """
+
+    paper: str
+    run: str
+    holds: bool | None = None
+    note: str = ""
+    source: str = "Paper"  # whose observation: "Paper", or "Notes" for the course's source notes
+    evidence: tuple[Evidence, ...] = ()
+    words: Mapping[bool | None, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.evidence and self.holds is None:
+            object.__setattr__(self, "holds", both(*(e.holds for e in self.evidence)))
+
+    @property
+    def outcome(self) -> str:
+        """One line: the verdict itself."""
+        return (NOTES_OUTCOMES if self.source == "Notes" else OUTCOMES)[self.holds]
+
+    @property
+    def short(self) -> str:
+        """The outcome in two or three words: "holds", "the opposite", "too small to tell"."""
+        return SHORT[self.holds]
+
+    @property
+    def finding(self) -> str:
+        """What this run found, in a sentence (from ``words``; else the outcome)."""
+        return self.words.get(self.holds, "") or self.outcome[0].upper() + self.outcome[1:]
+
+    def __str__(self) -> str:
+        parts = [(self.source, self.paper), ("This run", self.run)]
+        parts += [("Evidence", e.text()) for e in self.evidence]
+        parts += [("Verdict", self.outcome)]
+        parts += [("In words", self.finding)] if self.words else []
+        parts += [("Note", self.note)] if self.note else []
+        return "\n".join(
+            textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="  ")
+            for label, text in parts
+        )
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(str(self))  # IPython shows the verdict as text when it ends a cell
+
+    def _repr_html_(self) -> str:
+        kind = {True: "holds", False: "opposite", None: "unclear"}[self.holds]
+        esc = html.escape
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in e.row()) + "</tr>" for e in self.evidence
+        )
+        table = (
+            '<div class="attncv-table"><table><thead><tr><th>statistic</th><th>trained</th>'
+            "<th>control</th><th>difference</th><th>noise band</th><th>outcome</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table></div>"
+            if rows
+            else ""
+        )
+        lines = [
+            f'<p class="attncv-verdict-title">Verdict: {esc(self.short)}</p>',
+            f"<p><b>{esc(self.source)}:</b> {esc(self.paper)}</p>",
+            f"<p><b>This run:</b> {esc(self.run)}</p>",
+            table,
+            f"<p><b>In words:</b> {esc(self.finding)}</p>" if self.words else "",
+            f"<p><b>Note:</b> {esc(self.note)}</p>" if self.note else "",
+        ]
+        return (
+            f'<div class="attncv-verdict attncv-verdict-{kind}" role="note">'
+            + "".join(lines)
+            + "</div>"
+        )
+
+    def glue(self, prefix: str) -> Verdict:
+        """Glue ``<prefix>-outcome`` (the short outcome) and ``<prefix>-finding`` (the sentence)
+        for the prose, and return the verdict (so a cell can end with it and show it)."""
+        _glue(f"{prefix}-outcome", self.short)
+        _glue(f"{prefix}-finding", self.finding)
+        return self
