@@ -26,16 +26,17 @@ from ..attention import names
 from ..data import CifarData
 from ..data.augment import augment
 from ..train import FitResult, TrainConfig, lr_factor
+from . import style
 
 MAP_CMAP = "viridis"  # perceptually uniform: equal steps in value look like equal steps
-CAPTION_SIZE = 8
+CAPTION_SIZE = style.MIN_FONT
 
 
 def caption(fig: Figure, text: str) -> Figure:
     """Put ``text`` (where the numbers came from) under the figure, wrapped to its width."""
     import textwrap
 
-    width = max(40, int(fig.get_figwidth() * 13))  # characters per line at 8 pt
+    width = max(40, int(fig.get_figwidth() * 11))  # characters per line at 10 pt
     fig.text(
         0.01,
         0.0,
