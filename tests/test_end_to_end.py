@@ -100,7 +100,7 @@ def test_cifar100_from_load_to_the_chapters_views(cifar100: Path, capsys) -> Non
     assert all(np.isfinite(v) for v in class_spread(means).values())
 
     _, again = attncv.train_model("se", data, prof, progress=False)  # the runs cache
-    assert "Loaded the identical run" in capsys.readouterr().out
+    assert "loaded from the runs cache" in capsys.readouterr().out
     assert again.history == result.history
     for fig in figures:
         matplotlib.pyplot.close(fig)

@@ -250,3 +250,23 @@ def test_the_download_failure_is_announced_whole(monkeypatch) -> None:
         load_cifar(train_size=20, test_size=10)
     message = str(record[0].message)
     assert "pip install pyarrow" in message and "name resolution" in message
+
+
+def test_the_substitute_box_shows_no_machine_paths(monkeypatch, tmp_path) -> None:
+    from attncv.data import load as load_module
+
+    data, cache = tmp_path / "lab" / "data", tmp_path / "cache"
+    monkeypatch.setenv("ATTNCV_DATA", str(data))
+    monkeypatch.setenv("ATTNCV_CACHE", str(cache))
+    text = load_module.portable(
+        f"tried: {data}/cifar-100-python; {cache}/cifar-100-python; <urlopen error x>"
+    )
+    assert str(tmp_path) not in text
+    assert text == (
+        "tried: $ATTNCV_DATA/cifar-100-python; $ATTNCV_CACHE/cifar-100-python; <urlopen error x>"
+    )
+    shown = []
+    monkeypatch.setattr(load_module, "in_kernel", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
+    load_module._announce(f"Using {data}/cifar-10-batches-py; <urlopen error x>")
+    assert str(tmp_path) not in shown[0] and "&lt;urlopen error x&gt;" in shown[0]

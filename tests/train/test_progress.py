@@ -17,7 +17,7 @@ class Handle:
         self.log = log
 
     def update(self, obj) -> None:
-        self.log.append(("update", obj.data))
+        self.log.append(("update", obj))
 
 
 def test_a_run_in_a_notebook_is_one_output_updated_in_place(monkeypatch) -> None:
@@ -25,7 +25,7 @@ def test_a_run_in_a_notebook_is_one_output_updated_in_place(monkeypatch) -> None
 
     def display(obj, display_id=False):
         assert display_id is True, "the log must be displayed with a handle, to update it"
-        log.append(("display", obj.data))
+        log.append(("display", obj))
         return Handle(log)
 
     monkeypatch.setattr(progress_module, "in_kernel", lambda: True)
@@ -36,8 +36,13 @@ def test_a_run_in_a_notebook_is_one_output_updated_in_place(monkeypatch) -> None
     kinds = [kind for kind, _ in log]
     assert kinds == ["display"] + ["update"] * 4  # title, then 3 epochs and the summary
     final = log[-1][1]
-    assert final.count("epoch ") == 3 and result.summary() in final
-    assert max(len(line) for line in final.splitlines()) <= WIDTH
+    assert str(final).count("epoch ") == 3 and result.summary() in str(final)
+    assert max(len(line) for line in str(final).splitlines()) <= WIDTH
+    page = final._repr_html_()  # the book: the summary once, in the open; the epochs folded
+    assert page.count("test accuracy") == 1
+    opened, folded = page.split("<details", 1)
+    assert "test accuracy" in opened and "epoch " not in opened
+    assert folded.count("epoch ") == 4  # "the epoch log" and three epoch lines
 
 
 def test_outside_a_notebook_the_log_is_plain_lines(capsys) -> None:

@@ -21,7 +21,10 @@ def test_second_identical_run_is_loaded(data, capsys) -> None:
     model, first = train_model("none", data, prof, progress=False)
     assert len(list(runs_dir().glob("none-*.pt"))) == 1
     model2, second = train_model("none", data, prof, progress=False)
-    assert "Loaded the identical run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "loaded from the runs cache" in out
+    assert len(out.strip().splitlines()) == 1  # one short line, no file name or hash
+    assert ".pt" not in out and runs_dir().name not in out
     assert second.history == first.history
     for a, b in zip(model.state_dict().values(), model2.state_dict().values(), strict=True):
         assert (a == b).all()
@@ -64,11 +67,11 @@ def test_a_corrupt_entry_is_reported_moved_aside_and_retrained(data, capsys):
     path.write_bytes(path.read_bytes()[:100])  # truncated, as by a crash or a full disk
     with pytest.warns(CacheWarning, match=f"{path.name}.*cannot be used.*moved it to"):
         _, second = train_model("none", data, prof, progress=False)
-    assert "Loaded the identical run" not in capsys.readouterr().out
+    assert "loaded from the runs cache" not in capsys.readouterr().out
     assert second.history[0]["train_loss"] == pytest.approx(first.history[0]["train_loss"])
     assert len(list(runs_dir().glob("none-*.pt.corrupt-*"))) == 1
     train_model("none", data, prof, progress=False)  # the retrained entry is good again
-    assert "Loaded the identical run" in capsys.readouterr().out
+    assert "loaded from the runs cache" in capsys.readouterr().out
 
 
 def test_concurrent_writers_of_one_run_all_succeed(data, monkeypatch):

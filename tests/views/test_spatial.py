@@ -234,7 +234,7 @@ def test_train_modes_and_their_table(data, capsys) -> None:
     assert runs["dot_product"][1].name == "non_local (dot product)"
     assert any(k.startswith("W_z scale") for k in runs["dot_product"][1].history[0])
     again = sv.train_modes(data, prof, ("embedded_gaussian",), progress=False)  # from the cache
-    assert "Loaded the identical run" in capsys.readouterr().out
+    assert "loaded from the runs cache" in capsys.readouterr().out
     assert again["embedded_gaussian"][1].history == runs["embedded_gaussian"][1].history
     table = sv.modes_table(runs, data)
     text = str(table)

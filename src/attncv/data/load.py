@@ -176,15 +176,33 @@ def _per_class(
     return per_class
 
 
+def portable(text: str) -> str:
+    """``text`` with this machine's folders named the way a reader names them on theirs:
+    ``$ATTNCV_DATA``, ``$ATTNCV_CACHE`` (or ``~/.cache/attncv``) and ``~``, so a notebook's
+    committed output shows no machine's paths."""
+    names = []
+    if os.environ.get("ATTNCV_DATA"):
+        names.append((Path(os.environ["ATTNCV_DATA"]).expanduser(), "$ATTNCV_DATA"))
+    cache = "$ATTNCV_CACHE" if os.environ.get("ATTNCV_CACHE") else "~/.cache/attncv"
+    names.append((cache_dir(), cache))
+    for path, name in names:
+        for form in {str(path), str(path.resolve())}:
+            text = text.replace(form.rstrip("/"), name)
+    home = str(Path.home())
+    return text.replace(home, "~") if home not in ("/", "") else text
+
+
 def _announce(message: str) -> None:
     """Say loudly that a substitute is used: a coloured box in a notebook, a warning elsewhere."""
     if in_kernel():
+        import html
+
         from IPython.display import HTML, display
 
         display(
             HTML(
                 '<div style="border-left:6px solid #d97706;background:#fff7ed;padding:8px 12px;'
-                f'margin:6px 0"><b>Data substitute.</b> {message}</div>'
+                f'margin:6px 0"><b>Data substitute.</b> {html.escape(portable(message))}</div>'
             )
         )
         return

@@ -3,13 +3,16 @@
 ``auto`` uses ``tqdm.auto`` (a widget in Jupyter, a text bar in a terminal); ``log`` writes the
 run's title, one line per epoch and the summary as **one** block: in a notebook a single output
 that is updated in place (an IPython display handle), so the executed notebook, and the book built
-from it, shows one box per run; in a terminal, plain lines. ``make execute`` sets
-``$ATTNCV_PROGRESS=log``. ``none`` is silent. Lines stay within :data:`WIDTH` columns.
+from it, shows one box per run: the run's summary in the open and its epoch table folded behind
+a "show the epoch log" toggle (:class:`LogBlock`); in a terminal, plain lines. ``make execute``
+sets ``$ATTNCV_PROGRESS=log``. ``none`` is silent. Lines stay within :data:`WIDTH` columns.
 """
 
 from __future__ import annotations
 
+import html
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 from ..env import in_kernel
@@ -25,6 +28,32 @@ def wrap(text: str, indent: str = "  ") -> str:
     )
 
 
+@dataclass(frozen=True)
+class LogBlock:
+    """One run's log as a notebook shows it: the summary (or, while training, the epoch reached)
+    in the open, the title and epoch lines folded in a ``<details>`` box; plain text elsewhere."""
+
+    log: tuple[str, ...]
+    summary: str = ""
+    status: str = ""
+
+    def __str__(self) -> str:
+        return "\n".join(self.log + ((self.summary,) if self.summary else ()))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        head = self.summary or self.status
+        shown = f'<pre class="attncv-run">{html.escape(head)}</pre>' if head else ""
+        lines = len(self.log) - 1
+        return (
+            f'<div class="attncv-run-box">{shown}<details class="attncv-log"><summary>'
+            f"the epoch log ({lines} line{'' if lines == 1 else 's'})</summary>"
+            f"<pre>{html.escape(chr(10).join(self.log))}</pre></details></div>"
+        )
+
+
 class Reporter:
     """One bar over all training steps (``auto``), or one log block per run (``log``)."""
 
@@ -32,6 +61,8 @@ class Reporter:
         self.mode, self.epochs, self.title = mode, epochs, title
         self.bar: Any = None
         self.lines: list[str] = []
+        self.summary = ""
+        self.status = "training: starting"
         self._handle: Any = None
         if mode == "auto":
             from tqdm.auto import tqdm
@@ -50,12 +81,16 @@ class Reporter:
         if not in_kernel():
             print(text, flush=True)
             return
-        from IPython.display import Pretty, display
+        self._show()
 
+    def _show(self) -> None:
+        from IPython.display import display
+
+        block = LogBlock(tuple(self.lines), self.summary, self.status)
         if self._handle is None:
-            self._handle = display(Pretty("\n".join(self.lines)), display_id=True)
+            self._handle = display(block, display_id=True)
         else:
-            self._handle.update(Pretty("\n".join(self.lines)))
+            self._handle.update(block)
 
     def step(self, epoch: int, loss: float, acc: float) -> None:
         if self.bar is not None:
@@ -70,6 +105,7 @@ class Reporter:
                 acc=f"{row['train_acc']:.1%}",
                 test=f"{row['test_acc']:.1%}",
             )
+        self.status = f"training: epoch {row['epoch']}/{self.epochs}, test {row['test_acc']:.1%}"
         self.write(
             f"epoch {row['epoch']:>3}/{self.epochs}  loss {row['train_loss']:.3f}  "
             f"train {row['train_acc']:6.1%}  test {row['test_acc']:6.1%}  "
@@ -87,4 +123,10 @@ class Reporter:
         if self.mode == "auto":
             self.close()
             print(summary, flush=True)
-        self.write(summary)
+        if self.mode != "log":
+            return
+        if not in_kernel():
+            print(summary, flush=True)
+            return
+        self.summary = summary
+        self._show()

@@ -145,7 +145,7 @@ def train_model(
         else:
             if name:
                 result.name = name
-            print(f"Loaded the identical run from the cache ({path.name}):\n{result.summary()}")
+            print(cached_line(result))
             return model.to(data.device).eval(), result
     result = fit(
         model,
@@ -160,6 +160,16 @@ def train_model(
     if cache:
         _write(path, {"state_dict": model.state_dict(), "result": asdict(result)})
     return model.eval(), result
+
+
+def cached_line(result: FitResult) -> str:
+    """The one line a run loaded from the cache prints: which run, its result, where it came from
+    (no file names or hashes: they mean nothing to a reader)."""
+    epochs = len(result.history)
+    return (
+        f"{result.name}: test accuracy {result.final_acc:.1%} after {epochs} epoch"
+        f"{'' if epochs == 1 else 's'}, loaded from the runs cache (same code, data and settings)"
+    )
 
 
 def _read(path: Path) -> dict[str, Any] | None:
