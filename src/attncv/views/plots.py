@@ -74,7 +74,7 @@ def _results(
 def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -> Figure:
     """Training loss and test accuracy per epoch, one line per run, on one figure."""
     runs = _results(results)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=style.figsize(3.0), constrained_layout=True)
     for label, r in runs.items():
         epochs = r.curve("epoch")
         (line,) = ax_loss.plot(epochs, r.curve("train_loss"), marker=".", label=f"{label} (train)")
@@ -93,7 +93,7 @@ def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        ax.legend()
     return caption(fig, provenance(runs.values()))
 
 
@@ -123,24 +123,27 @@ def image_grid(
     images, labels = data.split(split)
     g = torch.Generator().manual_seed(seed)
     classes = list(range(min(data.num_classes, max_classes)))
+    cols = min(len(classes), 5)  # five classes a row: each image about 1.1 in, its name legible
+    bands = -(-len(classes) // cols)
     fig, axes = plt.subplots(
-        per_class,
-        len(classes),
-        figsize=(1.2 * len(classes), 1.3 * per_class),
+        per_class * bands,
+        cols,
+        figsize=style.figsize(1.25 * per_class * bands, 1.2 * cols),
         squeeze=False,
         constrained_layout=True,
     )
+    for ax in axes.flat:
+        ax.axis("off")
     labels_cpu = labels.cpu()
-    for col, c in enumerate(classes):
+    for k, c in enumerate(classes):
+        band, col = divmod(k, cols)
         members = torch.nonzero(labels_cpu == c).flatten()
         pick = members[torch.randperm(len(members), generator=g)[:per_class]]
         for row, i in enumerate(pick.tolist()):
-            ax = axes[row, col]
+            ax = axes[band * per_class + row, col]
             ax.imshow(to_rgb(images[i])[0])
-            ax.set_xticks([])
-            ax.set_yticks([])
             if row == 0:
-                ax.set_title(data.classes[c], fontsize=8)
+                ax.set_title(data.classes[c])
     return caption(fig, f"{split.capitalize()} images of {data.description}.")
 
 
@@ -167,7 +170,7 @@ def overlay(
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title)
     return im
 
 
@@ -194,18 +197,18 @@ def per_class_accuracy(
         shown, what = list(range(len(classes))), "every class"
     x = np.arange(len(shown))
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(shown) + 2), 3.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=style.figsize(3.6), constrained_layout=True)
     for i, name in enumerate(names):
         acc = results[name].detach().cpu().numpy()[shown]
         ax.bar(x + i * width - 0.4 + width / 2, 100 * acc, width, label=name)
-    ax.set_xticks(x, [classes[c] for c in shown], rotation=45, ha="right", fontsize=8)
+    ax.set_xticks(x, [classes[c] for c in shown], rotation=45, ha="right")
     ax.set(
         ylabel="test accuracy (%)",
         ylim=(0, 100),
         title=f"Per-class accuracy, {what}",
     )
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend()
     return caption(fig, f"Test split of {dataset}.") if dataset else fig
 
 
@@ -221,7 +224,11 @@ def augmentations(data: CifarData, *, n: int = 6, views: int = 3, seed: int = 0)
     images = data.train_images[:n]
     g = torch.Generator(device=images.device).manual_seed(seed)
     fig, axes = plt.subplots(
-        n, views + 1, figsize=(1.3 * (views + 1), 1.3 * n), squeeze=False, constrained_layout=True
+        n,
+        views + 1,
+        figsize=style.figsize(1.2 * n, 1.3 * (views + 1)),
+        squeeze=False,
+        constrained_layout=True,
     )
     columns = [images] + [augment(images, generator=g) for _ in range(views)]
     for col, batch in enumerate(columns):
@@ -230,14 +237,14 @@ def augmentations(data: CifarData, *, n: int = 6, views: int = 3, seed: int = 0)
             ax.imshow(to_rgb(batch[row])[0])
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[0, col].set_title("original" if col == 0 else f"augmented {col}", fontsize=8)
-    fig.suptitle("Random crop (pad 4) and flip, on the device", fontsize=9)
+        axes[0, col].set_title("original" if col == 0 else f"crop+flip {col}")
+    fig.suptitle("Random crop (pad 4) and flip, on the device")
     return caption(fig, f"Data: {data.description}.")
 
 
 def lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
     """The learning rate of every optimisation step under ``config``."""
-    fig, ax = plt.subplots(figsize=(6, 2.6), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=style.figsize(2.6), constrained_layout=True)
     draw_lr(ax, config, steps_per_epoch)
     return fig
 
