@@ -142,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
         paths.compare_paths(**options)
     elif args.command == "sweep":
         result = sweep.sweep(**options, out=args.out)
-        print(provenance(result), format_table(result), sep="\n\n")
+        print(provenance(result, commits=True), format_table(result), sep="\n\n")
     else:
         rows = timm.compare(**options)
         if args.out:

@@ -71,8 +71,8 @@ def benchmark(
         )
         print(
             wrap(
-                f"Showing the committed results from {where}, made by: "
-                f"{result.environment.get('command')}\n{other}To train this table here "
+                f"Showing the committed results from {where} (the commands that made them are "
+                f"under the table).\n{other}To train this table here "
                 f"instead, set {TRAIN_VARIABLE}=1 (or call benchmark(train=True))."
             )
             + "\n"
