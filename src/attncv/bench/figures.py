@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..train import RECIPES
+from ..views import style
 from ..views.plots import caption, draw_lr, epochs, module_colour
 from .report import MEASURES, measure, summarize
 from .stats import welch_interval
@@ -33,7 +34,7 @@ def plot_accuracy(sweep: Sweep) -> Figure:
     rows = summarize(sweep)
     base = rows[0]
     fig, (ax, ax_d) = plt.subplots(
-        1, 2, figsize=(12, 4.2), constrained_layout=True, gridspec_kw={"width_ratios": [1.2, 1]}
+        2, 1, figsize=style.figsize(8.4), constrained_layout=True, height_ratios=[1, 1.1]
     )
     x = range(len(rows))
     colours = [module_colour(r["name"]) for r in rows]
@@ -48,10 +49,10 @@ def plot_accuracy(sweep: Sweep) -> Figure:
         ax.plot([i] * r["seeds"], [100 * a for a in r["top1_all"]], "k.", ms=4)
     ax.axhline(100 * base["top1"], color="0.3", ls="--", lw=1, label="baseline")
     ax.set_ylim(0, 100 * max(max(r["top1_all"]) for r in rows) * 1.08)
-    ax.set_xticks(list(x), [r["title"] for r in rows], rotation=40, ha="right", fontsize=8)
+    ax.set_xticks(list(x), [r["title"] for r in rows], rotation=40, ha="right")
     ax.set(ylabel=f"top-1 test accuracy (%),\n{MEASURES[measure(sweep)]}", title="Accuracy")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(loc="lower right")
     others = rows[1:]
     y = list(range(len(others)))
     for i, r in enumerate(others):
@@ -63,10 +64,10 @@ def plot_accuracy(sweep: Sweep) -> Figure:
             delta, i, xerr=half, fmt=FAMILY_MARKERS[r["family"]], color=colours[i + 1], capsize=3
         )
     ax_d.axvline(0, color="0.3", ls="--", lw=1)
-    ax_d.set_yticks(y, [r["title"] for r in others], fontsize=8)
+    ax_d.set_yticks(y, [r["title"] for r in others])
     ax_d.invert_yaxis()
     ax_d.set(
-        xlabel="difference from the baseline (points), with its 95% interval",
+        xlabel="difference from the baseline (points), 95% interval",
         title="Against the baseline",
     )
     ax_d.grid(axis="x", alpha=0.3)
@@ -82,7 +83,8 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
         ("macs", "MACs per image (millions)", 1e-6),
         ("train_ips", "training images/s", 1.0),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), constrained_layout=True, sharey=True)
+    fig, grid = plt.subplots(2, 2, figsize=style.figsize(6.0), constrained_layout=True, sharey=True)
+    axes = [grid[0, 0], grid[0, 1], grid[1, 0]]
     for ax, (key, label, unit) in zip(axes, panels, strict=True):
         for r in rows:
             ax.errorbar(
@@ -97,10 +99,12 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
             )
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"top-1 accuracy (%),\n{MEASURES[measure(sweep)]}")
+    for ax in (grid[0, 0], grid[1, 0]):
+        ax.set_ylabel("top-1 accuracy (%)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=6, fontsize=8)
-    fig.suptitle("Accuracy against cost (up and left is better; right, for images/s)", fontsize=10)
+    grid[1, 1].axis("off")  # the legend's own panel: it can cover no point and no caption
+    grid[1, 1].legend(handles, labels, loc="center", ncol=2, frameon=False)
+    fig.suptitle("Accuracy against cost (up and left is better; for images/s, up and right)")
     return caption(fig, source(sweep))
 
 
@@ -108,7 +112,7 @@ def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
     """Test accuracy per epoch of every module (one seed: the first by default), each module in
     its own colour."""
     seed = min(r["seed"] for r in sweep.runs) if seed is None else seed
-    fig, ax = plt.subplots(figsize=(8, 4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=style.figsize(5.6), constrained_layout=True)
     for r in (r for r in sweep.runs if r["seed"] == seed):
         epochs_ = range(1, len(r["test_acc"]) + 1)
         ax.plot(
@@ -124,13 +128,15 @@ def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
     ax.set_title(f"Test accuracy per epoch, seed {seed}")
     ax.grid(alpha=0.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, ncol=2, loc="lower right")
+    ax.legend(ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
     return caption(fig, source(sweep))
 
 
 def plot_recipes(train_images: int = 50_000) -> Figure:
     """The learning rate of every step under each recipe, on ``train_images`` per epoch."""
-    fig, axes = plt.subplots(1, len(RECIPES), figsize=(10, 2.8), constrained_layout=True)
+    fig, axes = plt.subplots(
+        len(RECIPES), 1, figsize=style.figsize(2.3 * len(RECIPES)), constrained_layout=True
+    )
     for ax, recipe in zip(axes, RECIPES.values(), strict=True):
         cfg = recipe.train
         title = (
@@ -138,5 +144,4 @@ def plot_recipes(train_images: int = 50_000) -> Figure:
             f"warm-up {epochs(cfg.warmup_epochs)}"
         )
         draw_lr(ax, cfg, train_images // cfg.batch_size, title=title)
-        ax.title.set_fontsize(9)
     return fig
