@@ -37,9 +37,14 @@ notebooks: setup
 	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
 
 # Execute notebooks top to bottom in the brief profile and keep the outputs (commit them).
+# One notebook at a time (baseline first when it is among them), each one's wall time printed.
 execute: setup
-	ATTNCV_PROFILE=brief ATTNCV_PROGRESS=log $(BIN)/jupyter nbconvert --to notebook --execute \
-	  --inplace --ExecutePreprocessor.timeout=3600 $(NB)
+	@for nb in $(filter chapters/baseline.ipynb,$(NB)) $(filter-out chapters/baseline.ipynb,$(NB)); do \
+	  start=$$(date +%s); \
+	  ATTNCV_PROFILE=brief ATTNCV_PROGRESS=log $(BIN)/jupyter nbconvert --to notebook --execute \
+	    --inplace --ExecutePreprocessor.timeout=3600 $$nb || exit 1; \
+	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
+	done
 
 lint: setup
 	$(BIN)/ruff check src tests chapters scripts
