@@ -12,10 +12,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .sweep import Sweep
+
+class Saveable(Protocol):
+    """A sweep's result (:class:`attncv.bench.sweep.Sweep`): a dataclass with ``save``."""
+
+    def save(self, path: Any) -> Path: ...
+
 
 SEED_LIMIT = 2**32  # numpy's and torch's seeds are below this
 
@@ -84,7 +88,7 @@ class ResultKept(OSError):
         self.kept = kept
 
 
-def save_or_keep(result: Sweep, out: str | os.PathLike[str], *, final: bool = True) -> Path:
+def save_or_keep(result: Saveable, out: str | os.PathLike[str], *, final: bool = True) -> Path:
     """``result.save(out)``; if that fails, the result is written beside ``out`` (then in the
     working folder, then the temporary folder), or printed, and :class:`ResultKept` says where
     (``final=False``, for the checkpoints during a sweep: a warning, and the sweep goes on)."""
@@ -105,7 +109,7 @@ def save_or_keep(result: Sweep, out: str | os.PathLike[str], *, final: bool = Tr
         import json
         from dataclasses import asdict
 
-        print(json.dumps(asdict(result), indent=1))
+        print(json.dumps(asdict(result), indent=1))  # type: ignore[call-overload]
         kept, message = None, f"could not write {target} ({reason}); the result is printed above"
     if final:
         raise ResultKept(message, kept)
