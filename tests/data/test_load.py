@@ -250,3 +250,23 @@ def test_the_download_failure_is_announced_whole(monkeypatch) -> None:
         load_cifar(train_size=20, test_size=10)
     message = str(record[0].message)
     assert "pip install pyarrow" in message and "name resolution" in message
+
+
+def test_the_substitute_box_escapes_the_failure_reason(monkeypatch) -> None:
+    """The download's reason `<urlopen error …>` was read as an HTML tag: the box showed
+    "URLError:" and nothing after it."""
+    import sys
+    import types
+
+    from attncv.data import load
+
+    shown = []
+    fake = types.ModuleType("IPython.display")
+    fake.HTML = lambda text: text
+    fake.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", fake)
+    monkeypatch.setattr(load, "in_kernel", lambda: True)
+    load._announce("download failed: URLError: <urlopen error [Errno -3] no network> & more")
+    (box,) = shown
+    assert "&lt;urlopen error [Errno -3] no network&gt; &amp; more" in box
+    assert "<urlopen" not in box

@@ -179,12 +179,14 @@ def _per_class(
 def _announce(message: str) -> None:
     """Say loudly that a substitute is used: a coloured box in a notebook, a warning elsewhere."""
     if in_kernel():
+        from html import escape
+
         from IPython.display import HTML, display
 
         display(
             HTML(
                 '<div style="border-left:6px solid #d97706;background:#fff7ed;padding:8px 12px;'
-                f'margin:6px 0"><b>Data substitute.</b> {message}</div>'
+                f'margin:6px 0"><b>Data substitute.</b> {escape(message)}</div>'
             )
         )
         return
