@@ -194,6 +194,17 @@ WRONG = {  # exercise label -> (the book's line, a plausible mistake)
     "ex-eca-2": ("k = t if t % 2 else t + 1", "k = 3"),
 }
 WRONG_ADVICE = {"ex-se-1": "a softmax across channels", "ex-eca-2": "k = 5 for C = 256"}
+CHEAT = {  # the library's answer imported (it used to score full marks); a backward that raises
+    "ex-se-1": (None, "from attncv.attention.se import SE as MySE"),
+    "ex-eca-2": (
+        "w = torch.sigmoid(self.conv(y)).squeeze(1)",
+        "w = torch.sigmoid(self.conv(y)).squeeze(1).clamp_(0, 1)",
+    ),
+}
+CHEAT_ADVICE = {
+    "ex-se-1": "or a wrapper around it; this answer is not graded",
+    "ex-eca-2": "✗ C = 64: gradients reach every parameter: a training step",
+}
 
 
 def _nbgrader(course: Path, env: dict[str, str], *args: str) -> str:
@@ -209,9 +220,12 @@ def _nbgrader(course: Path, env: dict[str, str], *args: str) -> str:
     return done.stdout + done.stderr
 
 
-def _submit(course: Path, name: str, student: str, wrong: dict[str, tuple[str, str]]) -> None:
+def _submit(
+    course: Path, name: str, student: str, wrong: dict[str, tuple[str | None, str]]
+) -> None:
     """A student's submission: the release version with every answer cell filled in, from the
-    book's solutions (source/), with the mistakes in ``wrong``."""
+    book's solutions (source/), with the mistakes in ``wrong`` (a line replaced, or with None
+    for the line, the whole answer)."""
     source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
     answers = {c.metadata.nbgrader["grade_id"]: c.source for c in source.cells}
     nb = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
@@ -225,8 +239,11 @@ def _submit(course: Path, name: str, student: str, wrong: dict[str, tuple[str, s
             label = meta["grade_id"].removesuffix("-code")
             if label in wrong:
                 right, mistake = wrong[label]
-                assert right in text, f"{label}: the book's solution changed: update WRONG"
-                text = text.replace(right, mistake)
+                if right is None:
+                    text = mistake
+                else:
+                    assert right in text, f"{label}: the book's solution changed: update WRONG"
+                    text = text.replace(right, mistake)
         cell.source = text
     target = course / "submitted" / student / name / f"{name}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -235,9 +252,11 @@ def _submit(course: Path, name: str, student: str, wrong: dict[str, tuple[str, s
 
 @pytest.mark.slow
 def test_nbgrader_autogrades_a_class(tmp_path):
-    """Two chapters (SE, ECA), two students: one with the book's solutions, one with SE's gate a
-    softmax and ECA's kernel fixed at 3. Full marks for the first; for the second, exactly the
-    two exercises' points lost, and the graders' messages in the feedback."""
+    """Two chapters (SE, ECA), three students: one with the book's solutions, one with SE's gate a
+    softmax and ECA's kernel fixed at 3, one who imports the library's SE as their own and whose
+    ECA raises in the backward pass (an in-place clamp_). Full marks for the first; for the
+    others, exactly the two exercises' points lost, and the graders' messages in the feedback:
+    the rule against the library's answer, and a ✗ line (not a crash) for the backward pass."""
     if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
         if os.environ.get("ATTNCV_NBGRADER_TEST"):
             pytest.fail("ATTNCV_NBGRADER_TEST is set, but nbgrader is not installed")
@@ -258,17 +277,18 @@ def test_nbgrader_autogrades_a_class(tmp_path):
         _nbgrader(course, env, "generate_assignment", name)
         _submit(course, name, "correct", wrong={})
         _submit(course, name, "wrong", wrong=WRONG)
+        _submit(course, name, "cheater", wrong=CHEAT)
     for name in names:
         _nbgrader(course, env, "autograde", name)
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for name in names:
-            for student in ("correct", "wrong"):
+            for student, mistakes in (("correct", {}), ("wrong", WRONG), ("cheater", CHEAT)):
                 nb = gb.find_submission_notebook(name, name, student)
                 for grade in nb.grades:
                     if grade.name.endswith("-grader"):
                         label = grade.name.removesuffix("-grader")
-                        expected = 0 if student == "wrong" and label in WRONG else grade.max_score
+                        expected = 0 if label in mistakes else grade.max_score
                         assert grade.auto_score == expected, (student, grade.name)
                         assert grade.max_score == POINTS[label]
                     else:  # a written answer: the instructor grades it (formgrader does this)
@@ -290,10 +310,12 @@ def test_nbgrader_autogrades_a_class(tmp_path):
             == float(rows[name, "correct"]["max_score"])
         )
         assert float(rows[name, "wrong"]["score"]) == full - lost > 0
-        feedback = (course / "feedback" / "wrong" / name / f"{name}.html").read_text()
-        for label, advice in WRONG_ADVICE.items():
-            if label.startswith(f"ex-{name}-"):
-                assert "GradeFailure" in feedback and advice in feedback
+        assert float(rows[name, "cheater"]["score"]) == full - lost > 0
+        for student, advices in (("wrong", WRONG_ADVICE), ("cheater", CHEAT_ADVICE)):
+            feedback = (course / "feedback" / student / name / f"{name}.html").read_text()
+            for label, advice in advices.items():
+                if label.startswith(f"ex-{name}-"):
+                    assert "GradeFailure" in feedback and advice in feedback, (student, label)
         good = (course / "feedback" / "correct" / name / f"{name}.html").read_text()
-        assert "All checks passed" in good and "GradeFailure" not in good
+        assert "checks pass" in good and "GradeFailure" not in good
     print(textwrap.indent((tmp_path / "grades.csv").read_text(), "  "))

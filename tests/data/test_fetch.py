@@ -418,3 +418,23 @@ def test_the_mirror_without_pyarrow_hints_at_the_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(FetchError, match="needs pyarrow: pip install pyarrow"):
         fetch(tmp_path, Parquet("http://127.0.0.1:9/{split}.parquet"))
+
+
+def test_a_mirror_converted_folder_is_readable_by_the_group(tmp_path):
+    """The converted cifar-100-python/ used to be 0700 (mkdtemp): private to whoever fetched it."""
+    import os
+
+    (train, _), (test, _) = _parquet("train", 2, 0), _parquet("test", 1, 1)
+    s = Server({"/hf/train.parquet": train, "/hf/test.parquet": test})
+    old = os.umask(0o022)
+    try:
+        path = fetch(
+            tmp_path,
+            Archive(s.url + "/gone.tar.gz"),
+            Parquet(s.url + "/hf/{split}.parquet", per_class=(2, 1)),
+        )
+    finally:
+        os.umask(old)
+        s.close()
+    assert path.stat().st_mode & 0o777 == 0o755
+    assert all(f.stat().st_mode & 0o777 == 0o644 for f in path.iterdir())

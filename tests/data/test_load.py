@@ -270,3 +270,23 @@ def test_the_substitute_box_shows_no_machine_paths(monkeypatch, tmp_path) -> Non
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
     load_module._announce(f"Using {data}/cifar-10-batches-py; <urlopen error x>")
     assert str(tmp_path) not in shown[0] and "&lt;urlopen error x&gt;" in shown[0]
+
+
+def test_the_substitute_box_escapes_the_failure_reason(monkeypatch) -> None:
+    """The download's reason `<urlopen error …>` was read as an HTML tag: the box showed
+    "URLError:" and nothing after it."""
+    import sys
+    import types
+
+    from attncv.data import load
+
+    shown = []
+    fake = types.ModuleType("IPython.display")
+    fake.HTML = lambda text: text
+    fake.display = shown.append
+    monkeypatch.setitem(sys.modules, "IPython.display", fake)
+    monkeypatch.setattr(load, "in_kernel", lambda: True)
+    load._announce("download failed: URLError: <urlopen error [Errno -3] no network> & more")
+    (box,) = shown
+    assert "&lt;urlopen error [Errno -3] no network&gt; &amp; more" in box
+    assert "<urlopen" not in box

@@ -158,3 +158,24 @@ def test_load_cifar_reports_a_broken_substitute_instead_of_falling_through(
     _edit(batch, labels=None)
     with pytest.raises(DataError, match="data_batch_2"):
         load_cifar(cifar10_dir)
+
+
+def test_an_unreadable_batch_is_reported_as_unreadable(cifar10_dir: Path, monkeypatch) -> None:
+    """A chmod-000 batch used to be called "truncated, corrupt", with the advice to copy it
+    again. (Faked: the tests may run as root, who reads any file.)"""
+    import builtins
+
+    batch = cifar10_dir / "cifar-10-batches-py" / "data_batch_1"
+    real_open = builtins.open
+
+    def no_permission(file, *args, **kwargs):
+        if str(file) == str(batch):
+            raise PermissionError(13, "Permission denied", str(batch))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_permission)
+    with pytest.raises(DataError, match="cannot be read: permission denied") as err:
+        read_cifar10(cifar10_dir / "cifar-10-batches-py")
+    message = str(err.value)
+    assert str(batch) in message and "owned by" in message
+    assert "truncated" not in message and "corrupt" not in message and "again" not in message

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from attncv.exercises.baseline import check_basic_block
 from attncv.model import BasicBlock
+
+# Mistakes are written as subclasses of the library's modules, and the library's modules are
+# graded as references: the rule against such answers is tested in test_honesty.py.
+pytestmark = pytest.mark.usefixtures("library_answers")
 
 
 class _Block(nn.Module):

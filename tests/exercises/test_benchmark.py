@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from attncv.exercises.benchmark import check_top5_mean
 from attncv.train import best5_mean as top5_mean
+
+# Mistakes are written as subclasses of the library's modules, and the library's modules are
+# graded as references: the rule against such answers is tested in test_honesty.py.
+pytestmark = pytest.mark.usefixtures("library_answers")
 
 
 def test_accepts_the_reference() -> None:

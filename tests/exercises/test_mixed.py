@@ -13,6 +13,10 @@ from attncv.attention.danet import DANet
 from attncv.attention.residual_attention import ResidualAttention
 from attncv.exercises import mixed
 
+# Mistakes are written as subclasses of the library's modules, and the library's modules are
+# graded as references: the rule against such answers is tested in test_honesty.py.
+pytestmark = pytest.mark.usefixtures("library_answers")
+
 REFERENCES = [
     (mixed.check_cbam, CBAM),
     (mixed.check_danet, DANet),

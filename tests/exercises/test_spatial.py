@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -10,6 +11,10 @@ from attncv.attention.non_local import NonLocal
 from attncv.attention.self_attention import SelfAttention
 from attncv.attention.stn import SpatialTransformer
 from attncv.exercises.spatial import check_non_local, check_self_attention, check_stn
+
+# Mistakes are written as subclasses of the library's modules, and the library's modules are
+# graded as references: the rule against such answers is tested in test_honesty.py.
+pytestmark = pytest.mark.usefixtures("library_answers")
 
 
 class _SAGAN(nn.Module):

@@ -107,7 +107,8 @@ def test_concurrent_writers_of_one_run_all_succeed(data, monkeypatch):
     for t in threads:
         t.join(60)
     assert not errors, errors
-    assert [p.suffix for p in runs_dir().iterdir()] == [".pt"]  # one entry, no .tmp left
+    left = sorted(p.suffix for p in runs_dir().iterdir())
+    assert left in ([".pt"], [".lock", ".pt"])  # one entry (and its lock), no .tmp left
 
 
 def test_the_key_fingerprints_the_data(data) -> None:
@@ -154,3 +155,75 @@ def test_the_key_follows_the_training_code_not_the_figures(monkeypatch, tmp_path
     assert runs_module._source_hash() == before
     (copy / "attention" / "se.py").write_text("# the module changed\n", encoding="utf-8")
     assert runs_module._source_hash() != before
+
+
+def test_entries_are_written_with_the_users_umask(data) -> None:
+    """Runs used to be written 0600 (mkstemp): another user of a shared cache could not read
+    them. Now a file gets what open() would give: 0644 under umask 022, 0664 under 002."""
+    import os
+
+    old = os.umask(0o002)
+    try:
+        train_model("none", data, get_profile("smoke", "cpu"), progress=False)
+    finally:
+        os.umask(old)
+    (entry,) = runs_dir().glob("none-*.pt")
+    assert entry.stat().st_mode & 0o777 == 0o664
+
+
+def test_an_unreadable_entry_is_reported_and_left_where_it_is(data, monkeypatch) -> None:
+    """Another user's entry that this user cannot read used to be called unusable, moved aside
+    as .corrupt-… and retrained. Now: reported with its path and owner, never moved or
+    overwritten; the run trains and stays in memory."""
+    from attncv.train import runs
+
+    prof = get_profile("smoke", "cpu")
+    train_model("none", data, prof, progress=False)
+    (entry,) = runs_dir().glob("none-*.pt")
+    before = entry.read_bytes()
+    real_load = runs.torch.load
+
+    def denied(path, *args, **kwargs):
+        if str(path) == str(entry):
+            raise PermissionError(13, "Permission denied", str(entry))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(runs.torch, "load", denied)
+    monkeypatch.setattr(runs, "_MEMORY", {})
+    with pytest.warns(runs.CacheWarning, match="cannot be read.*owned by") as record:
+        _, result = train_model("none", data, prof, progress=False)
+    assert str(entry) in str(record[0].message) and "corrupt" not in str(record[0].message)
+    assert result.history
+    assert [p.name for p in runs_dir().iterdir() if "corrupt" in p.name] == []
+    assert entry.read_bytes() == before  # neither moved aside nor overwritten
+
+
+def test_a_run_being_trained_elsewhere_is_waited_for_and_loaded(data, monkeypatch) -> None:
+    """Two notebooks started together both trained the shared baseline. Now the second waits
+    for the first (a lock per run key) and loads its result."""
+    import threading
+    import time
+
+    from filelock import FileLock
+
+    from attncv.train import runs
+
+    prof = get_profile("smoke", "cpu")
+    train_model("none", data, prof, progress=False)  # the first notebook's run, done
+    (entry,) = runs_dir().glob("none-*.pt")
+    saved = entry.read_bytes()
+    entry.unlink()  # ... but still being trained: its lock is held, its entry not yet there
+    lock = FileLock(str(runs.lock_path(entry)))
+    lock.acquire()
+    monkeypatch.setattr(runs, "fit", lambda *a, **k: pytest.fail("trained a run being trained"))
+    got = {}
+    second = threading.Thread(
+        target=lambda: got.update(run=train_model("none", data, prof, progress=False))
+    )
+    second.start()
+    time.sleep(1.0)
+    assert second.is_alive()  # waiting for the first
+    entry.write_bytes(saved)  # the first finishes
+    lock.release()
+    second.join(timeout=30)
+    assert not second.is_alive() and got["run"][1].history

@@ -127,9 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return _run(args)
-    except (ValueError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ValueError, ImportError, OSError) as exc:  # expected: one line, no traceback
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line (an OSError's path included)."""
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in str(exc):
+        text = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 def _run(args: argparse.Namespace) -> int:

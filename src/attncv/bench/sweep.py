@@ -31,6 +31,7 @@ from ..data import CifarData, load_cifar
 from ..model import count_macs, count_params, resnet18
 from ..train import RECIPES, Profile, Recipe, best5_mean, get_profile, recipe_profile, train_model
 from ..train.speed import throughput
+from .checks import check_batches, check_numbers, check_out, save_or_keep
 from .parallel import parse_devices, run_parallel
 from .provenance import environment, git_commit
 
@@ -69,10 +70,21 @@ class Sweep:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Sweep:
-        raw = json.loads(Path(path).read_text())
+        """A saved sweep; a ``ValueError`` that names ``path`` if it is not one."""
+        try:
+            raw = json.loads(Path(path).read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc}); is it truncated?") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a text file, so not a sweep's JSON.") from None
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path} holds a JSON {type(raw).__name__}, not a sweep's object.")
         if raw.get("schema") != SCHEMA:
             raise ValueError(f"{path}: schema {raw.get('schema')!r}, expected {SCHEMA}.")
-        return cls(**raw)
+        try:
+            return cls(**raw)
+        except TypeError as exc:
+            raise ValueError(f"{path} is not a sweep's JSON: {exc}.") from None
 
 
 def scale_record(scale: Profile, profile: str | None = None) -> dict[str, Any]:
@@ -177,6 +189,15 @@ def sweep(
     """
     if recipe not in RECIPES:
         raise ValueError(f"Unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}.")
+    check_numbers(  # before any data loads or any run trains
+        seeds=seeds,
+        epochs=epochs,
+        train_size=train_size,
+        test_size=test_size,
+        width=width,
+        cost_steps=cost_steps,
+    )
+    check_out(out)
     names = _with_baseline(names)
     devs = parse_devices(devices)
     code = git_commit()  # the commit this process's code came from, not whatever HEAD is later
@@ -187,6 +208,7 @@ def sweep(
     )
     if compile:
         scale = replace(scale, train=replace(scale.train, compile=True))
+    check_batches(scale.train_size, scale.train.batch_size)
     jobs = [(n, s) for s in seeds for n in names]
     kept = _resumable(out, rec, scale) if resume and out else []
     jobs = [j for j in jobs if j not in {(r["name"], r["seed"]) for r in kept}]
@@ -216,7 +238,7 @@ def sweep(
 
     def checkpoint(new: list[dict[str, Any]]) -> None:
         if out:
-            document(new).save(out)
+            save_or_keep(document(new), out, final=False)
 
     if not jobs:
         rows = []
@@ -226,7 +248,7 @@ def sweep(
         rows = run_parallel(devs, jobs, settings, _load, _run_quietly)
     result = document(rows)
     if out:
-        print(f"Wrote {result.save(out)}")
+        print(f"Wrote {save_or_keep(result, out)}")
     return result
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from ..env import progress_mode
+from .files import shareable
 from .layout import C100, C100_URL, cache_dir
 
 ORIGINAL = C100_URL
@@ -303,6 +304,7 @@ def extract(archive: Path, root: Path) -> None:
             tar.extractall(tmp, members=members, **safe)  # names checked above
         if not (tmp / C100 / "train").exists():
             raise FetchError(f"the archive has no {C100}/train")
+        shareable(tmp / C100)  # as the archive's own modes allow under the umask
         shutil.rmtree(root / C100, ignore_errors=True)
         (tmp / C100).replace(root / C100)
     finally:
@@ -317,6 +319,7 @@ def parquet_to_pickles(files: dict[str, Path], out: Path, per_class: dict[str, i
     tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}-", suffix=".part", dir=out.parent))
     try:
         _convert(files, tmp, per_class)
+        shareable(tmp)  # mkdtemp made it 0700: readable by the group, as mkdir would
         shutil.rmtree(out, ignore_errors=True)
         tmp.replace(out)
     finally:

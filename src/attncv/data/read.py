@@ -27,6 +27,7 @@ from torch import Tensor
 
 from .dataset import CifarData
 from .errors import DataError
+from .files import unreadable
 from .layout import STATS
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -55,6 +56,11 @@ def _unpickle(path: Path, dataset: str) -> dict:
         raise DataError(
             f"{path} is missing: the {dataset} folder {path.parent} is incomplete. To fix it, "
             f"{_remedy(dataset, path.parent)}."
+        ) from None
+    except PermissionError:  # the file is there and whole: ask its owner, don't copy it
+        raise DataError(
+            f"{unreadable(path)}. Ask its owner to make it readable (chmod a+r), or point "
+            "ATTNCV_DATA at a copy you can read."
         ) from None
     except Exception as exc:
         raise DataError(

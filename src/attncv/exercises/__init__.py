@@ -7,8 +7,14 @@ in, and gradients reach every parameter. It prints one line per check and a hint
 failure, and returns ``True`` only if everything passed.
 ``check_se(MySE).assert_passed()`` raises :class:`GradeFailure` with the first failure instead,
 as the nbgrader assignments' test cells do.
+
+Before any of that, the answer must be the reader's own code (:mod:`.honesty`): the library's
+module imported under another name, a subclass of it or a wrapper around it is refused with a
+message that names the rule. The book marks its hidden answers with :func:`reference_solution`,
+and the report then says it checked the hidden reference solution.
 """
 
 from .grader import GradeFailure, GradeReport, check_module
+from .reference import reference_solution
 
-__all__ = ["GradeFailure", "GradeReport", "check_module"]
+__all__ = ["GradeFailure", "GradeReport", "check_module", "reference_solution"]

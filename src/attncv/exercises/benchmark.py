@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..train import best5_mean
-from .grader import GradeReport
+from .grader import GradeReport, own_code
+from .reference import is_reference_solution
 
 CURVES: list[list[float]] = [
     [0.31, 0.45, 0.52, 0.58, 0.61, 0.63, 0.64, 0.66],  # rising: the best five are the last five
@@ -20,15 +21,15 @@ def check_top5_mean(
 ) -> GradeReport:
     """Grade ``candidate(accuracies)``, the mean of the five highest test accuracies of a run (of
     all of them if there are fewer than five), on curves chosen to catch the usual slips."""
-    report = GradeReport("mean of the best five epochs")
-    for curve in CURVES:
+    report = GradeReport("mean of the best five epochs", reference=is_reference_solution(candidate))
+    for curve in CURVES if own_code(report, candidate) else ():
         expected = best5_mean(curve)
         try:
             got = candidate(list(curve))
         except Exception as exc:  # the reader's code: report, don't crash the notebook
             report.add(f"{curve}", False, f"your function raised {type(exc).__name__}: {exc}")
             break
-        ok = isinstance(got, int | float) and abs(got - expected) < 1e-9
+        ok = isinstance(got, int | float) and abs(got - expected) < 1e-9  # False for NaN
         if not report.add(f"{curve}: {expected:.4f}", ok, "" if ok else _hint(got, curve)):
             break
     if verbose:

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 
 from ..attention.eca import eca_kernel_size
 from ..attention.sk import sk_groups
-from .grader import GradeReport, Hint, check_module
+from .grader import GradeReport, Hint, check_module, own_code
+from .reference import is_reference_solution
 
 
 def _implied_gate(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -116,7 +117,11 @@ def check_eca(
     """Grade the reader's ``ECA(channels)`` at every one of ``channels`` before the verdict (the
     kernel size changes between 64 and 256, so a hard-coded k passes at one and fails at the
     other); the report has one line per channel count, and the failing checks in full."""
-    report, passed = GradeReport("ECA"), []
+    report, passed = GradeReport("ECA", reference=is_reference_solution(candidate)), []
+    if not own_code(report, candidate, last=False, own=("__init__", "forward")):
+        if verbose:
+            print(report)
+        return report
     rule = ", ".join(f"k = {eca_kernel_size(c)} for C = {c}" for c in channels)
     for c in channels:
         k = eca_kernel_size(c)
@@ -165,5 +170,6 @@ def check_sk(
         count_hint=f"SK has two 3x3 branches with groups={g} (the second with dilation 2, not a "
         f"5x5 kernel), each with BN; a fuse FC C -> d = {d} without bias, with BN; and "
         f"a select FC d -> 2C without bias",
+        helpers=(sk_groups,),
         verbose=verbose,
     )

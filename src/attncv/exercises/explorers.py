@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..attention import registry
 from ..model import count_params
-from .grader import GradeReport
+from .grader import GradeReport, own_code
+from .reference import is_reference_solution
 
 SE_GRID = [(c, {"reduction": r}) for c in (16, 64, 100, 512) for r in (2, 4, 16)]
 
@@ -25,8 +26,8 @@ def check_param_formula(
     suggests (the biases, or the hidden width computed the wrong way round).
     """
     title = registry.entry(name).title
-    report = GradeReport(f"parameter formula for {title}")
-    for channels, kwargs in grid:
+    report = GradeReport(f"parameter formula for {title}", reference=is_reference_solution(formula))
+    for channels, kwargs in grid if own_code(report, formula) else ():
         expected = count_params(registry.build(name, channels, **kwargs))
         args = ", ".join([f"channels={channels}"] + [f"{k}={v}" for k, v in kwargs.items()])
         try:

@@ -9,6 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from ..attention import registry
+from . import honesty
+from .reference import is_reference_solution
 
 Hint = Callable[[Tensor, Tensor, Tensor], str | None]  # (x, theirs, ours) -> hint or None
 
@@ -26,10 +28,15 @@ class GradeFailure(AssertionError):
 
 @dataclass
 class GradeReport:
-    """The outcome of a grading: one (check, passed, message) row per check run."""
+    """The outcome of a grading: one (check, passed, message) row per check run.
+
+    ``reference``: the graded answer is the book's hidden reference solution
+    (:func:`attncv.exercises.reference_solution`); the report says so instead of "your".
+    """
 
     module: str
     rows: list[tuple[str, bool, str]] = field(default_factory=list)
+    reference: bool = False
 
     @property
     def passed(self) -> bool:
@@ -40,17 +47,28 @@ class GradeReport:
         return ok
 
     def __str__(self) -> str:
-        lines = [f"Checking your {self.module}:"]
+        who = f"the hidden reference solution ({self.module})" if self.reference else None
+        lines = [f"Checking {who or f'your {self.module}'}:"]
         lines += [
             f"  {'✓' if ok else '✗'} {check}" + (f": {msg}" if msg else "")
             for check, ok, msg in self.rows
         ]
-        lines.append(
-            "All checks passed. Well done!"
-            if self.passed
-            else "Not yet: fix the first ✗ above and run the check again."
-        )
+        lines.append(self._verdict())
         return "\n".join(lines)
+
+    def _verdict(self) -> str:
+        """A statement of what passed, not a congratulation: in the book the graded answer is
+        the hidden reference solution, not the reader's."""
+        if not self.passed:
+            return "Not yet: fix the first ✗ above and run the check again."
+        n = len(self.rows)
+        counted = "the one check passes" if n == 1 else f"all {n} checks pass"
+        if self.reference:
+            return (
+                f"Checked the hidden reference solution: {counted}. "
+                "Your own version is graded the same way."
+            )
+        return f"{counted[0].upper()}{counted[1:]}."
 
     def __bool__(self) -> bool:
         return self.passed
@@ -84,6 +102,9 @@ def check_module(
     atol: float = 1e-5,
     title: str | None = None,
     verbose: bool = True,
+    own: Sequence[str] = ("__init__", "forward"),
+    subclass: type | None = None,
+    helpers: Sequence[object] = (),
 ) -> GradeReport:
     """Grade ``candidate(channels, **kwargs)`` against the library's ``reference``.
 
@@ -103,24 +124,81 @@ def check_module(
             cannot pass unnoticed.
         atol: tolerance of the numerical comparison.
         title: the module's name in the report (default: the registry title).
+        own, subclass, helpers: what the answer must write itself, the library class the
+            exercise asks it to subclass (then the library's parts inside it are allowed), and
+            the library's helpers it may use: see :func:`attncv.exercises.honesty.borrowed`.
+
+    An answer that is the library's module, a subclass of it, or a wrapper around it is refused
+    before anything else runs (one ✗ line that names the rule). Whatever the answer does, the
+    grader reports it and never raises.
     """
     kwargs = kwargs or {}
     if isinstance(reference, str):
         title = title or registry.entry(reference).title
         reference = _from_registry(reference)
-    report = GradeReport(title or getattr(reference, "__name__", "module"))
+    report = GradeReport(
+        title or getattr(reference, "__name__", "module"),
+        reference=is_reference_solution(candidate),
+    )
+    rules = {"own": own, "subclass": subclass, "helpers": helpers}
+    if not own_code(report, candidate, last=False, **rules):
+        return _done(report, verbose)
     torch.manual_seed(0)
     ours = reference(channels, **kwargs).eval()
     if prepare is not None:
         with torch.no_grad():
             prepare(ours)
     theirs = _build(report, candidate, channels, kwargs)
-    if theirs is not None:
-        n, h, w = shape
-        x = torch.randn(n, channels, h, w)
+    if theirs is None:
+        return _done(report, verbose)
+    problem = honesty.borrowed_parts(
+        theirs, parts=subclass is not None, whole=(type(ours),), helpers=helpers
+    )
+    if not report.add(honesty.ROW, problem is None, honesty.refusal(problem) if problem else ""):
+        return _done(report, verbose)
+    n, h, w = shape
+    x = torch.randn(n, channels, h, w)
+    try:
         if _same_structure(report, ours, theirs, x, count_hint):
             _same_numbers(report, ours, theirs, x, atol, _Advice(hints, advice))
+    except Exception as exc:  # the reader's code, somewhere we did not expect: report it
+        report.add("the grader could run your module", False, _raised(exc))
     return _done(report, verbose)
+
+
+def own_code(
+    report: GradeReport,
+    candidate: object,
+    *,
+    last: bool = True,
+    own: Sequence[str] = (),
+    subclass: type | None = None,
+    helpers: Sequence[object] = (),
+) -> bool:
+    """Refuse (a ✗ row naming the rule) an answer that is, subclasses or wraps the library's;
+    with ``last``, a ✓ row otherwise (a module grader adds it once the built module is seen)."""
+    try:
+        problem = honesty.borrowed(candidate, own=own, subclass=subclass, helpers=helpers)
+    except Exception as exc:  # an object that defeats inspection: grade it, don't crash
+        problem = None if not honesty.from_library(candidate) else f"{exc}"
+    if problem:
+        return report.add(honesty.ROW, False, honesty.refusal(problem))
+    if last:
+        report.add(honesty.ROW, True)
+    return True
+
+
+def _raised(exc: BaseException) -> str:
+    text = str(exc).split("\n")[0].split(" Hint: enable anomaly detection")[0]  # torch's
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _describe(candidate: object) -> str:
+    name = getattr(candidate, "__name__", None)
+    if isinstance(name, str):
+        return name
+    func = getattr(candidate, "func", None)  # functools.partial
+    return f"partial({func.__name__})" if hasattr(func, "__name__") else repr(candidate)
 
 
 def _from_registry(name: str) -> Callable[..., nn.Module]:
@@ -130,15 +208,25 @@ def _from_registry(name: str) -> Callable[..., nn.Module]:
 def _build(
     report: GradeReport, candidate: Callable[..., nn.Module], channels: int, kwargs: dict
 ) -> nn.Module | None:
-    """The reader's module in eval mode, or None (reported) when building it raised."""
-    try:
-        theirs = candidate(channels, **kwargs).eval()
-    except Exception as exc:  # the reader's code: report, don't crash the notebook
+    """The reader's module in eval mode, or None (reported) when building it failed."""
+    name = _describe(candidate)
+    if not callable(candidate):
         report.add(
             "builds",
             False,
-            f"{candidate.__name__}({channels}, **{kwargs}) raised {type(exc).__name__}: {exc}",
+            f"{name} is a {type(candidate).__name__}, not a class: pass your class itself",
         )
+        return None
+    try:
+        theirs = candidate(channels, **kwargs)
+        if isinstance(theirs, nn.Module):
+            theirs.eval()
+    except Exception as exc:  # the reader's code: report, don't crash the notebook
+        report.add("builds", False, f"{name}({channels}, **{kwargs}) raised {_raised(exc)}")
+        return None
+    if not isinstance(theirs, nn.Module):
+        what = f"{name}({channels}) gave a {type(theirs).__name__}, not an nn.Module"
+        report.add("builds", False, f"{what}: write a class that subclasses torch.nn.Module")
         return None
     report.add("builds", True)
     return theirs
@@ -148,13 +236,24 @@ def _same_structure(
     report: GradeReport, ours: nn.Module, theirs: nn.Module, x: Tensor, count_hint: str | None
 ) -> bool:
     """Forward runs, the output's shape, the parameter count, weights that copy across."""
+    given = x.clone()
     try:
-        out = theirs(x)
+        out = theirs(given)
     except Exception as exc:
         return report.add(
-            "forward",
+            "forward", False, f"calling it on a {tuple(x.shape)} input raised {_raised(exc)}"
+        )
+    if not torch.equal(given, x):
+        return report.add(
+            "leaves its input alone",
             False,
-            f"calling it on a {tuple(x.shape)} input raised {type(exc).__name__}: {exc}",
+            "forward changed its input tensor in place (x *= s, x += y, relu_): the caller's "
+            "tensor is overwritten, and autograd may need it for the backward pass. Write "
+            "x = x * s instead",
+        )
+    if not isinstance(out, Tensor):
+        return report.add(
+            "output shape", False, f"forward returned a {type(out).__name__}, not a tensor"
         )
     if not report.add(
         "output shape",
@@ -192,24 +291,42 @@ def _same_numbers(
 ) -> None:
     """The same output as the reference (with the weights copied), and gradients everywhere."""
     with torch.no_grad():
-        expected, got = ours(x), theirs(x)
-    err = (expected - got).abs().max().item()
-    hint = "" if err <= atol else _hint(advice.hints, advice.fallback, x, got, expected)
+        expected, got = ours(x), theirs(x.clone())
+    if not isinstance(got, Tensor) or got.shape != expected.shape:
+        report.add("same output as attncv's module", False, "a second call gave another shape")
+        return
+    err = (expected - got.to(expected.dtype)).abs().max().item()
+    ok = err <= atol  # False for NaN
+    hint = "" if ok else _hint(advice.hints, advice.fallback, x, got, expected)
     if not report.add(
-        "same output as attncv's module",
-        err <= atol,
-        f"max difference {err:.3g} (tolerance {atol:g}){hint}",
+        "same output as attncv's module", ok, f"max difference {err:.3g} (tolerance {atol:g}){hint}"
     ):
         return
-    theirs.train()
-    theirs.zero_grad()
-    theirs(x).square().mean().backward()
+    try:
+        theirs.train()
+        theirs.zero_grad()
+        given = x.clone().requires_grad_()  # as in a network: gradients flow to the input too
+        theirs(given * 1).square().mean().backward()
+    except Exception as exc:  # autograd's errors are the reader's too: an in-place x *= s
+        report.add("gradients reach every parameter", False, _backward_hint(exc))
+        return
     missing = [n for n, p in theirs.named_parameters() if p.grad is None or not p.grad.abs().sum()]
     report.add(
         "gradients reach every parameter",
         not missing,
         f"no gradient for {', '.join(missing)}: is it used in forward()?" if missing else "",
     )
+
+
+def _backward_hint(exc: BaseException) -> str:
+    text = f"a training step (forward in train mode, then backward) raised {_raised(exc)}"
+    if "inplace" in str(exc) or "in-place" in str(exc):
+        text += (
+            ". Hint: an operation in place (x *= s, x += y, relu_, clamp_) overwrote a "
+            "tensor that autograd needs for the backward pass: write x = x * s, "
+            "y = y.clamp(...) instead"
+        )
+    return text
 
 
 def _count(module: nn.Module) -> int:
@@ -250,7 +367,10 @@ def _hint(
     hints: Sequence[Hint], advice: str | None, x: Tensor, got: Tensor, expected: Tensor
 ) -> str:
     for hint in hints:
-        text = hint(x, got, expected)
+        try:
+            text = hint(x, got.to(expected.dtype), expected)
+        except Exception:  # an output so odd that the hint cannot read it: try the next
+            continue
         if text:
             return f". Hint: {text}"
     return f". Hint: {advice}" if advice else ""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from ..attention.residual_attention import ResidualAttention
 from .grader import GradeReport, check_module
 
 
@@ -98,7 +99,14 @@ def check_residual_attention(cls: Callable[..., nn.Module], *, verbose: bool = T
     )
     hints = [_unchanged, _one_plus]
     return check_module(
-        cls, "residual_attention", hints=hints, advice=advice, atol=1e-4, verbose=verbose
+        cls,
+        "residual_attention",
+        hints=hints,
+        advice=advice,
+        atol=1e-4,
+        verbose=verbose,
+        own=("forward",),  # the exercise: subclass the library's module, write forward
+        subclass=ResidualAttention,
     )
 
 

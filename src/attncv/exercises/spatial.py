@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from ..attention.stn import SpatialTransformer
+from ..attention.stn import IDENTITY, SpatialTransformer, localization_network
 from .grader import GradeReport, check_module
 
 SCALE = 0.5  # gamma (self-attention) and the BN scale (non-local) while grading
@@ -83,4 +83,5 @@ def check_stn(candidate: Callable[..., nn.Module]) -> GradeReport:
         hints=[_is_input],
         advice="sample with F.affine_grid(theta, x.shape, align_corners=False) and "
         "F.grid_sample(x, grid, align_corners=False): the two must use the same convention.",
+        helpers=(localization_network, IDENTITY),  # the exercise hands these out
     )

@@ -9,19 +9,25 @@ Runs live in ``$ATTNCV_RUNS`` (default ``~/.cache/attncv/runs``); ``cache=False`
 
 The cache never costs a result: entries are written atomically under unique temporary names (two
 kernels finishing the same run at once both succeed); a cache that cannot be written gives a
-:class:`CacheWarning` and keeps the run in memory for the rest of the session; an entry that cannot
-be read is reported, moved aside (``<name>.pt.corrupt-<id>``) and trained again.
+:class:`CacheWarning` and keeps the run in memory for the rest of the session; an entry that is
+damaged is reported, moved aside (``<name>.pt.corrupt-<id>``) and trained again.
+
+A cache can be shared by a group: entries get the mode the user's umask asks for (as ``open()``
+would), an entry this user may not read (another user's, private) is reported with its owner and
+left alone (the run trains and stays in memory), and a run being trained by another process
+(a lock per run key, ``<name>.pt.lock``) is waited for and loaded, not trained twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ import torch
 from torch import nn
 
 from ..data import CifarData
+from ..data.files import shareable, unreadable
 from ..env import device_name
 from ..model import ResNet, resnet18
 from .loop import fit, set_seed
@@ -42,6 +49,7 @@ class CacheWarning(UserWarning):
 
 
 _MEMORY: dict[str, dict[str, Any]] = {}  # runs an unwritable cache could not keep, by file path
+_FOREIGN: set[str] = set()  # entries this user may not read: never overwritten, never moved
 
 
 def runs_dir() -> Path:
@@ -135,6 +143,13 @@ def train_model(
 
     model = build()
     saved = _read(path) if cache else None
+    if saved is None and cache:
+        with _training(path):  # another process training this run: wait, then load its result
+            saved = _read(path)
+            if saved is None:
+                run = _fit(model, data, profile, seed, name, progress, on_epoch, overrides)
+                _keep(path, *run)
+                return run
     if saved is not None:
         try:
             model.load_state_dict(saved["state_dict"])
@@ -147,6 +162,22 @@ def train_model(
                 result.name = name
             print(cached_line(result))
             return model.to(data.device).eval(), result
+    run = _fit(model, data, profile, seed, name, progress, on_epoch, overrides)
+    if cache:
+        _keep(path, *run)
+    return run
+
+
+def _fit(
+    model: ResNet,
+    data: CifarData,
+    profile: Profile,
+    seed: int,
+    name: str | None,
+    progress: bool | str,
+    on_epoch: Callable[[nn.Module], dict[str, float]] | None,
+    overrides: dict[str, object],
+) -> tuple[ResNet, FitResult]:
     result = fit(
         model,
         data,
@@ -157,8 +188,6 @@ def train_model(
         on_epoch=on_epoch,
         **overrides,
     )
-    if cache:
-        _write(path, {"state_dict": model.state_dict(), "result": asdict(result)})
     return model.eval(), result
 
 
@@ -172,9 +201,46 @@ def cached_line(result: FitResult) -> str:
     )
 
 
+def _keep(path: Path, model: ResNet, result: FitResult) -> None:
+    """Cache the run at ``path``; in memory only where that entry is another user's."""
+    payload = {"state_dict": model.state_dict(), "result": asdict(result)}
+    if str(path) in _FOREIGN:
+        _MEMORY[str(path)] = payload
+    else:
+        _write(path, payload)
+
+
+def lock_path(path: Path) -> Path:
+    """The lock held while the run cached at ``path`` trains."""
+    return path.with_name(f"{path.name}.lock")
+
+
+@contextlib.contextmanager
+def _training(path: Path) -> Iterator[None]:
+    """Hold the run's lock; where another process holds it, say so and wait. A cache where no
+    lock can be made (read-only) trains without one."""
+    from filelock import FileLock, Timeout
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_path(path)))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print(f"Another process is training this run ({path.name}); waiting for its result.")
+            lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _read(path: Path) -> dict[str, Any] | None:
-    """The cached run at ``path`` (or kept in memory), ``None`` if there is none or it is
-    unreadable (then reported and moved aside)."""
+    """The cached run at ``path`` (or kept in memory), ``None`` if there is none, if this user
+    may not read it (reported, left alone) or if it is damaged (reported, moved aside)."""
     if str(path) in _MEMORY:
         return _MEMORY[str(path)]
     if not path.exists():
@@ -183,6 +249,17 @@ def _read(path: Path) -> dict[str, Any] | None:
         saved = torch.load(path, map_location="cpu", weights_only=False)
         if not isinstance(saved, dict) or not {"state_dict", "result"} <= saved.keys():
             raise ValueError("not a cached run: no state_dict and result in it")
+    except PermissionError:  # there and maybe whole, but not ours to read: never move it
+        if str(path) not in _FOREIGN:
+            _FOREIGN.add(str(path))
+            warnings.warn(
+                f"The cached run {unreadable(path)}; it is left where it is. Training the run "
+                "again and keeping it in memory for this session (to share runs, the owner can "
+                "chmod g+r them, or set ATTNCV_RUNS to a folder of your own).",
+                CacheWarning,
+                stacklevel=3,
+            )
+        return None
     except Exception as exc:
         _set_aside(path, exc)
         return None
@@ -215,6 +292,7 @@ def _write(path: Path, payload: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f"{path.stem}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
+        shareable(tmp)  # mkstemp made it 0600: give it the mode open() would
         os.replace(tmp, path)
     except (OSError, RuntimeError) as exc:  # read-only, full, gone: torch raises RuntimeError too
         if tmp is not None:

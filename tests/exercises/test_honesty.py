@@ -1,0 +1,204 @@
+"""Graders refuse an answer that is the library's own module: the class itself, a subclass of
+it, a wrapper around it, a factory that builds it, or a function that calls the library's answer.
+Refused answers get a ✗ "your own code" line that names the rule, and no other check runs."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import attncv
+from attncv.attention import registry
+from attncv.attention.residual_attention import ResidualAttention
+from attncv.attention.se import SE
+from attncv.exercises import baseline, benchmark, channel, explorers, mixed, spatial
+from attncv.exercises.honesty import RULE
+from attncv.model import BasicBlock
+from attncv.train import best5_mean
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MODULE_GRADERS = {  # grader -> the library's answer it compares with
+    "se": (channel.check_se, "se"),
+    "sk": (channel.check_sk, "sk"),
+    "eca": (channel.check_eca, "eca"),
+    "self_attention": (spatial.check_self_attention, "self_attention"),
+    "non_local": (spatial.check_non_local, "non_local"),
+    "stn": (spatial.check_stn, "stn"),
+    "cbam": (mixed.check_cbam, "cbam"),
+    "danet": (mixed.check_danet, "danet"),
+    "ccnet": (mixed.check_ccnet, "ccnet"),
+    "residual_attention": (mixed.check_residual_attention, "residual_attention"),
+    "coordinate_attention": (mixed.check_coordinate_attention, "coordinate_attention"),
+}
+
+
+def _grade(check, candidate):
+    try:
+        return check(candidate, verbose=False)
+    except TypeError:  # the spatial and baseline graders print always
+        return check(candidate)
+
+
+def _refused(report) -> str:
+    assert not report.passed
+    failed = [(check, msg) for check, ok, msg in report.rows if not ok]
+    assert failed, report
+    check, msg = failed[0]
+    assert "your own code" in check, report
+    assert RULE in msg, msg
+    return msg
+
+
+def _cheats(name: str) -> dict[str, object]:
+    lib = registry.REGISTRY[name].factory
+
+    class Subclass(lib):  # type: ignore[misc, valid-type]
+        pass
+
+    class Wrapper(nn.Module):
+        def __init__(self, channels: int, **kwargs) -> None:
+            super().__init__()
+            self.inner = lib(channels, **kwargs)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+    class HiddenWrapper(nn.Module):  # the library's module kept out of the registered children
+        def __init__(self, channels: int, **kwargs) -> None:
+            super().__init__()
+            self.__dict__["inner"] = [lib(channels, **kwargs)]
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.__dict__["inner"][0](x)
+
+    class ThroughTheRegistry(nn.Module):  # its own parameters, the library's function
+        def __init__(self, channels: int, **kwargs) -> None:
+            super().__init__()
+            self.channels = channels
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return registry.build(name, self.channels)(x)
+
+    return {
+        "the class": lib,
+        "a subclass": Subclass,
+        "a wrapper": Wrapper,
+        "a hidden wrapper": HiddenWrapper,
+        "a factory": lambda c, **kw: lib(c, **kw),
+        "a partial": functools.partial(lib),
+        "the registry": ThroughTheRegistry,
+    }
+
+
+CASES = [(g, cheat) for g in MODULE_GRADERS for cheat in _cheats("se")]
+
+
+@pytest.mark.parametrize(("grader", "cheat"), CASES, ids=[f"{g}-{c}" for g, c in CASES])
+def test_module_graders_refuse_the_librarys_answer(grader, cheat, one_thread) -> None:
+    check, name = MODULE_GRADERS[grader]
+    _refused(_grade(check, _cheats(name)[cheat]))
+
+
+def test_the_import_cheat_of_the_issue_scores_nothing() -> None:
+    """`from attncv.attention.se import SE as MySE` used to score 4/4."""
+    report = channel.check_se(SE, verbose=False)
+    msg = _refused(report)
+    assert "SE" in msg and "attncv.attention.se" in msg
+    assert len(report.rows) == 1  # nothing else is graded
+
+
+def test_the_residual_attention_exercise_may_subclass_but_must_write_forward() -> None:
+    class NoForward(ResidualAttention):
+        pass
+
+    class SuperForward(ResidualAttention):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x)
+
+    class ExplicitForward(ResidualAttention):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return ResidualAttention.forward(self, x)
+
+    class Inherited(ResidualAttention):
+        forward = ResidualAttention.forward
+
+    class Nested(ResidualAttention):  # its own forward, but the whole module inside
+        def __init__(self, channels: int) -> None:
+            super().__init__(channels)
+            self.inner = ResidualAttention(channels)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+    for cheat in (NoForward, SuperForward, ExplicitForward, Inherited, Nested):
+        _refused(mixed.check_residual_attention(cheat, verbose=False))
+
+    class MyRA(ResidualAttention):  # the book's answer
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.pre(x)
+            return self.post((1 + self.mask(x)) * self.trunk(x))
+
+    assert mixed.check_residual_attention(MyRA, verbose=False).passed
+
+
+def test_the_basic_block_grader_refuses_the_librarys_block() -> None:
+    class Sub(BasicBlock):
+        def __init__(self, channels: int) -> None:
+            super().__init__(channels, channels)
+
+    for cheat in (lambda c: BasicBlock(c, c), Sub):
+        _refused(baseline.check_basic_block(cheat))
+
+
+def test_function_graders_refuse_the_librarys_function() -> None:
+    def calls_it(accuracies):
+        return best5_mean(accuracies)
+
+    def through_the_package(accuracies):
+        return attncv.train.best5_mean(accuracies)
+
+    for cheat in (best5_mean, calls_it, through_the_package, functools.partial(best5_mean)):
+        _refused(benchmark.check_top5_mean(cheat, verbose=False))
+
+    def counts_the_module(channels, reduction):
+        return attncv.count_params(SE(channels, reduction=reduction))
+
+    def builds_it(channels, reduction):
+        return sum(
+            p.numel() for p in registry.build("se", channels, reduction=reduction).parameters()
+        )
+
+    for cheat in (counts_the_module, builds_it):
+        _refused(explorers.check_param_formula(cheat, verbose=False))
+
+
+def _solutions() -> list[tuple[str, str, str]]:
+    """(chapter, solution cell, grader cell) for every autograded exercise of the book."""
+    found = []
+    for path in sorted((ROOT / "chapters").rglob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        for i, cell in enumerate(cells[:-1]):
+            after = "".join(cells[i + 1]["source"])
+            if "solution" in cell["metadata"].get("tags", []) and "assert check_" in after:
+                found.append((path.stem, "".join(cell["source"]), after))
+    return found
+
+
+@pytest.mark.parametrize(("chapter", "solution", "grader"), _solutions(), ids=lambda v: v[:20])
+def test_the_books_hidden_solutions_are_their_own_code(chapter, solution, grader, one_thread):
+    """The book's answers (some use the library's helpers: sk_groups, localization_network; the
+    residual attention exercise subclasses the module and writes forward) still pass."""
+    import math
+
+    import torch.nn.functional as F
+
+    namespace = {"__name__": "__main__", "torch": torch, "nn": nn, "F": F, "math": math}
+    namespace["ResidualAttention"] = ResidualAttention
+    exec(compile(solution, f"<{chapter} solution>", "exec"), namespace)  # noqa: S102
+    exec(compile(grader, f"<{chapter} grader>", "exec"), namespace)  # noqa: S102
