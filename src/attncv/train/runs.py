@@ -227,7 +227,7 @@ def _training(path: Path) -> Iterator[None]:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            print(f"Another process is training this run ({path.name}); waiting for its result.")
+            print("Another process is training this run; waiting for its result (runs cache).")
             lock.acquire()
     except OSError:
         yield
