@@ -51,6 +51,7 @@ PROSE_BLOCKS = (
     "div.math mjx-container",
 )
 
+DEFAULT_ALT = "A figure drawn by the code cell above (no description yet)."  # _config.yml
 PHONE_MIN_TEXT_PX = 8.0
 LAPTOP_MIN_TEXT_PX = 9.0
 LAPTOP_MIN_SCALE = 0.7
@@ -96,6 +97,7 @@ const measure = async () => {
       natural: i.naturalWidth,
       declared: parseFloat(i.getAttribute('width')) || 0,
       output: !!i.closest('div.cell_output'),
+      alt: i.getAttribute('alt') || '',
     }));
   done({clipped, uncued, prose, figures,
         pageOverflow: document.documentElement.scrollWidth - window.innerWidth});
@@ -138,4 +140,16 @@ def shrunk(figures: list[dict], min_scale: float = LAPTOP_MIN_SCALE) -> list[str
         f"{f['shown']:.0f} px shown)"
         for f in figures
         if f["output"] and scale(f) < min_scale
+    ]
+
+
+def missing_alt(figures: list[dict]) -> list[str]:
+    """Figures whose alt text is empty, a file path, or the book's placeholder (_config.yml's
+    nb_render_image_options): set ``cell.metadata["mystnb"] = {"image": {"alt": "..."}}``."""
+    return [
+        f"{f['src']}: alt {f['alt'][:40]!r}"
+        for f in figures
+        if not f["alt"].strip()
+        or f["alt"] == DEFAULT_ALT
+        or f["alt"].lower().endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))
     ]

@@ -419,7 +419,9 @@ def test_figure_text_is_legible_on_a_phone_and_a_laptop(site):
         return [f"390 px: {f}" for f in phone] + [f"1280 px: {f}" for f in laptop]
 
     problems = _problems(site, small)
-    assert not problems, f"figure text too small (draw figures with attncv.views.style):\n{problems}"
+    assert not problems, (
+        f"figure text too small (draw figures with attncv.views.style):\n{problems}"
+    )
 
 
 def test_no_prose_code_or_formula_cut_at_1280_px(site):
@@ -433,3 +435,10 @@ def test_no_figure_shrunk_at_1280_px(site):
     """At 1280 px every figure shows at 0.7 of its drawn size or more (drawn for the column)."""
     problems = _problems(site, lambda p: layout.shrunk(p.laptop.get("figures", [])))
     assert not problems, f"figures shown below 0.7 of their size at 1280 px:\n{problems}"
+
+
+def test_every_figure_has_alt_text(site):
+    """Every figure says what it shows to a reader who cannot see it: not its file path, not the
+    placeholder of _config.yml (alt text goes in the cell's metadata, mystnb.image.alt)."""
+    problems = _problems(site, lambda p: layout.missing_alt(p.laptop.get("figures", [])))
+    assert not problems, f"figures without alt text:\n{problems}"

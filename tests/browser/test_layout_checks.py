@@ -51,7 +51,10 @@ def code_cell(text: str) -> str:
 
 
 def prose_code(text: str) -> str:
-    return f"<div class='highlight-text notranslate'><div class='highlight'><pre>{text}</pre></div></div>"
+    return (
+        "<div class='highlight-text notranslate'><div class='highlight'>"
+        f"<pre>{text}</pre></div></div>"
+    )
 
 
 def figure(src: str, attrs: str = "") -> str:
@@ -67,7 +70,9 @@ VERDICT = (
     "<p class='attncv-verdict-title'>Verdict: holds</p>"
     f"<p><b>This run:</b> {LONG.replace(' ', '_')}</p>"
     "<div class='attncv-table'><table><tr>" + "<td>0.123456789</td>" * 14 + "</tr></table></div>"
-    "</div><details class='attncv-log' open><summary>" + LONG + "</summary><pre>"
+    "</div><details class='attncv-log' open><summary>"
+    + LONG
+    + "</summary><pre>"
     + ("epoch  train loss  test loss  test acc  seconds  images/s  lr\n" * 4)
     + "</pre></details></div></div></div>"
 )
@@ -153,7 +158,9 @@ def test_a_wide_prose_code_block_is_cut_at_1280_px(laptop, url, folder):
 
 
 def test_a_figure_shown_at_half_its_size_is_flagged_at_1280_px(laptop, url, folder):
-    r = measured(laptop, url, folder, "half.html", page(figure("fig600.png", "style='width:300px'")))
+    r = measured(
+        laptop, url, folder, "half.html", page(figure("fig600.png", "style='width:300px'"))
+    )
     assert layout.shrunk(r["figures"]) == [
         "fig600.png: shown at 0.50 of its size (600 px drawn, 300 px shown)"
     ]
@@ -171,3 +178,13 @@ def test_a_declared_width_counts_as_the_drawn_width(laptop, url, folder):
     r = measured(laptop, url, folder, "sharp.html", page(figure("fig1200.png", "width='600'")))
     assert layout.shrunk(r["figures"]) == []
     assert layout.small_text(r["figures"], layout.LAPTOP_MIN_TEXT_PX) == []
+
+
+def test_a_figure_without_alt_text_is_flagged(laptop, url, folder):
+    html = page(figure("fig600.png").replace("alt='a figure'", "alt='../_images/fig600.png'"))
+    r = measured(laptop, url, folder, "noalt.html", html)
+    assert layout.missing_alt(r["figures"]) == ["fig600.png: alt '../_images/fig600.png'"]
+    html = page(figure("fig600.png").replace("a figure", layout.DEFAULT_ALT))
+    assert (
+        len(layout.missing_alt(measured(laptop, url, folder, "default.html", html)["figures"])) == 1
+    )
