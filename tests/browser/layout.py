@@ -10,7 +10,8 @@ The rules (issue 20):
 - **Text outputs wrap.** An element that shows printed text (a cell's text output, a verdict
   callout, a training log's summary) is *cut* when its content is wider than its box
   (``scrollWidth > clientWidth``) and it is not one of the designated scroll boxes.
-- **Wide code, formulas, tables and epoch tables scroll in their own box with a cue.** The
+- **Wide code (cells and source listings), formulas, tables and epoch tables scroll in their own
+  box with a cue.** The
   designated scroll boxes (:data:`SCROLL_BOXES`) may be wider inside than out, but then they must
   scroll (``overflow-x`` auto or scroll) and show a cue: a gradient background (the scroll
   shadow of ``_static/attncv.css``).
@@ -41,8 +42,10 @@ TEXT_BOXES = (
 SCROLL_BOXES = (
     "div.cell_input pre",
     'div[class*="highlight-"]:not(.output) > div.highlight > pre',
+    "div.cell_output div.output.text_html > div.highlight > pre",  # show_source listings
     "div.math mjx-container",
     "div.attncv-table",
+    "div.pst-scrollable-table-container",  # the theme's box around a Markdown table
     "details.attncv-log > pre",
 )
 # Prose code blocks and display formulas: none may be cut at 1280 px.
@@ -80,9 +83,13 @@ const measure = async () => {
     .filter(e => wide(e) && !scrolls.includes(e) && !scrolls.some(s => s.contains(e)))
     .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} ` +
               `${e.scrollWidth}px in ${e.clientWidth}px: ${label(e)}`);
+  // an opaque table cell, row or head paints over the box's background, and so over its cue
+  const opaque = e => [...e.querySelectorAll('table, thead, tbody, tr, th, td')]
+    .some(x => /^rgb\(/.test(getComputedStyle(x).backgroundColor));
   const uncued = scrolls.filter(wide).filter(e => {
       const c = getComputedStyle(e);
-      return !['auto', 'scroll'].includes(c.overflowX) || !c.backgroundImage.includes('gradient');
+      return !['auto', 'scroll'].includes(c.overflowX) || !c.backgroundImage.includes('gradient')
+        || opaque(e);
     })
     .map(e => `${e.tagName.toLowerCase()} ${e.scrollWidth}px in ${e.clientWidth}px ` +
               `(overflow-x ${getComputedStyle(e).overflowX}, no scroll cue): ${label(e)}`);

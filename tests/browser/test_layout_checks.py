@@ -188,3 +188,16 @@ def test_a_figure_without_alt_text_is_flagged(laptop, url, folder):
     assert (
         len(layout.missing_alt(measured(laptop, url, folder, "default.html", html)["figures"])) == 1
     )
+
+
+def test_a_table_whose_cells_hide_the_cue_is_flagged(phone, url, folder):
+    """The theme's zebra rows are opaque: they would paint over the scroll shadow."""
+    cells = "".join(f"<td>column {i} of a wide table</td>" for i in range(8))
+    table = (
+        "<div class='pst-scrollable-table-container'><table class='table'><tbody>"
+        f"<tr style='background-color: rgb(240, 240, 240)'>{cells}</tr></tbody></table></div>"
+    )
+    r = measured(phone, url, folder, "zebra.html", page(table))
+    assert len(r["uncued"]) == 1 and "column 0" in r["uncued"][0]
+    see_through = table.replace("rgb(240, 240, 240)", "rgba(240, 240, 240, 0.5)")
+    assert measured(phone, url, folder, "zebra2.html", page(see_through))["uncued"] == []
