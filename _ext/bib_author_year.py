@@ -5,6 +5,10 @@ default ``alpha`` style would list the entry as "[HSS18]". This registers the py
 style ``attncv_author_year``: the ``unsrt`` entry format, entries sorted by author, year and
 title, and author-year labels (with a, b, ... when two entries would get the same label).
 Select it with ``bibtex_default_style: attncv_author_year``.
+
+It also turns off docutils' citation back-links: a bibliography entry cited twice on a page
+would otherwise read "[Hu et al., 2018] (1,2)", two bare numbers that say nothing to a reader
+(sphinxcontrib-bibtex has no setting for them; they are docutils' ``footnote_backlinks``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,13 @@ class AuthorYearStyle(UnsrtStyle):
     default_sorting_style = "author_year_title"
 
 
+def no_backlinks(app: Sphinx) -> None:
+    """The HTML writer reads its docutils settings from the environment's: set the one that
+    draws the "(1,2)" back-links under every bibliography label."""
+    app.env.settings["footnote_backlinks"] = False
+
+
 def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("builder-inited", no_backlinks)
     register_plugin("pybtex.style.formatting", STYLE_NAME, AuthorYearStyle, force=True)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,6 +11,13 @@ split into many output boxes, a literal "Exercise N" in the prose (numbers are p
 with ``{numref}``), doubled words ("the the"), ``nan`` in an output, and visible test markers
 (``NBVAL``). Screenshots of a few pages go to ``_build/screenshots/``.
 
+A second pass opens every page on an emulated phone (390 px wide, Chrome's mobile emulation: a
+desktop window cannot be that narrow) and checks, with ``tests/browser/layout.py``: no printed
+text, verdict or log line cut; every box that scrolls sideways shows a cue; figure text at least
+8 px on the phone and 9 px at 1280 px; no prose code block or display formula cut at 1280 px; no
+figure shown below 0.7 of its drawn size at 1280 px. ``test_layout_checks.py`` shows that each
+of these checks flags its defect on a tiny page.
+
 Build the book first (``make book``); ``ATTNCV_BOOK_SITE`` points the test at another build.
 Without the build, Chromium or Selenium the test skips and says why; with
 ``ATTNCV_BROWSER_TEST=1`` (CI) it fails instead.
@@ -30,6 +37,8 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
+
+from . import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("ATTNCV_BOOK_SITE", ROOT / "_build" / "html"))  # a copy, to test a test
@@ -124,6 +133,8 @@ class Page:
     outputs: str = ""
     markers: bool = False
     phone_width: int = 0
+    laptop: dict = field(default_factory=dict)  # layout.measure at 1280 px
+    phone: dict = field(default_factory=dict)  # layout.measure on a 390-px phone
 
 
 class _Ids(HTMLParser):
@@ -167,8 +178,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
+def _chrome(phone: bool = False):
+    """Headless Chromium through Selenium: a 1280-px window, or an emulated 390-px phone."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -192,16 +203,34 @@ def browser():
     ):  # never leave
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if phone:  # a desktop window cannot be narrower than 500 px: emulate the phone instead
+        options.add_experimental_option(
+            "mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3}}
+        )
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_script_timeout(30)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _chrome()
     yield driver
     driver.quit()
 
 
 @pytest.fixture(scope="module")
-def site(server: str, browser) -> dict[str, Page]:
-    """Every page of the book, visited once; screenshots of a few."""
+def phone():
+    driver = _chrome(phone=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def site(server: str, browser, phone) -> dict[str, Page]:
+    """Every page of the book, visited once at 1280 px and once on a phone; screenshots of a
+    few at both widths."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     visited = {}
     for path in pages():
@@ -223,6 +252,7 @@ def site(server: str, browser) -> dict[str, Page]:
                 result["outputs"],
                 result["markers"],
             )
+        page.laptop = layout.measure(browser)
         page.console += [
             e["message"]
             for e in browser.get_log("browser")
@@ -233,13 +263,13 @@ def site(server: str, browser) -> dict[str, Page]:
             browser.save_screenshot(str(SHOTS / path.replace("/", "_").replace(".html", ".png")))
             browser.set_window_size(1280, 1600)
         visited[path] = page
-    browser.set_window_size(390, 1600)  # a phone: nothing may widen the page itself
-    for path, page in visited.items():
-        browser.get(server + path)
-        page.phone_width = browser.execute_script(
-            "return document.documentElement.scrollWidth - window.innerWidth"
-        )
-    browser.set_window_size(1280, 1600)
+    for path, page in visited.items():  # a phone: nothing may widen the page itself
+        phone.get(server + path)
+        page.phone = layout.measure(phone)
+        page.phone_width = page.phone.get("pageOverflow", 0)
+        if path in SCREENSHOT_PAGES:
+            name = path.replace("/", "_").replace(".html", "-phone.png")
+            phone.save_screenshot(str(SHOTS / name))
     return visited
 
 
@@ -302,7 +332,10 @@ def test_no_raw_widget_text(site):
 
 def test_screenshots_are_saved(site):
     expected = [
-        SHOTS / p.replace("/", "_").replace(".html", ".png") for p in SCREENSHOT_PAGES if p in site
+        SHOTS / p.replace("/", "_").replace(".html", suffix)
+        for p in SCREENSHOT_PAGES
+        if p in site
+        for suffix in (".png", "-phone.png")
     ]
     assert expected and all(p.stat().st_size > 10_000 for p in expected)  # look at them, too
 
@@ -356,3 +389,56 @@ def test_no_nan_in_any_output(site):
 def test_no_visible_test_markers(site):
     problems = _problems(site, lambda page: ["NBVAL comment"] * page.markers)
     assert not problems, f"test markers visible (use the nbval-check-output cell tag):\n{problems}"
+
+
+def _layout_error(result: dict) -> list[str]:
+    return [f"layout script failed: {result['error']}"] if "error" in result else []
+
+
+def test_a_phone_wraps_printed_text_verdicts_and_logs(site):
+    """At 390 px no printed line, verdict or log summary is cut: text outputs wrap in their box
+    (only code, formulas, tables and epoch tables scroll, see the next test)."""
+    problems = _problems(site, lambda p: _layout_error(p.phone) + p.phone.get("clipped", []))
+    assert not problems, f"text cut at 390 px (it must wrap):\n{problems}"
+
+
+def test_a_phone_shows_a_cue_where_a_box_scrolls(site):
+    """At 390 px a code cell, prose code block, formula, table or epoch table wider than the
+    screen scrolls inside its own box and shows a shadow on the side that has more."""
+    problems = _problems(site, lambda p: p.phone.get("uncued", []))
+    assert not problems, f"boxes that scroll at 390 px without a visible cue:\n{problems}"
+
+
+def test_figure_text_is_legible_on_a_phone_and_a_laptop(site):
+    """Figure text, drawn at style.MIN_FONT_PX, shows at 8 px or more on a 390-px phone and 9 px
+    or more at 1280 px (shown width / drawn width scales it)."""
+
+    def small(page: Page) -> list[str]:
+        phone = layout.small_text(page.phone.get("figures", []), layout.PHONE_MIN_TEXT_PX)
+        laptop = layout.small_text(page.laptop.get("figures", []), layout.LAPTOP_MIN_TEXT_PX)
+        return [f"390 px: {f}" for f in phone] + [f"1280 px: {f}" for f in laptop]
+
+    problems = _problems(site, small)
+    assert not problems, (
+        f"figure text too small (draw figures with attncv.views.style):\n{problems}"
+    )
+
+
+def test_no_prose_code_or_formula_cut_at_1280_px(site):
+    """A laptop reader never scrolls a prose code block or a display formula: wrap the line,
+    break the formula, or mark the block :class: attncv-wrap."""
+    problems = _problems(site, lambda p: _layout_error(p.laptop) + p.laptop.get("prose", []))
+    assert not problems, f"prose code blocks and formulas cut at 1280 px:\n{problems}"
+
+
+def test_no_figure_shrunk_at_1280_px(site):
+    """At 1280 px every figure shows at 0.7 of its drawn size or more (drawn for the column)."""
+    problems = _problems(site, lambda p: layout.shrunk(p.laptop.get("figures", [])))
+    assert not problems, f"figures shown below 0.7 of their size at 1280 px:\n{problems}"
+
+
+def test_every_figure_has_alt_text(site):
+    """Every figure says what it shows to a reader who cannot see it: not its file path, not the
+    placeholder of _config.yml (alt text goes in the cell's metadata, mystnb.image.alt)."""
+    problems = _problems(site, lambda p: layout.missing_alt(p.laptop.get("figures", [])))
+    assert not problems, f"figures without alt text:\n{problems}"

@@ -46,6 +46,28 @@ def test_curves_label_axes_and_name_the_data() -> None:
     plt.close(fig)
 
 
+def test_curves_label_the_log_loss_axis_in_plain_decimals() -> None:
+    """Losses from 0.67 to 2.2: ticks read 0.7, 1, 1.5, 2 (not "2×10⁰"), and the figure is drawn
+    at the book's width."""
+    import re
+
+    from attncv.views import style
+
+    fig = plots.curves([_result("baseline")])
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = ax.get_ylim()
+    shown = [
+        t.get_text()
+        for t in ax.get_yticklabels()
+        if t.get_text() and lo <= t.get_position()[1] <= hi
+    ]
+    assert shown == ["0.7", "1", "1.5", "2"]
+    assert all(re.fullmatch(r"\d+(\.\d+)?", t) for t in shown)
+    assert fig.get_figwidth() <= style.MAX_WIDTH
+    plt.close(fig)
+
+
 def test_every_module_has_its_own_colour() -> None:
     from attncv import names
 

@@ -10,10 +10,12 @@ from torch import nn
 from attncv import count_macs, names, resnet18
 from attncv.attention import AttentionMap
 from attncv.data import synthetic
+from attncv.views import style
 from attncv.views.widgets import (
     attention_explorer,
     attention_figure,
     cost_explorer,
+    describe,
     module_cost,
     stage_of,
 )
@@ -100,9 +102,26 @@ def test_attention_figure_shows_channel_gates_as_bars(data):
     assert data.description in " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
 
 
-def test_attention_figure_overlays_spatial_maps(data):
+def test_attention_figure_shows_spatial_maps_beside_the_photo(data):
     fig = attention_figure(SpatialGate(), data, 0, "tap")
-    assert len(fig.axes[1].images) == 2  # the image and the map over it
+    assert len(fig.axes[1].images) == 1  # the map alone, not blended over the photo
+    assert len(fig.axes) == 3  # the photo, the map and the map's colour bar
+    assert fig.get_figwidth() <= style.MAX_WIDTH
+
+
+def test_attention_figure_has_a_readable_title(data):
+    model = resnet18(10, attention="se", width=16)
+    fig = attention_figure(model, data, 3, "layer3.1.attention.tap", label="SE")
+    assert fig._suptitle.get_text() == "SE, stage 3, block 2: a weight per channel (64)"
+    assert fig.get_figwidth() <= style.MAX_WIDTH
+
+
+def test_describe_names_stage_block_and_kind():
+    assert describe("layer2.0.attention.tap", "spatial", (1, 16, 16)) == (
+        "stage 2, block 1: a weight per position (16x16)"
+    )
+    assert describe("tap", "affine", (2, 3)) == "A predicted transform"
+    assert "tap" not in describe("layer4.1.attention.tap", "position", (16, 16), "SAGAN")
 
 
 def test_attention_explorer_needs_taps(data):

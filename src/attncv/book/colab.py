@@ -35,7 +35,7 @@ if "google.colab" in sys.modules:
     gpu = torch.cuda.is_available()
     if not gpu:
         print(
-            "No GPU in this runtime: training shrinks itself to about a minute on the CPU. For "
+            "No GPU in this runtime: training shrinks itself to a few minutes a chapter on the CPU. For "
             "the real run, choose Runtime > Change runtime type > T4 GPU now, then run all "
             "cells again (a new runtime starts from scratch, so nothing is downloaded yet)."
         )

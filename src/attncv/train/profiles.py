@@ -129,8 +129,9 @@ def get_profile(name: str | None = None, device: str | None = None) -> Profile:
             16,
             replace(BRIEF, epochs=8, batch_size=128, warmup_epochs=2),
             "No GPU: the brief run shrinks itself to 4,000 training images, 8 epochs "
-            "and a quarter-width ResNet-18 (16-32-64-128 channels) so it ends in about "
-            "a minute. Expect lower accuracy than on a GPU.",
+            "and a quarter-width ResNet-18 (16-32-64-128 channels). Each training run "
+            "then takes a minute or two on two CPU cores, and a chapter may train "
+            "several. Expect lower accuracy than on a GPU.",
         )
     return Profile(
         "full",

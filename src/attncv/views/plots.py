@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from torch import Tensor
 
 from ..attention import names
@@ -74,7 +75,7 @@ def _results(
 def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -> Figure:
     """Training loss and test accuracy per epoch, one line per run, on one figure."""
     runs = _results(results)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=style.figsize(3.0), constrained_layout=True)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=style.figsize(3.6), constrained_layout=True)
     for label, r in runs.items():
         epochs = r.curve("epoch")
         (line,) = ax_loss.plot(epochs, r.curve("train_loss"), marker=".", label=f"{label} (train)")
@@ -90,6 +91,10 @@ def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -
         )
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss (log scale)", title="Loss")
     ax_loss.set_yscale("log")  # a first-epoch spike must not flatten the rest
+    # plain decimals (0.7, 1, 1.5, 2) on the log axis, not matplotlib's "2×10⁰"
+    ax_loss.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax_loss.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax_loss.yaxis.set_minor_formatter(NullFormatter())
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3, which="both")

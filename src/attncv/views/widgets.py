@@ -1,9 +1,13 @@
 """Interactive explorers for the notebooks (ipywidgets), each with a static figure first.
 
 :func:`cost_explorer` moves a module's hyper-parameters (SE's reduction ratio, ECA's kernel_gamma
-and kernel_b, or any registry module's keyword arguments) and shows what ResNet-18 pays in
+and kernel_b, or any library module's keyword arguments) and shows what ResNet-18 pays in
 parameters and MACs;
-:func:`attention_explorer` picks an image, a model, a stage and a tap and shows the attention there.
+:func:`attention_explorer` picks an image, a model, a stage and a block and shows the attention
+weights there (read from the module's tap, :class:`attncv.attention.AttentionMap`).
+
+Figures follow :mod:`attncv.views.style`: at most ``style.MAX_WIDTH`` wide, text at the style's
+sizes, attention maps beside the photo with their colour bar (never blended over it).
 
 Each explorer first draws a matplotlib figure for its starting setting, so a book built from
 committed outputs shows something without a kernel; the sliders follow only where someone can move
@@ -31,7 +35,8 @@ from ..attention import REGISTRY, capture, taps
 from ..data import CifarData
 from ..env import in_kernel
 from ..model import BasicBlock, count_macs, count_params, resnet18
-from .plots import caption, overlay, to_rgb
+from . import style
+from .plots import MAP_CMAP, caption, to_rgb
 
 SWEEPS: dict[
     str, dict[str, tuple]
@@ -122,7 +127,7 @@ def cost_figure(
     moves (the others held at ``current``); the current value is marked."""
     rows = [(n, k, v) for n, kw in sweeps.items() for k, v in kw.items()]
     fig, axes = plt.subplots(
-        len(rows), 2, figsize=(8, 2.3 * len(rows)), squeeze=False, constrained_layout=True
+        len(rows), 2, figsize=style.figsize(2.3 * len(rows)), squeeze=False, constrained_layout=True
     )
     for (name, key, values), (ax_p, ax_m) in zip(rows, axes, strict=True):
         costs = [module_cost(name, **{**current[name], key: v}) for v in values]
@@ -146,10 +151,10 @@ def cost_figure(
                 ax.xaxis.set_minor_locator(NullLocator())
             ax.set(xlabel=f"{key}", ylabel=label)
             ax.set_xticks(list(values), [f"{v:g}" for v in values])
-            ax.set_title(f"{REGISTRY[name].title}: {label} vs {key}", fontsize=9)
+            ax.set_title(f"{REGISTRY[name].title}: {label}")
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-    fig.suptitle("Cost added to ResNet-18 (width 64, 100 classes, 32x32 input)", fontsize=10)
+            ax.legend()
+    fig.suptitle("Cost added to ResNet-18 (width 64, 100 classes, 32x32)")
     return fig
 
 
@@ -234,17 +239,12 @@ def draw_weights(ax: Axes, image: torch.Tensor, weights: torch.Tensor, kind: str
         xy = (corners @ weights.T.cpu() + 1) * image.shape[-1] / 2 - 0.5  # (5, 2) in pixels
         ax.imshow(to_rgb(image)[0])
         ax.plot(xy[:, 0], xy[:, 1], color="C3", lw=2)
-        ax.set_title("sampled region", fontsize=8)
+        ax.set_title("sampled region")
     elif weights.dim() == 3 and weights.shape[-1] > 1:  # (C, h, w) or (1, h, w): mean over C
-        overlay(ax, image, weights.mean(0), title="map over the image (mean over channels)")
+        _map(ax, weights.mean(0), "map (mean over channels)")
     elif weights.dim() == 2 and weights.shape[0] == weights.shape[1] and _square(weights.shape[0]):
         side = math.isqrt(weights.shape[0])  # (HW, HW): what the centre position attends to
-        overlay(
-            ax,
-            image,
-            weights[(side // 2) * side + side // 2].view(side, side),
-            title="where the centre position looks",
-        )
+        _map(ax, weights[(side // 2) * side + side // 2].view(side, side), "where the centre looks")
     elif weights.dim() == 2:  # (K, C) branch weights and other matrices
         ax.imshow(weights.cpu(), aspect="auto", cmap="viridis")
         ax.set(xlabel="channel", ylabel="row", title="weights")
@@ -258,6 +258,39 @@ def _square(n: int) -> bool:
     return math.isqrt(n) ** 2 == n
 
 
+def _map(ax: Axes, weights: torch.Tensor, title: str) -> None:
+    """A (h, w) map on its own axes, beside the photo, with its colour bar."""
+    im = ax.imshow(weights.detach().float().cpu().numpy(), cmap=MAP_CMAP)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax, shrink=0.85)
+
+
+KIND_WORDS = {
+    "channel": "a weight per channel",
+    "spatial": "a weight per position",
+    "position": "weights between positions",
+    "branch": "weights over branches",
+    "affine": "a predicted transform",
+    "mask": "a soft mask",
+}
+
+
+def describe(tap: str, kind: str, shape: Sequence[int], label: str = "") -> str:
+    """A reader's title for a module's attention weights: ``("layer3.1.attention.tap",
+    "channel", (64, 1, 1), "SE")`` -> ``"SE, stage 3, block 2: a weight per channel (64)"``."""
+    m = re.search(r"layer(\d+)\.(\d+)", tap)
+    where = f"stage {m.group(1)}, block {int(m.group(2)) + 1}" if m else ""
+    what = KIND_WORDS.get(kind, f"{kind} weights")
+    if kind == "channel":
+        what += f" ({shape[0]})"
+    elif kind in ("spatial", "mask") and len(shape) == 3:
+        what += f" ({shape[-2]}x{shape[-1]})"
+    head = ", ".join(p for p in (label, where) if p)
+    return f"{head}: {what}" if head else what[0].upper() + what[1:]
+
+
 def attention_figure(
     model: nn.Module, data: CifarData, index: int, tap: str, *, label: str = "", split: str = "test"
 ) -> Figure:
@@ -266,12 +299,12 @@ def attention_figure(
     image = images[index].cpu()
     kind = taps(model)[tap].kind
     weights = attention_map(model, image, data)[tap]
-    fig, (ax_img, ax_w) = plt.subplots(1, 2, figsize=(7, 3.2), constrained_layout=True)
+    fig, (ax_img, ax_w) = plt.subplots(1, 2, figsize=style.figsize(3.2), constrained_layout=True)
     ax_img.imshow(to_rgb(image)[0])
     ax_img.set_axis_off()
-    ax_img.set_title(f"{split} image {index}: {data.classes[int(labels[index])]}", fontsize=9)
+    ax_img.set_title(f"{split} image {index}: {data.classes[int(labels[index])]}")
     draw_weights(ax_w, image, weights, kind)
-    fig.suptitle(f"{label} {tap} ({kind}, {tuple(weights.shape)})".strip(), fontsize=9)
+    fig.suptitle(describe(tap, kind, tuple(weights.shape), label))
     return caption(fig, f"Data: {data.description}.")
 
 
@@ -299,7 +332,7 @@ def attention_explorer(
     if live():
         display(_attention_widgets(models, data, list(images), split))
     else:
-        print("(Run this notebook to choose other images, models, stages and taps.)")
+        print("(Run this notebook to choose other images, models, stages and blocks.)")
 
 
 def _attention_widgets(models, data, images, split):
