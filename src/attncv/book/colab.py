@@ -35,9 +35,9 @@ if "google.colab" in sys.modules:
     gpu = torch.cuda.is_available()
     if not gpu:
         print(
-            "No GPU in this runtime: training shrinks itself to a few minutes a chapter on the CPU. For "
-            "the real run, choose Runtime > Change runtime type > T4 GPU now, then run all "
-            "cells again (a new runtime starts from scratch, so nothing is downloaded yet)."
+            "No GPU in this runtime: training shrinks itself to a few minutes a chapter on the "
+            "CPU. For the real run, choose Runtime > Change runtime type > T4 GPU now, then run "
+            "all cells again (a new runtime starts from scratch, so nothing is downloaded yet)."
         )
     get_ipython().run_line_magic("pip", "install -q git+{REPOSITORY}")
     importlib.invalidate_caches()
