@@ -6,7 +6,8 @@ about an hour per archive, so a watchdog aborts any source whose projected downl
 ``max_seconds`` (10 minutes by default) and the next source is tried: the Hugging Face copy of
 the same data (``uoft-cs/cifar100``, two Parquet files, about 135 MB), converted on the spot to the
 official ``cifar-100-python/`` pickle layout so :func:`attncv.data.read.read_cifar100` reads either.
-The mirror has no published checksum; its conversion is checked instead (50,000 + 10,000 images,
+The mirror's files are checked against their SHA-256 where :data:`MIRROR_SHA256` sets one (not
+yet: see the comment there); its conversion is checked too (50,000 + 10,000 images,
 500 + 100 per class, 100 fine and 20 coarse class names). Converting needs ``pyarrow`` and
 ``Pillow``, which Colab ships.
 
@@ -36,7 +37,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,20 @@ from .layout import C100, C100_URL, cache_dir
 
 ORIGINAL = C100_URL
 ORIGINAL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
-MIRROR = "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/main/cifar100/{split}-00000-of-00001.parquet"
+# The mirror, pinned: the URL names a commit of the dataset repository (``MIRROR_REVISION``) and
+# each file's SHA-256 (``MIRROR_SHA256``) is checked when it is set. NOT YET PINNED: the commit
+# and the checksums could not be learned where this was written (no internet), and inventing
+# them would break the mirror, so the revision is still the branch "main" and the checksums are
+# None (unchecked; the conversion's counts are still checked). To pin: take the commit hash from
+# https://huggingface.co/datasets/uoft-cs/cifar100/commits/main and each file's SHA-256 (its LFS
+# "oid sha256", shown on the file's page), set both below, and run tests/data/test_fetch.py.
+MIRROR_REVISION = "main"  # NOT YET PINNED: a branch, not a commit
+MIRROR_SHA256: dict[str, str | None] = {"train": None, "test": None}  # NOT YET PINNED
+MIRROR = (
+    "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/"
+    + MIRROR_REVISION
+    + "/cifar100/{split}-00000-of-00001.parquet"
+)
 
 
 class FetchError(RuntimeError):
@@ -90,6 +104,7 @@ class Parquet:
 
     url: str = MIRROR
     per_class: tuple[int, int] = (500, 100)  # train, test
+    sha256: dict[str, str | None] = field(default_factory=lambda: dict(MIRROR_SHA256))
 
     def fetch(self, root: Path, watchdog: Watchdog, progress: str) -> None:
         try:
@@ -100,13 +115,26 @@ class Parquet:
             ) from None
         parts = Path(tempfile.mkdtemp(prefix="parquet-", suffix=".part", dir=root))
         try:
-            files = {
-                s: download(self.url.format(split=s), parts / f"{s}.parquet", watchdog, progress)
-                for s in ("train", "test")
-            }
+            files = {s: self._download(s, parts, watchdog, progress) for s in ("train", "test")}
             parquet_to_pickles(files, root / C100, dict(zip(files, self.per_class, strict=True)))
         finally:
             shutil.rmtree(parts, ignore_errors=True)
+
+    def _download(self, split: str, parts: Path, watchdog: Watchdog, progress: str) -> Path:
+        """One split's file, checked against its SHA-256 where one is set; a mismatch is
+        removed and refused, naming the URL and both hashes."""
+        url = self.url.format(split=split)
+        path = download(url, parts / f"{split}.parquet", watchdog, progress)
+        expected = self.sha256.get(split)
+        if expected is not None:
+            digest = _digest(path, hashlib.sha256())
+            if digest != expected.lower():
+                path.unlink(missing_ok=True)
+                raise FetchError(
+                    f"checksum mismatch for {url}: SHA-256 {digest}, expected {expected} "
+                    "(a corrupt or changed file; discarded)"
+                )
+        return path
 
     def __str__(self) -> str:
         return self.url.format(split="{train,test}")
@@ -283,7 +311,10 @@ def _bar(mode: str, total: int | None, name: str):
 
 
 def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
+    return _digest(path, hashlib.md5())
+
+
+def _digest(path: Path, digest) -> str:  # noqa: ANN001 (hashlib's hash objects have no public type)
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)
