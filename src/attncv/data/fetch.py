@@ -150,6 +150,7 @@ def fetch_cifar100(
     max_seconds: float = 600,
     grace: float = 15,
     timeout: float = 30,
+    probe: float = 5,
     progress: bool | str = True,
     wait: float | None = None,
 ) -> Path:
@@ -161,7 +162,11 @@ def fetch_cifar100(
         max_seconds: abort a source whose projected download time exceeds this, once
             ``grace`` seconds have passed, or that is still running after ``max_seconds``, and
             try the next one.
-        timeout: seconds without any data before a connection counts as failed.
+        timeout: seconds without any data, once the server has answered, before a download
+            counts as failed.
+        probe: seconds to connect and get the server's answer (its headers): a network that
+            accepts connections and never answers fails each source this fast, not in
+            ``timeout``.
         progress: ``True`` (``$ATTNCV_PROGRESS`` or a tqdm bar), ``"log"``, ``"none"``.
         wait: how long to wait for another process that is downloading into the same cache
             (default: as long as it may take, ``max_seconds`` per source and five minutes more).
@@ -182,7 +187,9 @@ def fetch_cifar100(
         failures = []
         for source in sources:
             try:
-                source.fetch(root, Watchdog(max_seconds, grace, timeout), progress_mode(progress))
+                source.fetch(
+                    root, Watchdog(max_seconds, grace, timeout, probe), progress_mode(progress)
+                )
             except Exception as exc:  # network, slowness, checksum, format: try the next source
                 failures.append(f"{source}: {type(exc).__name__}: {exc}")
                 print(
@@ -190,7 +197,11 @@ def fetch_cifar100(
                 )
                 continue
             return target
-    raise FetchError("CIFAR-100 could not be downloaded.\n  " + "\n  ".join(failures))
+    raise FetchError(
+        "CIFAR-100 could not be downloaded.\n  "
+        + "\n  ".join(failures)
+        + "\nWithout internet access, set ATTNCV_OFFLINE=1 to skip the download."
+    )
 
 
 def _complete(target: Path) -> bool:
@@ -240,7 +251,8 @@ class Watchdog:
 
     max_seconds: float
     grace: float
-    timeout: float
+    timeout: float  # seconds without data, once the server answered
+    probe: float = 5  # seconds to connect and get the answer's headers
 
     def check(self, done: int, total: int | None, elapsed: float) -> None:
         if elapsed > self.max_seconds:  # whatever the projection, and without a known size
@@ -269,9 +281,12 @@ def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -
     request = urllib.request.Request(url, headers={"User-Agent": "attncv"})
     try:
         with (
-            urllib.request.urlopen(request, timeout=watchdog.timeout) as response,
+            urllib.request.urlopen(
+                request, timeout=min(watchdog.probe, watchdog.timeout)
+            ) as response,
             open(part, "wb") as out,
         ):
+            _read_timeout(response, watchdog.timeout)  # it answered: the body may be slower
             total = int(response.headers.get("Content-Length") or 0) or None
             bar = _bar(progress, total, dest.name)
             done = 0
@@ -287,6 +302,14 @@ def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -
     finally:
         part.unlink(missing_ok=True)
     return dest
+
+
+def _read_timeout(response: object, seconds: float) -> None:
+    """Give the answered connection behind ``response`` the longer ``seconds`` for its body
+    (``http.client``'s response reads from a socket file; nothing to do where there is none)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _bar(mode: str, total: int | None, name: str):
