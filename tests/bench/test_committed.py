@@ -95,3 +95,74 @@ def test_nothing_found_says_what_to_do(no_training, tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="ATTNCV_TRAIN_BENCHMARK=1") as err:
         committed.benchmark("seed", "brief", device="cpu", root=tmp_path, url=None)
     assert "benchmark-seed-cpu.json" in str(err.value) and not no_training
+
+
+class _Page:
+    """What a captive portal or login wall answers: an HTML page, with status 200."""
+
+    status = 200
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def read(self) -> bytes:
+        return self.body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+
+def test_an_html_page_served_with_200_is_not_cached(no_training, tmp_path, monkeypatch) -> None:
+    """Issue 21: a login page served with status 200 used to be saved as the JSON; every later
+    call then failed with a bare JSONDecodeError naming no file."""
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    monkeypatch.setenv("ATTNCV_CACHE", str(tmp_path / "cache"))
+    page = b"<!DOCTYPE html><html><body>Please log in</body></html>"
+    monkeypatch.setattr(committed.urllib.request, "urlopen", lambda *a, **k: _Page(page))
+    url = "https://example.invalid/results/{name}"
+    with pytest.raises(FileNotFoundError) as err:
+        committed.benchmark("fast", "brief", device="cpu", root=tmp_path / "nb", url=url)
+    message = str(err.value)
+    assert "https://example.invalid/results/benchmark-fast-cpu.json" in message
+    assert "discarded, not cached" in message and "not valid JSON" in message
+    assert not list((tmp_path / "cache").rglob("*.json"))  # nothing cached
+
+
+def test_a_cached_invalid_file_is_named_and_replaced(no_training, tmp_path, monkeypatch) -> None:
+    """A bad copy already in the cache (from the old code) is named, and a good download
+    replaces it; offline, the error names the file instead of a bare JSONDecodeError."""
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    monkeypatch.setenv("ATTNCV_CACHE", str(tmp_path / "cache"))
+    kept = tmp_path / "cache" / "results" / "benchmark-fast-cpu.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("<html>login</html>")
+
+    def offline(*args: object, **kwargs: object):
+        raise OSError("no network")
+
+    monkeypatch.setattr(committed.urllib.request, "urlopen", offline)
+    url = "https://example.invalid/results/{name}"
+    with pytest.raises(FileNotFoundError) as err:
+        committed.benchmark("fast", "brief", device="cpu", root=tmp_path / "nb", url=url)
+    assert str(kept) in str(err.value)
+    good = CPU_RESULTS.read_bytes()
+    monkeypatch.setattr(committed.urllib.request, "urlopen", lambda *a, **k: _Page(good))
+    result = committed.benchmark("fast", "brief", device="cpu", root=tmp_path / "nb", url=url)
+    assert result.runs == Sweep.load(CPU_RESULTS).runs
+    assert Sweep.load(kept).runs == result.runs
+
+
+def test_a_sweep_of_another_recipe_is_refused(no_training, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    monkeypatch.setenv("ATTNCV_CACHE", str(tmp_path / "cache"))
+    raw = json.loads(CPU_RESULTS.read_text())
+    raw["recipe"]["name"] = "seed"
+    body = json.dumps(raw).encode()
+    monkeypatch.setattr(committed.urllib.request, "urlopen", lambda *a, **k: _Page(body))
+    url = "https://example.invalid/results/{name}"
+    with pytest.raises(FileNotFoundError, match="recipe"):
+        committed.benchmark("fast", "brief", device="cpu", root=tmp_path / "nb", url=url)
+    assert not list((tmp_path / "cache").rglob("*.json"))

@@ -438,3 +438,51 @@ def test_a_mirror_converted_folder_is_readable_by_the_group(tmp_path):
         s.close()
     assert path.stat().st_mode & 0o777 == 0o755
     assert all(f.stat().st_mode & 0o777 == 0o644 for f in path.iterdir())
+
+
+def test_the_mirror_url_is_built_from_its_revision():
+    """Issue 21: the mirror URL was ``resolve/main``, whatever that branch holds today."""
+    from attncv.data import fetch as module
+
+    assert f"/resolve/{module.MIRROR_REVISION}/" in module.MIRROR
+    assert Parquet().sha256 == module.MIRROR_SHA256
+
+
+def _sha256(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def test_a_mirror_file_with_the_wrong_checksum_is_refused(tmp_path):
+    (train, _), (test, _) = _parquet("train", 1, 0), _parquet("test", 1, 1)
+    wrong = "0" * 64
+    s = Server({"/hf/train.parquet": train, "/hf/test.parquet": test})
+    try:
+        mirror = Parquet(
+            s.url + "/hf/{split}.parquet",
+            per_class=(1, 1),
+            sha256={"train": _sha256(train), "test": wrong},
+        )
+        with pytest.raises(FetchError) as err:
+            fetch(tmp_path, mirror)
+    finally:
+        s.close()
+    message = str(err.value)
+    assert s.url + "/hf/test.parquet" in message
+    assert wrong in message and _sha256(test) in message
+    assert not (tmp_path / "cifar-100-python").exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_mirror_file_with_the_right_checksum_is_accepted(tmp_path):
+    (train, _), (test, _) = _parquet("train", 1, 0), _parquet("test", 1, 1)
+    s = Server({"/hf/train.parquet": train, "/hf/test.parquet": test})
+    try:
+        mirror = Parquet(
+            s.url + "/hf/{split}.parquet",
+            per_class=(1, 1),
+            sha256={"train": _sha256(train), "test": _sha256(test)},
+        )
+        path = fetch(tmp_path, mirror)
+    finally:
+        s.close()
+    assert read_cifar100(path).train_images.shape == (100, 3, 32, 32)

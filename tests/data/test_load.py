@@ -290,3 +290,45 @@ def test_the_substitute_box_escapes_the_failure_reason(monkeypatch) -> None:
     (box,) = shown
     assert "&lt;urlopen error [Errno -3] no network&gt; &amp; more" in box
     assert "<urlopen" not in box
+
+
+def test_a_network_that_never_answers_falls_back_within_seconds(monkeypatch) -> None:
+    """Issue 21: on a network that accepts connections and never answers, the fallback took
+    61 s (30 s per source without a byte) and did not suggest ATTNCV_OFFLINE=1."""
+    import socket
+    import threading
+    import time
+
+    from attncv.data import fetch, load
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:  # accept every connection, read nothing, answer nothing
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    sources = (fetch.Archive(url + "/c100.tar.gz"), fetch.Parquet(url + "/{split}.parquet"))
+    monkeypatch.setattr(fetch, "SOURCES", sources)
+    monkeypatch.setattr(load, "_DOWNLOAD_FAILED", [])
+    monkeypatch.setenv("ATTNCV_OFFLINE", "0")
+    start = time.monotonic()
+    try:
+        with pytest.warns(DataSubstituteWarning) as record:
+            load_cifar(train_size=20, test_size=10)
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        listener.close()
+    elapsed = time.monotonic() - start
+    # two sources, 5 s each to answer (the probe), and slack for a loaded CI machine
+    assert elapsed < 20, f"the fallback took {elapsed:.0f} s"
+    assert "ATTNCV_OFFLINE=1" in str(record[0].message)

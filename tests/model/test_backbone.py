@@ -109,3 +109,10 @@ def test_block_downsamples_with_a_projection_shortcut() -> None:
     block = BasicBlock(16, 32, stride=2)
     assert block(torch.randn(2, 16, 8, 8)).shape == (2, 32, 4, 4)
     assert isinstance(block.shortcut, nn.Sequential)
+
+
+@pytest.mark.parametrize("width", [0, -4, 2.5, True])
+def test_a_width_that_is_not_a_positive_integer_is_a_clear_error(width) -> None:
+    """Issue 21: width=0 was accepted and failed later, inside torch, naming no argument."""
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        resnet18(10, width=width)

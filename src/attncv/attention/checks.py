@@ -1,4 +1,10 @@
-"""Argument checks shared by the attention modules, so every module fails the same clear way."""
+"""Argument checks shared by the attention modules, so every module fails the same clear way.
+
+Not TorchScript: ``torch.jit.script`` rejects the modules that call these checks (f-string
+messages, ``isinstance`` on Python types), so no registered module scripts. The supported route
+to a graph is ``torch.export.export``; ``tests/attention/test_export.py`` checks that every
+registered module exports and matches its eager output.
+"""
 
 from __future__ import annotations
 

@@ -102,13 +102,46 @@ def _find(
         request = urllib.request.Request(source, headers={"User-Agent": "attncv"})
         with urllib.request.urlopen(request, timeout=15) as response:
             body = response.read()
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        part = kept.with_name(f"{name}.{os.getpid()}.part")
-        part.write_bytes(body)
-        part.replace(kept)
     except Exception as exc:  # offline, not committed yet (404): a kept copy, or the next kind
         tried.append(f"{source} ({type(exc).__name__}: {exc})")
-        if not kept.exists():
-            return None
-        return Sweep.load(kept), f"{kept} (kept from {source} earlier; it could not be refreshed)"
-    return Sweep.load(kept), source
+        return _kept(kept, recipe, source, tried)
+    try:  # checked before it is cached: a login page served with 200 is not a sweep
+        result = _parse(body, recipe, source)
+    except ValueError as exc:
+        tried.append(f"{source} (discarded, not cached: {exc})")
+        return _kept(kept, recipe, source, tried)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    part = kept.with_name(f"{name}.{os.getpid()}.part")
+    part.write_bytes(body)
+    part.replace(kept)
+    return result, source
+
+
+def _parse(body: bytes, recipe: str, where: str) -> Sweep:
+    """The sweep in ``body`` (from ``where``); a ``ValueError`` naming ``where`` if it is not
+    one, or is another recipe's."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{where} is not a text file, so not a sweep's JSON.") from None
+    result = Sweep.parse(text, where)
+    if not isinstance(result.recipe, dict) or result.recipe.get("name") != recipe:
+        raise ValueError(
+            f"{where} does not hold the sweep of recipe {recipe!r} (its recipe: "
+            f"{result.recipe!r:.80})."
+        )
+    return result
+
+
+def _kept(kept: Path, recipe: str, source: str, tried: list[str]) -> tuple[Sweep, str] | None:
+    """The copy of ``source`` kept in the cache earlier, if it is a valid sweep of ``recipe``;
+    an invalid one (an older attncv cached whatever came back) is named and removed."""
+    if not kept.exists():
+        return None
+    try:
+        result = _parse(kept.read_bytes(), recipe, str(kept))
+    except ValueError as exc:
+        tried.append(f"{kept} (a cached copy that is not usable, removed: {exc})")
+        kept.unlink(missing_ok=True)
+        return None
+    return result, f"{kept} (kept from {source} earlier; it could not be refreshed)"

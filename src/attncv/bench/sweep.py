@@ -72,11 +72,19 @@ class Sweep:
     def load(cls, path: str | os.PathLike[str]) -> Sweep:
         """A saved sweep; a ``ValueError`` that names ``path`` if it is not one."""
         try:
-            raw = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid JSON ({exc}); is it truncated?") from None
+            text = Path(path).read_text()
         except UnicodeDecodeError:
             raise ValueError(f"{path} is not a text file, so not a sweep's JSON.") from None
+        return cls.parse(text, str(path))
+
+    @classmethod
+    def parse(cls, text: str, path: str) -> Sweep:
+        """The sweep in ``text`` (read from ``path``); a ``ValueError`` that names ``path`` if
+        it is not one."""
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc}); is it truncated?") from None
         if not isinstance(raw, dict):
             raise ValueError(f"{path} holds a JSON {type(raw).__name__}, not a sweep's object.")
         if raw.get("schema") != SCHEMA:

@@ -6,7 +6,8 @@ about an hour per archive, so a watchdog aborts any source whose projected downl
 ``max_seconds`` (10 minutes by default) and the next source is tried: the Hugging Face copy of
 the same data (``uoft-cs/cifar100``, two Parquet files, about 135 MB), converted on the spot to the
 official ``cifar-100-python/`` pickle layout so :func:`attncv.data.read.read_cifar100` reads either.
-The mirror has no published checksum; its conversion is checked instead (50,000 + 10,000 images,
+The mirror's files are checked against their SHA-256 where :data:`MIRROR_SHA256` sets one (not
+yet: see the comment there); its conversion is checked too (50,000 + 10,000 images,
 500 + 100 per class, 100 fine and 20 coarse class names). Converting needs ``pyarrow`` and
 ``Pillow``, which Colab ships.
 
@@ -36,7 +37,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,20 @@ from .layout import C100, C100_URL, cache_dir
 
 ORIGINAL = C100_URL
 ORIGINAL_MD5 = "eb9058c3a382ffc7106e4002c42a8d85"
-MIRROR = "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/main/cifar100/{split}-00000-of-00001.parquet"
+# The mirror, pinned: the URL names a commit of the dataset repository (``MIRROR_REVISION``) and
+# each file's SHA-256 (``MIRROR_SHA256``) is checked when it is set. NOT YET PINNED: the commit
+# and the checksums could not be learned where this was written (no internet), and inventing
+# them would break the mirror, so the revision is still the branch "main" and the checksums are
+# None (unchecked; the conversion's counts are still checked). To pin: take the commit hash from
+# https://huggingface.co/datasets/uoft-cs/cifar100/commits/main and each file's SHA-256 (its LFS
+# "oid sha256", shown on the file's page), set both below, and run tests/data/test_fetch.py.
+MIRROR_REVISION = "main"  # NOT YET PINNED: a branch, not a commit
+MIRROR_SHA256: dict[str, str | None] = {"train": None, "test": None}  # NOT YET PINNED
+MIRROR = (
+    "https://huggingface.co/datasets/uoft-cs/cifar100/resolve/"
+    + MIRROR_REVISION
+    + "/cifar100/{split}-00000-of-00001.parquet"
+)
 
 
 class FetchError(RuntimeError):
@@ -90,6 +104,7 @@ class Parquet:
 
     url: str = MIRROR
     per_class: tuple[int, int] = (500, 100)  # train, test
+    sha256: dict[str, str | None] = field(default_factory=lambda: dict(MIRROR_SHA256))
 
     def fetch(self, root: Path, watchdog: Watchdog, progress: str) -> None:
         try:
@@ -100,13 +115,26 @@ class Parquet:
             ) from None
         parts = Path(tempfile.mkdtemp(prefix="parquet-", suffix=".part", dir=root))
         try:
-            files = {
-                s: download(self.url.format(split=s), parts / f"{s}.parquet", watchdog, progress)
-                for s in ("train", "test")
-            }
+            files = {s: self._download(s, parts, watchdog, progress) for s in ("train", "test")}
             parquet_to_pickles(files, root / C100, dict(zip(files, self.per_class, strict=True)))
         finally:
             shutil.rmtree(parts, ignore_errors=True)
+
+    def _download(self, split: str, parts: Path, watchdog: Watchdog, progress: str) -> Path:
+        """One split's file, checked against its SHA-256 where one is set; a mismatch is
+        removed and refused, naming the URL and both hashes."""
+        url = self.url.format(split=split)
+        path = download(url, parts / f"{split}.parquet", watchdog, progress)
+        expected = self.sha256.get(split)
+        if expected is not None:
+            digest = _digest(path, hashlib.sha256())
+            if digest != expected.lower():
+                path.unlink(missing_ok=True)
+                raise FetchError(
+                    f"checksum mismatch for {url}: SHA-256 {digest}, expected {expected} "
+                    "(a corrupt or changed file; discarded)"
+                )
+        return path
 
     def __str__(self) -> str:
         return self.url.format(split="{train,test}")
@@ -122,6 +150,7 @@ def fetch_cifar100(
     max_seconds: float = 600,
     grace: float = 15,
     timeout: float = 30,
+    probe: float = 5,
     progress: bool | str = True,
     wait: float | None = None,
 ) -> Path:
@@ -133,7 +162,11 @@ def fetch_cifar100(
         max_seconds: abort a source whose projected download time exceeds this, once
             ``grace`` seconds have passed, or that is still running after ``max_seconds``, and
             try the next one.
-        timeout: seconds without any data before a connection counts as failed.
+        timeout: seconds without any data, once the server has answered, before a download
+            counts as failed.
+        probe: seconds to connect and get the server's answer (its headers): a network that
+            accepts connections and never answers fails each source this fast, not in
+            ``timeout``.
         progress: ``True`` (``$ATTNCV_PROGRESS`` or a tqdm bar), ``"log"``, ``"none"``.
         wait: how long to wait for another process that is downloading into the same cache
             (default: as long as it may take, ``max_seconds`` per source and five minutes more).
@@ -154,7 +187,9 @@ def fetch_cifar100(
         failures = []
         for source in sources:
             try:
-                source.fetch(root, Watchdog(max_seconds, grace, timeout), progress_mode(progress))
+                source.fetch(
+                    root, Watchdog(max_seconds, grace, timeout, probe), progress_mode(progress)
+                )
             except Exception as exc:  # network, slowness, checksum, format: try the next source
                 failures.append(f"{source}: {type(exc).__name__}: {exc}")
                 print(
@@ -162,7 +197,11 @@ def fetch_cifar100(
                 )
                 continue
             return target
-    raise FetchError("CIFAR-100 could not be downloaded.\n  " + "\n  ".join(failures))
+    raise FetchError(
+        "CIFAR-100 could not be downloaded.\n  "
+        + "\n  ".join(failures)
+        + "\nWithout internet access, set ATTNCV_OFFLINE=1 to skip the download."
+    )
 
 
 def _complete(target: Path) -> bool:
@@ -212,7 +251,8 @@ class Watchdog:
 
     max_seconds: float
     grace: float
-    timeout: float
+    timeout: float  # seconds without data, once the server answered
+    probe: float = 5  # seconds to connect and get the answer's headers
 
     def check(self, done: int, total: int | None, elapsed: float) -> None:
         if elapsed > self.max_seconds:  # whatever the projection, and without a known size
@@ -241,9 +281,12 @@ def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -
     request = urllib.request.Request(url, headers={"User-Agent": "attncv"})
     try:
         with (
-            urllib.request.urlopen(request, timeout=watchdog.timeout) as response,
+            urllib.request.urlopen(
+                request, timeout=min(watchdog.probe, watchdog.timeout)
+            ) as response,
             open(part, "wb") as out,
         ):
+            _read_timeout(response, watchdog.timeout)  # it answered: the body may be slower
             total = int(response.headers.get("Content-Length") or 0) or None
             bar = _bar(progress, total, dest.name)
             done = 0
@@ -259,6 +302,14 @@ def download(url: str, dest: Path, watchdog: Watchdog, progress: str = "auto") -
     finally:
         part.unlink(missing_ok=True)
     return dest
+
+
+def _read_timeout(response: object, seconds: float) -> None:
+    """Give the answered connection behind ``response`` the longer ``seconds`` for its body
+    (``http.client``'s response reads from a socket file; nothing to do where there is none)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(seconds)
 
 
 def _bar(mode: str, total: int | None, name: str):
@@ -283,7 +334,10 @@ def _bar(mode: str, total: int | None, name: str):
 
 
 def md5sum(path: Path) -> str:
-    digest = hashlib.md5()
+    return _digest(path, hashlib.md5())
+
+
+def _digest(path: Path, digest) -> str:  # noqa: ANN001 (hashlib's hash objects have no public type)
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)

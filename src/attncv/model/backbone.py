@@ -14,6 +14,7 @@ Attention goes on the residual branch after the second BN and before the additio
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
 
 from torch import Tensor, nn
@@ -81,6 +82,10 @@ class ResNet(nn.Module):
         super().__init__()
         if num_classes < 1:
             raise ValueError(f"ResNet: num_classes must be >= 1, got {num_classes}.")
+        if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
+            raise ValueError(
+                f"ResNet: width must be a positive integer (64 in the paper), got {width!r}."
+            )
         make, stages, placement, self.attention_name = _resolve(
             attention, attention_stages, attention_kwargs or {}
         )
