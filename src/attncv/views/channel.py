@@ -91,7 +91,7 @@ def excitations(
         )
         axes[1, col].set(xlabel="channel index", title="minus all-class mean")
         axes[1, col].set_yticks(range(k), classes[:k] if col == 0 else [])
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=min(k, 5))
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=min(k, 4))
     fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.9, label="difference")
     shown = "every class" if k == len(classes) else f"{k} of {len(classes)} classes"
     fig.suptitle(f"Mean SE gate per class ({shown})")
