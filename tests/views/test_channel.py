@@ -121,17 +121,20 @@ def test_se_verdict_reads_all_three_outcomes() -> None:
         trained, _ = _gates(late, 2)
         v = cv.se_verdict(trained, control, labels, num_classes=4, resamples=200)
         assert v.holds is expected, (late, str(v))
-        (e,) = v.evidence
+        late_vs_early, e = v.evidence
+        assert "class spread at layer2.0" in late_vs_early.control_label
+        assert late_vs_early.holds is expected  # the late block against the early one
         assert "before training" in e.control_label and "bootstrap over 200 test images" in (
             e.band_how
         )
         assert 0 < e.band < 1 and "Hu et al. 2018" in v.paper
-        assert {True: "Training made", False: "opposite", None: "cannot tell"}[expected] in (
-            v.finding
-        )
+        assert {True: "paper's pattern, and training", False: "opposite", None: "cannot tell"}[
+            expected
+        ] in v.finding
+        assert v.finding.startswith("On this run the ")
         assert all(len(line) <= 90 for line in str(v).splitlines())
     v = cv.se_verdict(control, control, labels, num_classes=4, resamples=200)
-    assert v.holds is None and v.evidence[0].band == 0  # the same gates: no difference at all
+    assert v.holds is None and v.evidence[1].band == 0  # the same gates: no difference at all
 
 
 def test_gain_verdict_uses_the_measured_noise() -> None:

@@ -5,9 +5,9 @@ way on the same images, against a band measured from the data (:mod:`attncv.view
 
 - :func:`excitations` and :func:`spread_plot`: SE's per-class excitations, early against late
   (Hu et al. 2018, Sec. 7.2: early ones are shared by the classes, late ones class-specific),
-  from :func:`attncv.views.probe.class_means`. :func:`se_verdict` reads the late/early ratio of
-  their class spread (:func:`spread_ratio`) against the network before training, with a
-  bootstrap band over the test images.
+  from :func:`attncv.views.probe.class_means`. :func:`se_verdict` reads the late block's class
+  spread against the early block's, and their ratio (:func:`spread_ratio`) against the network
+  before training, with bootstrap bands over the test images.
 - :func:`zoom`, :func:`zoom_grid` and :func:`branch_weights`: SK's weight on its larger kernel
   as the objects in the same images are made larger or smaller (Li et al. 2019, Sec. 5.3);
   :func:`sk_verdict` reads the change against the network before training, with a bootstrap
@@ -379,12 +379,18 @@ def se_verdict(
 ) -> Verdict:
     """Are the late excitations more class-specific than the early ones, as in Hu et al. (2018)?
 
-    Statistic: :func:`spread_ratio`, the ``late`` block's class spread over the ``early``
-    block's, on the trained network's gates (``gates``, from :func:`gates`). Control: the same
-    ratio for the network before training (``gates0``: a freshly built network from the same
-    seed) on the same test images. Band: the 95% bootstrap interval of the difference of the two
-    ratios, resampling the test images (one resample serves both networks): every class mean
-    rests on about a hundred images, so the spreads carry sampling noise of their own.
+    Two pieces of evidence, both on the class spread (the standard deviation across classes of
+    each channel's class-mean gate, averaged over the channels) of the test images' ``gates``
+    (from :func:`gates`):
+
+    - the paper's pattern: the ``late`` block's class spread against the ``early`` block's,
+      measured the same way on the same images (the early block is the control);
+    - that training put it there: :func:`spread_ratio`, late over early, against the same ratio
+      for the network before training (``gates0``: a freshly built network from the same seed).
+
+    Bands: the 95% bootstrap interval of each difference, resampling the test images (one
+    resample serves both blocks and both networks): every class mean rests on about a hundred
+    images, so the spreads carry sampling noise of their own. The words say what each showed.
     """
     labels = labels.cpu()
     n = len(labels)
@@ -408,23 +414,53 @@ def se_verdict(
         var = (square - total * total / k) / (k - 1)  # the unbiased variance across classes
         return var.clamp(min=0).sqrt().mean(dim=1)
 
-    ratio = spread(gates[late]) / spread(gates[early])  # (R + 1,)
-    ratio0 = spread(gates0[late]) / spread(gates0[early])
+    late_s, early_s = spread(gates[late]), spread(gates[early])  # (R + 1,) each
+    ratio, ratio0 = late_s / early_s, spread(gates0[late]) / spread(gates0[early])
     r, r0 = ratio[-1].item(), ratio0[-1].item()
-    lo, hi = torch.quantile(
-        (ratio - ratio0)[:-1], torch.tensor([0.025, 0.975], dtype=torch.float64)
-    )
-    band = float(hi - lo) / 2
-    evidence = Evidence(
+    big, small = late_s[-1].item(), early_s[-1].item()
+
+    def band_of(values: Tensor) -> float:  # half the central 95% interval over the resamples
+        q = torch.tensor([0.025, 0.975], dtype=torch.float64)
+        lo, hi = torch.quantile(values[:-1], q)
+        return float(hi - lo) / 2
+
+    b1, b2 = band_of(ratio - ratio0), band_of(late_s - early_s)
+    how = f"95% bootstrap over {n} test images"
+    against_untrained = Evidence(
         statistic=f"class spread, {late} over {early}",
         trained=r,
         control=r0,
         control_label="the network before training, same seed",
-        band=band,
-        band_how=f"95% bootstrap over {n} test images",
+        band=b1,
+        band_how=how,
         fmt=".2f",
     )
-    return Verdict(
+    against_early = Evidence(
+        statistic=f"class spread at {late}",
+        trained=big,
+        control=small,
+        control_label=f"the class spread at {early}",
+        band=b2,
+        band_how=how,
+        fmt=".4f",
+    )
+    blocks = {
+        True: f"the late gates ({late}) are more class-specific than the early ones ({early}): "
+        f"class spread {big:.4f} against {small:.4f}",
+        False: f"the early gates ({early}) are more class-specific than the late ones ({late}): "
+        f"class spread {small:.4f} against {big:.4f}",
+        None: f"the late and the early gates are about as class-specific ({big:.4f} at {late}, "
+        f"{small:.4f} at {early}, within the band of ±{b2:.4f})",
+    }[against_early.holds]
+    learned = {
+        True: f"training raised the late/early ratio to {r:.2f}, from {r0:.2f} before training "
+        f"(band ±{b1:.2f})",
+        False: f"training lowered the late/early ratio to {r:.2f}, from {r0:.2f} before "
+        f"training (band ±{b1:.2f})",
+        None: f"the late/early ratio, {r:.2f}, is within the band (±{b1:.2f}) of the "
+        f"untrained network's {r0:.2f}",
+    }[against_untrained.holds]
+    verdict = Verdict(
         paper=(
             "early excitations are nearly the same for every class, late ones class-specific "
             "(Hu et al. 2018, Sec. 7.2, Fig. 6)."
@@ -433,25 +469,15 @@ def se_verdict(
             f"the class spread of the gates at {late} is {r:.2f} times that at {early} after "
             f"training, {r0:.2f} times before training."
         ),
-        evidence=(evidence,),
-        words={
-            True: (
-                f"Training made the late gates class-specific: their class spread is {r:.1f} "
-                f"times the early gates', against {r0:.1f} times before training, well beyond "
-                f"the band of ±{band:.1f}."
-            ),
-            False: (
-                f"After training the early gates are the more class-specific ones: the late/"
-                f"early ratio of class spread fell to {r:.2f}, from {r0:.2f} before training "
-                f"(band ±{band:.2f}), the opposite of the paper's pattern."
-            ),
-            None: (
-                f"The late/early ratio of class spread, {r:.2f} after training against {r0:.2f} "
-                f"before, differs by less than the band of ±{band:.2f}: this run cannot tell "
-                "whether training made the late gates more class-specific."
-            ),
-        },
+        evidence=(against_early, against_untrained),
     )
+    ending = {
+        True: "This is the paper's pattern, and training put it there.",
+        False: "On this point the run shows the opposite of the paper's pattern.",
+        None: "This run cannot tell whether training made the late gates the class-specific ones.",
+    }[verdict.holds]
+    sentence = f"On this run {blocks}; {learned}. {ending}"
+    return replace(verdict, words={True: sentence, False: sentence, None: sentence})
 
 
 def gain_verdict(
@@ -595,6 +621,7 @@ def eca_verdict(ablation: dict[str, Tensor | float]) -> Verdict:
         fmt=".1%",
     )
     drop = (acc - ablated) * 100
+    change = -drop + 0.0  # + 0.0: never "-0.0"
     return Verdict(
         paper=(
             "local cross-channel interaction matters: each channel's weight is computed from "
@@ -617,7 +644,7 @@ def eca_verdict(ablation: dict[str, Tensor | float]) -> Verdict:
                 f"±{band * 100:.1f}."
             ),
             None: (
-                f"Holding the neighbours at their mean changed the accuracy by {-drop:+.1f} "
+                f"Holding the neighbours at their mean changed the accuracy by {change:+.1f} "
                 f"points, within the band of ±{band * 100:.1f}: this run gives no sign that the "
                 "trained gates use their neighbouring channels."
             ),
