@@ -473,7 +473,7 @@ def se_verdict(
     )
     ending = {
         True: "This is the paper's pattern, and training put it there.",
-        False: "On this point the run shows the opposite of the paper's pattern.",
+        False: "This run shows the opposite of the paper's pattern.",
         None: "This run cannot tell whether training made the late gates the class-specific ones.",
     }[verdict.holds]
     sentence = f"On this run {blocks}; {learned}. {ending}"
