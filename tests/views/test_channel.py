@@ -76,7 +76,8 @@ def test_neighbour_ablation(data) -> None:
         cv._eca_logits(y, ecas[2].kernel), ecas[2].conv(y[:, None]).squeeze(1)
     )
     out = cv.neighbour_ablation(model, data)
-    assert set(out) == {"acc", "ablated", "drop", "se"}
+    assert set(out) == {"acc", "ablated", "drop", "correct", "kept"}
+    assert out["correct"].shape == (len(data.test_labels),)
     assert out["drop"] == pytest.approx(out["acc"] - out["ablated"])
     with torch.no_grad():  # no weight on the neighbours: holding them fixed changes nothing
         for m in ecas:
@@ -84,30 +85,94 @@ def test_neighbour_ablation(data) -> None:
             m.conv.weight[..., :centre] = 0
             m.conv.weight[..., centre + 1 :] = 0
     out = cv.neighbour_ablation(model, data)
-    assert out["drop"] == 0 and out["se"] == 0
+    assert out["drop"] == 0 and torch.equal(out["correct"], out["kept"])
     with pytest.raises(ValueError, match="ECA"):
         cv.neighbour_ablation(resnet18(data.num_classes, attention="se", width=16), data)
 
 
+def _noise(sd: float = 0.02):
+    from attncv.train.noise import Noise
+
+    return Noise((0.5 - sd, 0.5, 0.5 + sd), (0, 1, 2))  # sample sd exactly ``sd``
+
+
+def _gates(late_class_effect: float, seed: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Gates of 200 images of 4 classes at two blocks: the early block's class effect 0.05, the
+    late block's ``late_class_effect``, plus per-image noise."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(200) % 4
+    pattern = torch.randn(4, 16, generator=gen)  # (K, C): each class's preference
+    early = 0.5 + 0.05 * pattern[labels] + 0.02 * torch.randn(200, 16, generator=gen)
+    late = 0.5 + late_class_effect * pattern[labels] + 0.02 * torch.randn(200, 16, generator=gen)
+    return {"layer2.0": early, "layer4.0": late}, labels
+
+
+def test_spread_ratio_reads_the_class_effect() -> None:
+    g, labels = _gates(0.10, 0)
+    r = cv.spread_ratio(g, labels, early="layer2.0", late="layer4.0", num_classes=4)
+    assert 1.6 < r < 2.4  # the late class effect is twice the early one
+    same = {"layer2.0": g["layer2.0"], "layer4.0": g["layer2.0"]}
+    assert cv.spread_ratio(same, labels, early="layer2.0", late="layer4.0", num_classes=4) == 1
+
+
 def test_se_verdict_reads_all_three_outcomes() -> None:
-    untrained = {"layer2.0": 0.001, "layer4.0": 0.0001}
-    outcomes = {0.05: True, 0.011: None, 0.002: False}  # late spread, early at 0.01
-    for late, expected in outcomes.items():
-        v = cv.se_verdict({"layer2.0": 0.01, "layer4.0": late}, untrained)
-        assert v.holds is expected
-        assert "Hu et al. 2018" in v.paper and f"{late / 0.01:.1f}" in v.run
-        assert "untrained network's: 0.1" in v.run
+    control, labels = _gates(0.05, 1)  # before training: ratio about 1
+    for late, expected in {0.20: True, 0.05: None, 0.01: False}.items():
+        trained, _ = _gates(late, 2)
+        v = cv.se_verdict(trained, control, labels, num_classes=4, resamples=200)
+        assert v.holds is expected, (late, str(v))
+        late_vs_early, e = v.evidence
+        assert "class spread at layer2.0" in late_vs_early.control_label
+        assert late_vs_early.holds is expected  # the late block against the early one
+        assert "before training" in e.control_label and "bootstrap over 200 test images" in (
+            e.band_how
+        )
+        assert 0 < e.band < 1 and "Hu et al. 2018" in v.paper
+        assert {True: "paper's pattern, and training", False: "opposite", None: "cannot tell"}[
+            expected
+        ] in v.finding
+        assert v.finding.startswith("On this run the ")
         assert all(len(line) <= 90 for line in str(v).splitlines())
+    v = cv.se_verdict(control, control, labels, num_classes=4, resamples=200)
+    assert v.holds is None and v.evidence[1].band == 0  # the same gates: no difference at all
+
+
+def test_gain_verdict_uses_the_measured_noise() -> None:
+    noise = _noise(0.02)  # band of two single runs: sqrt(2) * 2 = 2.8 points
+    for acc, expected in {0.55: True, 0.52: None, 0.45: False}.items():
+        v = cv.gain_verdict("SE", acc, 0.50, noise, paper="SE helps (Hu et al. 2018).")
+        assert v.holds is expected
+        assert v.evidence[0].band == pytest.approx(0.02 * 2**0.5)
+        assert "one seed each" in v.run and "2.0 points" in v.run
+    v = cv.gain_verdict("SE", 0.52, 0.50, noise, paper="p")
+    assert f"about {noise.seeds_needed(0.52 - 0.50)} seeds of each" in v.finding
+    assert "no number of seeds" in cv.gain_verdict("SE", 0.5, 0.5, noise, paper="p").finding
 
 
 def test_eca_verdicts_read_all_three_outcomes() -> None:
-    for drop, expected in {0.05: True, 0.01: None, -0.05: False}.items():
-        v = cv.eca_verdict({"acc": 0.5, "ablated": 0.5 - drop, "drop": drop, "se": 0.01})
+    n = 400
+    correct = (torch.arange(n) % 2 == 0).float()  # accuracy 50%
+    for flips, expected in {60: True, 0: None, -60: False}.items():
+        kept = correct.clone()
+        if flips > 0:  # the ablation loses `flips` correct images
+            kept[torch.nonzero(correct == 1)[:flips, 0]] = 0
+        elif flips < 0:
+            kept[torch.nonzero(correct == 0)[:-flips, 0]] = 1
+        ablation = {
+            "acc": correct.mean().item(),
+            "ablated": kept.mean().item(),
+            "correct": correct,
+            "kept": kept,
+        }
+        v = cv.eca_verdict(ablation)
         assert v.holds is expected and "Wang et al. 2020" in v.paper
-        assert f"{-drop * 100:+.1f} points" in v.run and "+-2.0" in v.run
+        assert "paired bootstrap over 400 test images" in v.evidence[0].band_how
+        assert all(len(line) <= 90 for line in str(v).splitlines())
+    assert v.evidence[0].band > 0
+    noise = _noise(0.02)
     for eca, expected in {0.55: True, 0.51: None, 0.45: False}.items():
-        v = cv.var2_verdict(eca, 0.50)
-        assert v.holds is expected and "77.43%" in v.paper
+        v = cv.var2_verdict(eca, 0.50, noise)
+        assert v.holds is expected and "77.43%" in v.paper and "SE-Var2" in v.run
         assert all(len(line) <= 90 for line in str(v).splitlines())
 
 
@@ -158,9 +223,13 @@ def test_scale_probe_and_sk_verdict() -> None:
             },
         }
 
+    control = weights(0.0)  # before training: no shift on average
     for shift, expected in {0.02: True, 0.001: None, -0.02: False}.items():
-        v = cv.sk_verdict(weights(shift))
+        v = cv.sk_verdict(weights(shift), control)
         assert v.holds is expected and "Li et al. 2019" in v.paper
         assert f"{shift:+.4f} in layer1 and layer2 (mean over 32 channels" in v.run
-        assert "+0.0000 in layer4" in v.run
+        assert "+0.0000 before training" in v.run and "+0.0000 in layer4" in v.run
+        (e,) = v.evidence
+        assert "bootstrap over 32 channels" in e.band_how and 0 < e.band < 0.01
+        assert all(len(line) <= 90 for line in str(v).splitlines())
     torch.testing.assert_close(cv.scale_shift(weights(0.02), 1.0, 2.0, ["layer4"]), torch.zeros(16))
