@@ -145,3 +145,12 @@ def test_attention_widgets_switch_model_and_stage(data):
 
 def test_stage_names():
     assert stage_of("layer4.0.attention.tap") == "stage 4" and stage_of("tap") == "other"
+
+
+def test_a_tiny_share_is_never_printed_as_zero() -> None:
+    """ECA's 36 extra weights are 0.0003% of ResNet-18: "+0.00%" read as no cost at all."""
+    from attncv.views.widgets import _share
+
+    assert _share(0.00032) == "+0.00032%"
+    assert _share(1.234) == "+1.23%"
+    assert _share(0) == "+0%"

@@ -115,9 +115,19 @@ def _describe(row: dict[str, object]) -> str:
     args = ", ".join(f"{k}={v}" for k, v in row["kwargs"].items())
     title = REGISTRY[row["name"]].title
     return (
-        f"{title}({args}): +{row['extra_params']:,} parameters (+{row['params_pct']:.2f}%), "
-        f"+{row['extra_macs']:,} MACs (+{row['macs_pct']:.3f}%)"
+        f"{title}({args}): +{row['extra_params']:,} parameters ({_share(row['params_pct'])}), "
+        f"+{row['extra_macs']:,} MACs ({_share(row['macs_pct'])})"
     )
+
+
+def _share(pct: float) -> str:
+    """A percentage with enough digits to be more than zero: "+0.0003%", never "+0.00%"."""
+    if pct == 0:
+        return "+0%"
+    digits = 2
+    while abs(pct) < 10 ** (1 - digits) and digits < 8:  # at least two significant digits
+        digits += 1
+    return f"{pct:+.{digits}f}%"
 
 
 def cost_figure(
