@@ -255,6 +255,8 @@ def test_modes_verdict_against_seed_noise(accuracies, holds) -> None:
     assert v.holds is holds and "Table 2a" in v.paper and "embedded gaussian 48.0%" in v.run
     assert "baseline's seeds" in v.evidence[0].band_how
     assert v.evidence[0].band == pytest.approx(sv.mean_range(3) * noise.sd)
+    two = sv.modes_verdict({"a": 0.48, "b": 0.47}, noise, 1000)
+    assert two.evidence[0].band == pytest.approx(noise.band())  # as accuracy_evidence
     assert ("cannot tell" if holds is None else "mattered") in v.finding
 
 

@@ -561,8 +561,9 @@ def mean_range(n: int, *, draws: int = 200_000) -> float:
 def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) -> Verdict:
     """The paper's pairwise functions against each other: the range (max - min) of the final
     test accuracies of single runs, one per mode. The paper: they agree (within half a point),
-    i.e. a range of 0. The band is the range that noise alone gives as many single runs on
-    average: ``mean_range(n) * sd``, with sd the larger of the baseline's seed sd (``noise``)
+    i.e. a range of 0. The band is ``max(sqrt(2), mean_range(n)) * sd``: for two runs the SD of
+    a difference (as :func:`~attncv.views.verdicts.accuracy_evidence`), for more the range that
+    noise alone gives as many single runs on average; sd the larger of the baseline's seed sd (``noise``)
     and the test-image standard error of one accuracy on ``n_test`` images. One seed per mode
     cannot confirm a half-point agreement: within the band the outcome is too small to tell;
     beyond it, one mode stood out (the opposite)."""
@@ -575,7 +576,7 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         if noise.sd >= se
         else (se, f"test-image standard error {se * 100:.1f} points on {n_test:,} images")
     )
-    factor = mean_range(n)
+    factor = max(2**0.5, mean_range(n))  # two runs: sqrt(2) sd, as every accuracy comparison
     spread = max(values) - min(values)
     best, worst = max(accuracies, key=accuracies.get), min(accuracies, key=accuracies.get)
     name = lambda m: m.replace("_", " ")  # noqa: E731
@@ -585,7 +586,10 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         control=0.0,
         control_label="no difference",
         band=factor * sd,
-        band_how=f"mean range of {n} single runs from noise alone, {factor:.2f} x {which}",
+        band_how=(
+            f"{n} single runs: {factor:.2f} x {which}"
+            + (" (the mean range of that many runs)" if n > 2 else " (sqrt 2: a difference)")
+        ),
         expected="below",
         fmt=".1%",
     )
