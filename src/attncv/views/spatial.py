@@ -457,7 +457,7 @@ MAP_CONTROL = "random query/key weights on the same features"
 
 
 def _map_words(tv: Evidence, far: Evidence, where: str) -> str:
-    pair = lambda e: f"{e.trained:.2f} against {e.control:.2f}"  # noqa: E731
+    pair = lambda e: f"{e.trained:.3f} against {e.control:.3f}"  # noqa: E731
     tv_text = {
         True: f"more query-specific than {MAP_CONTROL} make them (TV {pair(tv)}): training "
         "made different queries look at different places",
@@ -492,6 +492,7 @@ def maps_evidence(
             control_label=MAP_CONTROL,
             band=bootstrap_band(trained["query_tv"], control["query_tv"]),
             band_how=how,
+            fmt=".3f",
         ),
         Evidence(
             statistic=f"far mass / a distance-blind map's, {where}",
@@ -500,6 +501,7 @@ def maps_evidence(
             control_label=MAP_CONTROL,
             band=bootstrap_band(trained["far_ratio"], control["far_ratio"]),
             band_how=how,
+            fmt=".3f",
         ),
     )
 
@@ -563,10 +565,10 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
     test accuracies of single runs, one per mode. The paper: they agree (within half a point),
     i.e. a range of 0. The band is ``max(sqrt(2), mean_range(n)) * sd``: for two runs the SD of
     a difference (as :func:`~attncv.views.verdicts.accuracy_evidence`), for more the range that
-    noise alone gives as many single runs on average; sd the larger of the baseline's seed sd (``noise``)
-    and the test-image standard error of one accuracy on ``n_test`` images. One seed per mode
-    cannot confirm a half-point agreement: within the band the outcome is too small to tell;
-    beyond it, one mode stood out (the opposite)."""
+    noise alone gives as many single runs on average; sd the larger of the baseline's seed sd
+    (``noise``) and the test-image standard error of one accuracy on ``n_test`` images. One
+    seed per mode cannot confirm a half-point agreement: within the band the outcome is too
+    small to tell; beyond it, one mode stood out (the opposite)."""
     values = list(accuracies.values())
     n = len(values)
     p = min(max(sum(values) / n, 1 / n_test), 1 - 1 / n_test)
@@ -593,14 +595,14 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         expected="below",
         fmt=".1%",
     )
+    count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+    band = f"the ±{factor * sd * 100:.1f}-point band of {count} single runs"
     words = {
-        None: f"The {n} pairwise functions end within {spread * 100:.1f} points of each other "
-        f"({name(best)} best, {name(worst)} worst), inside the {factor * sd * 100:.1f} points "
-        f"that noise alone spreads {n} single runs: this run cannot tell them apart, which "
-        "agrees with the paper but cannot confirm its half-point spread.",
+        None: f"The {count} pairwise functions end within {spread * 100:.1f} points of each "
+        f"other ({name(best)} best, {name(worst)} worst), inside {band}: this run cannot tell "
+        "them apart, which agrees with the paper but cannot confirm its half-point spread.",
         False: f"{name(best).capitalize()} beat {name(worst)} by {spread * 100:.1f} points, "
-        f"more than the {factor * sd * 100:.1f} points noise alone spreads {n} single runs: "
-        "on this run the pairwise function mattered.",
+        f"beyond {band}: on this run the pairwise function mattered.",
         True: "",
     }
     accs = ", ".join(f"{name(k)} {v:.1%}" for k, v in accuracies.items())
