@@ -325,9 +325,8 @@ def recovery_plot(theta: Tensor, placements: Tensor, *, source: str = "") -> Fig
         ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{name}: r = {rec[name]:.2f}")
         ax.locator_params(nbins=3)
         ax.grid(alpha=0.3)
-    axes[0].legend(loc="upper left")
     fig.suptitle("Window against object")
-    return caption(fig, source) if source else fig
+    return caption(fig, f"Dashed: window = object. {source}".strip())
 
 
 def cost_table(
