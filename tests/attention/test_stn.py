@@ -12,7 +12,7 @@ from attncv.attention.stn import SpatialTransformer
 from attncv.data import synthetic
 from attncv.data.augment import place_on_canvas, random_affine
 from attncv.data.distorted import distort, on_canvas
-from attncv.model import downscaled_resnet18, glimpse_resnet18, stn_resnet18
+from attncv.model import FixedWindow, downscaled_resnet18, glimpse_resnet18, stn_resnet18
 
 
 def _formula(c: int, h: int, f: int, transform: str) -> int:
@@ -117,6 +117,25 @@ def test_the_glimpse_and_the_downscale_feed_the_same_resnet() -> None:
     with torch.no_grad():
         torch.testing.assert_close(glimpse[0](x), x[..., 32:64, 32:64], atol=1e-4, rtol=1e-4)
         torch.testing.assert_close(plain[0](x), F.avg_pool2d(x, 3))
+
+
+def test_the_fixed_window_control_reads_the_centre_with_the_same_resnet() -> None:
+    """The control of the glimpse: the same ResNet behind a window that never moves."""
+    torch.manual_seed(0)
+    glimpse = glimpse_resnet18(10, width=8, canvas=96).eval()
+    torch.manual_seed(0)
+    fixed = glimpse_resnet18(10, width=8, canvas=96, fixed_side=1 / 3).eval()
+    torch.testing.assert_close(glimpse[1].fc.weight, fixed[1].fc.weight)
+    assert isinstance(fixed[0], FixedWindow) and not list(fixed[0].parameters())
+    x = torch.randn(2, 3, 96, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(fixed[0](x), x[..., 32:64, 32:64], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(fixed[0](x), glimpse[0](x), atol=1e-4, rtol=1e-4)
+    corner = FixedWindow(0.5, 32, centre=(-0.5, -0.5))  # the upper-left quarter, pixel for pixel
+    y = x[..., :64, :64]
+    torch.testing.assert_close(corner(y), y[..., :32, :32], atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="FixedWindow"):
+        FixedWindow(0.0)
 
 
 def test_bad_arguments_are_clear_errors() -> None:

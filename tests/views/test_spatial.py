@@ -12,7 +12,6 @@ from attncv.attention.self_attention import SelfAttention
 from attncv.data import synthetic
 from attncv.model import resnet18
 from attncv.views import spatial as sv
-from attncv.views.verdicts import OUTCOMES
 
 matplotlib.use("Agg")
 
@@ -108,6 +107,17 @@ def test_map_stats_total_variation_by_hand() -> None:
     assert sv.map_stats(w, (1, 2))["query_tv"] == pytest.approx(0.5)
 
 
+def test_map_stats_per_image_values_and_their_mean() -> None:
+    w = torch.cat([_uniform(1), _local(1), _far_fixed(1)])  # three images, three kinds of map
+    per = sv.map_stats_per_image(w, (8, 8))
+    assert per["query_tv"].shape == (3,) and per["far_ratio"].shape == (3,)
+    assert per["query_tv"].tolist() == pytest.approx([0.0, 1.0, 0.0], abs=1e-6)
+    assert per["far_ratio"][0] == pytest.approx(1.0) and per["far_ratio"][1] == 0.0
+    mean = sv.map_stats(w, (8, 8))
+    assert mean["query_tv"] == pytest.approx(per["query_tv"].mean().item())
+    assert mean["far_ratio"] == pytest.approx(per["far_ratio"].mean().item())
+
+
 def test_map_stats_with_sub_sampled_keys() -> None:
     length, keys = 64, 16  # 8x8 queries over 4x4 keys
     stats = sv.map_stats(torch.full((1, length, keys), 1 / keys), (8, 8), keys=(4, 4))
@@ -142,42 +152,73 @@ def test_block_maps_and_random_projections(data) -> None:
 # --- verdicts: all three outcomes ---
 
 
-@pytest.mark.parametrize(("share", "holds"), [(0.08, True), (0.03, None), (0.004, False)])
-def test_gamma_and_wz_verdicts(share: float, holds) -> None:
-    shares = {"layer2.0": share, "layer2.1": share}
+def _shares(*means: float, n: int = 50, spread: float = 0.002) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {
+        f"layer2.{i}": (m + (spread if m else 0.0) * torch.randn(n, generator=g)).clamp_min(0.0)
+        for i, m in enumerate(means)  # a block that never moved adds exactly 0 on every image
+    }
+
+
+def test_residual_share_per_image_and_its_mean(data) -> None:
+    images = data.split("test")[0]
+    model = _model(data, scale=0.2)
+    per = sv.residual_share_per_image(model, data, images)
+    assert all(v.shape == (len(images),) for v in per.values())
+    means = sv.residual_share(model, data, images)
+    assert means == pytest.approx({k: v.mean().item() for k, v in per.items()})
+
+
+@pytest.mark.parametrize(
+    ("means", "holds", "words"),
+    [
+        ((0.065, 0.009), True, "used all 2 blocks"),  # both beyond their bands
+        ((0.065, 0.0), None, "stayed at the identity"),  # one block never moved
+    ],
+)
+def test_gamma_and_wz_verdicts(means, holds, words) -> None:
+    shares = _shares(*means)
     v = sv.gamma_verdict({"gamma layer2.0": 0.1, "gamma layer2.1": 0.2}, shares)
-    assert v.holds is holds and "gamma = 0.100, 0.200" in v.run and "Zhang" in v.paper
+    assert v.holds is holds and words in v.finding and "Zhang" in v.paper
+    assert "gamma = 0.100, 0.200" in v.run
+    assert "layer2.0 adds most (6.5%" in v.finding  # the words follow the per-block numbers
+    assert len(v.evidence) == 2 and v.evidence[0].control == 0.0
     w = sv.wz_verdict({"a": 0.05}, shares)
     assert w.holds is holds and "Wang" in w.paper
-    assert str(v).splitlines()[-1].endswith(OUTCOMES[holds])
     assert max(len(line) for line in str(v).splitlines()) <= 90
 
 
+def test_use_verdict_opposite_and_empty() -> None:
+    v = sv.gamma_verdict({"g": 0.1}, {"layer2.0": torch.full((10,), -0.5)})  # impossible share
+    assert v.holds is False and "below" in v.finding
+    with pytest.raises(ValueError, match="no attention block"):
+        sv.gamma_verdict({}, {})
+
+
+def _per_image(tv: float, far: float, n: int = 100, seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "query_tv": tv + 0.02 * torch.randn(n, generator=g),
+        "far_ratio": far + 0.02 * torch.randn(n, generator=g),
+    }
+
+
 @pytest.mark.parametrize(
-    ("tv", "far", "holds"),
+    ("tv", "far", "holds", "words"),
     [
-        (0.4, 0.9, True),  # query-specific and long-range
-        (0.15, 0.9, None),  # query dependence inside its band
-        (0.4, 0.5, None),  # locality inside its band
-        (0.05, 0.9, False),  # one map for every query: a global pooling
-        (0.4, 0.1, False),  # local attention
+        (0.40, 1.10, True, "more query-specific"),  # beyond the random control on both
+        (0.31, 0.99, None, "as query-specific"),  # the committed run's far mass: as random
+        (0.23, 1.00, False, "less query-specific"),  # the committed run: below its control
     ],
 )
-def test_maps_verdicts(tv: float, far: float, holds) -> None:
-    stats = {"query_tv": tv, "far_ratio": far, "far": 4.0}
-    v = sv.sagan_maps_verdict(stats, where="layer2.1", untrained={"query_tv": 0.3, "far_ratio": 1})
-    assert v.holds is holds and "0.30" in v.run and "Fig. 5" in v.paper
-    assert sv.nonlocal_maps_verdict(stats, where="layer2.1").holds is holds
-
-
-@pytest.mark.parametrize(
-    ("reference", "words"), [(0.2, "was learned"), (0.38, "needs no training"), (0.6, "alike")]
-)
-def test_maps_verdict_notes_the_random_reference(reference: float, words: str) -> None:
-    stats = {"query_tv": 0.4, "far_ratio": 0.9, "far": 4.0}
-    v = sv.sagan_maps_verdict(stats, where="b", untrained={"query_tv": reference, "far_ratio": 1})
-    assert words in v.note and "Note:" in str(v)
-    assert sv.nonlocal_maps_verdict(stats, where="b").note == ""
+def test_maps_verdicts_against_random_projections(tv, far, holds, words) -> None:
+    control = _per_image(0.31, 0.99, seed=1)
+    v = sv.sagan_maps_verdict(_per_image(tv, far), control, where="layer2.1")
+    assert v.holds is holds and words in v.finding and "Fig. 5" in v.paper
+    assert v.evidence[0].control == pytest.approx(control["query_tv"].mean().item())
+    assert "paired" in v.evidence[0].band_how
+    w = sv.nonlocal_maps_verdict(_per_image(tv, far), control, where="layer2.1")
+    assert w.holds is holds and "Fig. 3" in w.paper
 
 
 def test_use_table_pairs_scales_with_shares() -> None:
@@ -189,24 +230,64 @@ def test_use_table_pairs_scales_with_shares() -> None:
     )
     assert "7 test images" in table.caption
     assert table.rows == [["layer2.0", "-0.010", "0.4%"], ["layer2.1", "0.200", "–"]]
+    per = sv.use_table({"gamma layer2.0": 0.1}, _shares(0.05), scale="gamma", images=50)
+    assert per.rows[0][2].startswith("5.0% ± 0.")
+
+
+def test_mean_range_of_normal_draws() -> None:
+    assert sv.mean_range(2) == pytest.approx(1.128, abs=0.01)
+    assert sv.mean_range(4) == pytest.approx(2.059, abs=0.01)
+    assert sv.mean_range(1) == 0.0
 
 
 @pytest.mark.parametrize(
     ("accuracies", "holds"),
     [
-        ({"embedded_gaussian": 0.48, "gaussian": 0.485, "dot_product": 0.47}, True),
-        ({"embedded_gaussian": 0.48, "gaussian": 0.53, "dot_product": 0.47}, None),
+        ({"embedded_gaussian": 0.48, "gaussian": 0.485, "dot_product": 0.47}, None),
         ({"embedded_gaussian": 0.48, "gaussian": 0.60, "dot_product": 0.47}, False),
     ],
 )
-def test_modes_verdict(accuracies, holds) -> None:
-    v = sv.modes_verdict(accuracies, 1000)  # one standard error of a difference: about 2.2%
+def test_modes_verdict_against_seed_noise(accuracies, holds) -> None:
+    from attncv.train.noise import Noise
+
+    noise = Noise((0.49, 0.46, 0.52), (0, 1, 2))  # sd 3.0 points
+    v = sv.modes_verdict(accuracies, noise, 1000)
     assert v.holds is holds and "Table 2a" in v.paper and "embedded gaussian 48.0%" in v.run
+    assert "baseline's seeds" in v.evidence[0].band_how
+    assert v.evidence[0].band == pytest.approx(sv.mean_range(3) * noise.sd)
+    two = sv.modes_verdict({"a": 0.48, "b": 0.47}, noise, 1000)
+    assert two.evidence[0].band == pytest.approx(noise.band())  # as accuracy_evidence
+    assert ("cannot tell" if holds is None else "mattered") in v.finding
 
 
-def test_modes_verdict_on_a_tiny_test_set_does_not_divide_by_zero() -> None:
-    v = sv.modes_verdict({"a": 1.0, "b": 1.0}, 8)
-    assert v.holds is True
+def test_modes_verdict_uses_the_test_error_where_it_is_larger() -> None:
+    from attncv.train.noise import Noise
+
+    v = sv.modes_verdict({"a": 0.5, "b": 0.5}, Noise((0.5, 0.5001), (0, 1)), 8)
+    assert v.holds is None and "standard error" in v.evidence[0].band_how
+
+
+def test_box_mask_and_object_mass() -> None:
+    placements = torch.tensor([[-0.5, -0.5, 0.5], [0.75, 0.75, 0.2]])  # a quarter; one cell
+    mask = sv.box_mask(placements, (4, 4))
+    assert mask.sum(-1).tolist() == [4.0, 1.0]  # the upper-left 2x2 cells; one cell
+    assert mask[0].view(4, 4)[:2, :2].all()
+    uniform = torch.full((2, 16, 16), 1 / 16)
+    assert sv.object_mass_per_image(uniform, (4, 4), placements).tolist() == pytest.approx([1, 1])
+    on_object = mask[:, None, :].expand(2, 16, 16) / mask.sum(-1)[:, None, None]
+    mass = sv.object_mass_per_image(on_object, (4, 4), placements)
+    assert mass.tolist() == pytest.approx([4.0, 16.0])  # all the mass on a quarter; a 16th
+    with pytest.raises(ValueError, match="grid"):
+        sv.object_mass_per_image(uniform, (8, 8), placements)
+
+
+@pytest.mark.parametrize(("trained", "holds"), [(2.0, True), (1.2, None), (0.5, False)])
+def test_object_verdict(trained: float, holds) -> None:
+    g = torch.Generator().manual_seed(0)
+    control = 1.2 + 0.05 * torch.randn(100, generator=g)
+    v = sv.object_verdict(trained + 0.05 * torch.randn(100, generator=g), control, where="b")
+    assert v.holds is holds and "canvases" in v.evidence[0].band_how
+    assert {True: "more than", None: "as much as", False: "less than"}[holds] in v.finding
 
 
 # --- figures ---
@@ -216,7 +297,9 @@ def test_query_maps_figure(data) -> None:
     images = data.split("test")[0][:2]
     weights = torch.softmax(torch.randn(2, 16, 16), -1)
     fig = sv.query_maps(images, weights, [(0, 0), (3, 3)], grid=(4, 4), title="t", source="s")
-    assert len(fig.axes) == 5  # four maps and the colour bar
+    assert len(fig.axes) == 7  # per image: the photo and two maps; and the colour bar
+    assert not any(ax.images[0].get_alpha() for ax in fig.axes[:6])  # no blending
+    assert fig.get_figwidth() <= 6.0
     matplotlib.pyplot.close(fig)
 
 

@@ -13,6 +13,7 @@ import torch  # noqa: E402
 from attncv.data import synthetic  # noqa: E402
 from attncv.data.distorted import on_canvas  # noqa: E402
 from attncv.model import glimpse_resnet18  # noqa: E402
+from attncv.train.noise import Noise  # noqa: E402
 from attncv.views import stn  # noqa: E402
 
 
@@ -38,13 +39,99 @@ def test_recovery_of_a_window_that_follows_the_object() -> None:
     assert lines == ["x recovery: r = 0.87", "y recovery: r = -0.50", "scale recovery: r = 0.10"]
 
 
+def _placements(n: int = 300, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    centre = torch.rand(n, 2, generator=g) * 1.2 - 0.6  # normalised
+    side = torch.rand(n, 1, generator=g) * 0.125 + 0.25  # 16-24 px of 64
+    return torch.cat([centre, side], 1)
+
+
 @pytest.mark.parametrize(
-    ("rx", "ry", "holds"), [(0.9, 0.85, True), (0.9, 0.1, False), (0.6, 0.9, None)]
+    ("noise", "holds", "words"),
+    [
+        (0.02, True, "found the objects"),  # the window sits on the object
+        (None, None, "not find"),  # a centred window: the control itself
+        (-1.0, False, "farther"),  # the window sits at the far corner
+    ],
 )
-def test_verdict(rx, ry, holds) -> None:
-    verdict = stn.stn_verdict({"x": rx, "y": ry, "scale": 0.1}, 0.45, 0.40)
-    assert verdict.holds is holds
-    assert "+5.0 points" in str(verdict) and "Jaderberg" in str(verdict)
+def test_where_verdict(noise, holds, words) -> None:
+    p = _placements()
+    g = torch.Generator().manual_seed(1)
+    if noise is None:
+        x = y = torch.zeros(len(p))
+    elif noise < 0:
+        x = y = torch.full((len(p),), 0.9)
+    else:
+        x = p[:, 0] + noise * torch.randn(len(p), generator=g)
+        y = p[:, 1] + noise * torch.randn(len(p), generator=g)
+    v = stn.where_verdict(_theta(x, y, torch.full_like(x, 0.5)), p, canvas=64)
+    assert v.holds is holds and words in v.finding
+    assert v.evidence[0].control_label == "a window fixed at the canvas centre"
+    assert "Jaderberg" in v.paper
+
+
+def test_centre_distances_in_pixels() -> None:
+    p = torch.tensor([[0.5, 0.0, 0.3]])
+    d = stn.centre_distances(stn.centred(1, 0.5), p, 64)
+    assert d.item() == pytest.approx(16.0)  # half a half-canvas
+
+
+@pytest.mark.parametrize(
+    ("follow", "holds", "words"),
+    [
+        (True, True, "follows the objects' size"),  # side = 1.2 x object: tighter than 0.5
+        (False, False, "Scale is not recovered"),  # one size, a little above its start
+    ],
+)
+def test_scale_verdict(follow, holds, words) -> None:
+    p = _placements()
+    g = torch.Generator().manual_seed(2)
+    side = 1.2 * p[:, 2] if follow else 0.52 + 0.01 * torch.randn(len(p), generator=g)
+    v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
+    assert v.holds is holds and words in v.finding
+    assert len(v.evidence) == 2 and "start (32 px)" in v.evidence[1].control_label
+
+
+def test_scale_verdict_too_small_to_tell() -> None:
+    p = _placements()
+    side = 0.5 + 0.0 * p[:, 2]  # never left its start: zoom as the control, spread 0 < objects'
+    v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
+    assert v.evidence[1].holds is None and v.evidence[0].holds is False
+    assert "moved +0.0 px" in v.finding
+
+
+@pytest.mark.parametrize(
+    ("glimpse", "fixed", "holds", "start"),
+    [
+        (0.50, 0.40, True, "Finding the object paid"),
+        (0.47, 0.46, None, "Not beyond the noise"),
+        (0.30, 0.45, False, "The learned window did worse"),
+    ],
+)
+def test_accuracy_verdict(glimpse, fixed, holds, start) -> None:
+    noise = Noise((0.49, 0.46, 0.52), (0, 1, 2))  # sd 3.0 points: band 4.2 points
+    v = stn.accuracy_verdict(glimpse, fixed, 0.40, noise=noise, n_test=1000)
+    assert v.holds is holds and v.finding.startswith(start)
+    assert "one seed per arm" in v.evidence[0].band_how
+    assert v.evidence[0].band == pytest.approx(noise.band())
+
+
+def test_canvas_band_takes_the_larger() -> None:
+    noise = Noise((0.5, 0.5001), (0, 1))
+    band, how = stn.canvas_band(noise, (0.5, 0.5), 100)
+    assert band == pytest.approx((2 * 0.25 / 100) ** 0.5) and "standard error" in how
+    band, how = stn.canvas_band(Noise((0.4, 0.5), (0, 1)), (0.5, 0.5), 1000)
+    assert "seed sd" in how
+
+
+def test_canvas_curves() -> None:
+    from attncv.train import FitResult
+
+    rows = [{"epoch": e, "test_acc": 0.1 * e, "train_acc": 0.1 * e, "lr": 0.1} for e in (1, 2)]
+    r = FitResult(name="plain", dataset="d", device="cpu", config={}, history=rows)
+    fig = stn.canvas_curves([r], note="swings")
+    assert fig.get_figwidth() <= 6.0 and len(fig.axes[0].lines) == 2
+    plt.close(fig)
 
 
 def test_transforms_and_figures_from_a_glimpse_model() -> None:
@@ -65,7 +152,7 @@ def test_transforms_and_figures_from_a_glimpse_model() -> None:
         labels=["a", "b", "c"],
         source="synthetic",
     )
-    assert len(fig.axes) == 9 and seen.shape == (3, 3, 32, 32)
+    assert len(fig.axes) == 9 and seen.shape == (3, 3, 32, 32) and fig.get_figwidth() <= 6.0
     plt.close(fig)
     theta[:, 0, 2] = placements[:, 0]  # a perfect x, to see the plot's r
     fig = stn.recovery_plot(theta, placements)

@@ -4,11 +4,18 @@ the spatial transformer's classifier (:mod:`.stn_classifier`), and what a model 
 
 from .backbone import BasicBlock, ResNet, resnet18
 from .count import activation_memory, count_macs, count_params, saved_bytes
-from .stn_classifier import Downscale, downscaled_resnet18, glimpse_resnet18, stn_resnet18
+from .stn_classifier import (
+    Downscale,
+    FixedWindow,
+    downscaled_resnet18,
+    glimpse_resnet18,
+    stn_resnet18,
+)
 
 __all__ = [
     "BasicBlock",
     "Downscale",
+    "FixedWindow",
     "ResNet",
     "activation_memory",
     "count_macs",

@@ -1,7 +1,8 @@
 """Classifiers that look through a spatial transformer, and the plain classifier they are compared
 with: ResNet-18 behind a transformer (:func:`stn_resnet18`), behind a glimpse of a larger canvas
-(:func:`glimpse_resnet18`), or behind a plain downscale of that canvas
-(:func:`downscaled_resnet18`).
+(:func:`glimpse_resnet18`), behind a fixed window of that canvas (``glimpse_resnet18(...,
+fixed_side=s)``, the control that reads at the glimpse's resolution without finding anything), or
+behind a plain downscale of it (:func:`downscaled_resnet18`).
 
 The ResNet is always built first, so after the same ``set_seed`` its weights equal the plain
 network's: a comparison differs only by what is in front of it.
@@ -9,6 +10,7 @@ network's: a comparison differs only by what is in front of it.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -31,6 +33,31 @@ class Downscale(nn.Module):
         return f"size={self.size}"
 
 
+class FixedWindow(nn.Module):
+    """A square window of side ``side`` (a fraction of the input's side) centred at ``centre``
+    (normalised coordinates, -1 to 1), read at ``view`` x ``view`` by the spatial transformer's
+    bilinear sampler: a glimpse that never moves. Zero padding outside the input, as the
+    transformer's. Shape: (N, C, H, W) -> (N, C, view, view)."""
+
+    def __init__(self, side: float, view: int = 32, centre: tuple[float, float] = (0.0, 0.0)):
+        super().__init__()
+        if not 0 < side <= 1:
+            raise ValueError(f"FixedWindow: side must be in (0, 1], got {side}.")
+        self.side, self.view, self.centre = side, view, centre
+        theta = torch.tensor([[side, 0.0, centre[0]], [0.0, side, centre[1]]])
+        self.register_buffer("theta", theta, persistent=False)  # (2, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c = x.shape[:2]
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        theta = self.theta.to(dtype).expand(n, 2, 3)  # (N, 2, 3)
+        grid = F.affine_grid(theta, [n, c, self.view, self.view], align_corners=False)
+        return F.grid_sample(x.to(dtype), grid, align_corners=False).to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"side={self.side:.3f}, view={self.view}, centre={self.centre}"
+
+
 def stn_resnet18(
     num_classes: int = 100, *, width: int = 64, loc_channels: int = 16, loc_features: int = 32
 ) -> nn.Sequential:
@@ -48,13 +75,20 @@ def glimpse_resnet18(
     view: int = 32,
     scale_range: tuple[float, float] = (0.2, 0.7),
     gradient_scale: float = 0.05,
+    fixed_side: float | None = None,
 ) -> nn.Sequential:
     """ResNet-18 classifying a ``view`` x ``view`` glimpse of a ``canvas`` x ``canvas`` input:
     a spatial transformer with the paper's attention transform (a window it places and sizes)
     chooses where to look. The window starts at the view's own side (``view / canvas`` of the
     canvas, centred) and its localisation network sees the canvas downscaled to ``view`` with two
-    coordinate channels; ``gradient_scale`` slows its learning against the classifier's."""
+    coordinate channels; ``gradient_scale`` slows its learning against the classifier's.
+
+    ``fixed_side``: the control: the same ResNet (the same weights after the same seed) behind a
+    :class:`FixedWindow` of that side at the canvas centre, which reads at the glimpse's
+    resolution but finds nothing (set it to the learned window's mean side)."""
     net = resnet18(num_classes, width=width)
+    if fixed_side is not None:
+        return nn.Sequential(FixedWindow(fixed_side, view), net)
     stn = SpatialTransformer(
         3,
         transform="attention",
