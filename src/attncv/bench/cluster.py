@@ -113,13 +113,21 @@ def _connect(ray: Any, place: Placement) -> bool:
             )
         return True
     cuda = place.kind == "cuda"
-    with _visible_gpus(place.devices if cuda else ()):
-        ray.init(
-            num_cpus=None if cuda else len(place.devices),
-            num_gpus=len(place.devices) if cuda else 0,
-            include_dashboard=False,
-            **quiet,
-        )
+    for attempt in (1, 2):
+        try:
+            with _visible_gpus(place.devices if cuda else ()):
+                ray.init(
+                    num_cpus=None if cuda else len(place.devices),
+                    num_gpus=len(place.devices) if cuda else 0,
+                    include_dashboard=False,
+                    **quiet,
+                )
+            return True
+        except Exception as exc:  # Ray raises a bare Exception for this
+            if attempt == 2 or "timed out during startup" not in str(exc):
+                raise
+            ray.shutdown()  # Ray gives its new node 30 s, which a busy machine can miss
+            print("Ray's start timed out (a busy machine?); starting it once more.", flush=True)
     return True
 
 
