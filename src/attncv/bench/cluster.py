@@ -84,18 +84,19 @@ def run_on_ray(
     """Train ``jobs`` as Ray tasks where ``place`` says; the rows and the failures, in finishing
     order. ``setup`` and ``run`` must be module-level functions (the tasks import them)."""
     ray = require_ray()
-    started = _connect(ray, place)
-    try:
-        return _drive(ray, jobs, settings, setup, run, place, retries, checkpoint)
-    finally:
-        if started:
-            ray.shutdown()
+    ours = not ray.is_initialized()  # a Ray this call starts or joins, it also stops or leaves
+    with _sigterm_interrupts():
+        try:
+            if ours:
+                _connect(ray, place)
+            return _drive(ray, jobs, settings, setup, run, place, retries, checkpoint)
+        finally:
+            if ours:
+                ray.shutdown()  # also after a stop during the start: no Ray process left over
 
 
-def _connect(ray: Any, place: Placement) -> bool:
-    """Start or join Ray; True if this call started it (and so stops it)."""
-    if ray.is_initialized():
-        return False
+def _connect(ray: Any, place: Placement) -> None:
+    """Start Ray here, or join the cluster at ``place.address``."""
     quiet = {"logging_level": logging.WARNING}
     if place.address is not None:
         try:
@@ -106,12 +107,11 @@ def _connect(ray: Any, place: Placement) -> bool:
                 "`ray start --head` on one node, `ray start --address=<head>:6379` on the others."
             ) from None
         if place.kind == "cuda" and not ray.cluster_resources().get("GPU"):
-            ray.shutdown()
             raise ValueError(
                 f"The Ray cluster at {place.address!r} has no GPUs; --devices cpu trains on its "
                 "CPUs."
             )
-        return True
+        return
     cuda = place.kind == "cuda"
     for attempt in (1, 2):
         try:
@@ -122,13 +122,12 @@ def _connect(ray: Any, place: Placement) -> bool:
                     include_dashboard=False,
                     **quiet,
                 )
-            return True
+            return
         except Exception as exc:  # Ray raises a bare Exception for this
             if attempt == 2 or "timed out during startup" not in str(exc):
                 raise
             ray.shutdown()  # Ray gives its new node 30 s, which a busy machine can miss
             print("Ray's start timed out (a busy machine?); starting it once more.", flush=True)
-    return True
 
 
 @contextlib.contextmanager
@@ -179,44 +178,43 @@ def _drive(
     rows: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    with _sigterm_interrupts():
-        try:
-            while todo or running:
-                while todo and len(running) < at_once:
-                    job = todo.pop(0)
-                    running[task.remote(job, settings, setup, run)] = job
-                done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-                for ref in done:
-                    job = running.pop(ref)
-                    outcome = _outcome(ray, ref, job)
-                    finished = len(rows) + len(failures) + 1
-                    clock = f"[{finished}/{len(jobs)} {time.perf_counter() - t0:6.0f} s]"
-                    if "row" in outcome:
-                        row = outcome["row"]
-                        rows.append(row)
-                        print(
-                            f"{clock} {row['name']} seed {row['seed']} on {row['device']}: best-5"
-                            f" {row['best5_acc']:.1%}, final {row['final_acc']:.1%}",
-                            flush=True,
-                        )
-                    else:
-                        failures.append(outcome["failed"])
-                        print(
-                            f"{clock} FAILED {job[0]} seed {job[1]} on "
-                            f"{outcome['failed']['node']}: {outcome['failed']['error']}",
-                            flush=True,
-                        )
-                    if checkpoint:
-                        checkpoint(rows, failures)
-        except KeyboardInterrupt:
-            for ref in running:
-                ray.cancel(ref, force=True)
-            print(
-                f"Interrupted: {len(rows)} of {len(jobs)} runs finished and were kept; "
-                f"{len(running)} in flight cancelled.",
-                flush=True,
-            )
-            raise
+    try:
+        while todo or running:
+            while todo and len(running) < at_once:
+                job = todo.pop(0)
+                running[task.remote(job, settings, setup, run)] = job
+            done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+            for ref in done:
+                job = running.pop(ref)
+                outcome = _outcome(ray, ref, job)
+                finished = len(rows) + len(failures) + 1
+                clock = f"[{finished}/{len(jobs)} {time.perf_counter() - t0:6.0f} s]"
+                if "row" in outcome:
+                    row = outcome["row"]
+                    rows.append(row)
+                    print(
+                        f"{clock} {row['name']} seed {row['seed']} on {row['device']}: best-5"
+                        f" {row['best5_acc']:.1%}, final {row['final_acc']:.1%}",
+                        flush=True,
+                    )
+                else:
+                    failures.append(outcome["failed"])
+                    print(
+                        f"{clock} FAILED {job[0]} seed {job[1]} on "
+                        f"{outcome['failed']['node']}: {outcome['failed']['error']}",
+                        flush=True,
+                    )
+                if checkpoint:
+                    checkpoint(rows, failures)
+    except KeyboardInterrupt:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        print(
+            f"Interrupted: {len(rows)} of {len(jobs)} runs finished and were kept; "
+            f"{len(running)} in flight cancelled.",
+            flush=True,
+        )
+        raise
     return rows, failures
 
 
