@@ -85,10 +85,11 @@ def run_on_ray(
     order. ``setup`` and ``run`` must be module-level functions (the tasks import them)."""
     ray = require_ray()
     ours = not ray.is_initialized()  # a Ray this call starts or joins, it also stops or leaves
-    with _sigterm_interrupts():
+    with _sigterm_interrupts() as again:
         try:
             if ours:
                 _connect(ray, place)
+                again()  # ray.init puts its own SIGTERM handler in place of ours
             return _drive(ray, jobs, settings, setup, run, place, retries, checkpoint)
         finally:
             if ours:
@@ -237,11 +238,12 @@ def _outcome(ray: Any, ref: Any, job: Job) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
+def _sigterm_interrupts() -> Iterator[Callable[[], None]]:
     """SIGTERM (a batch system's stop, ``kill``) interrupts the driver as Ctrl-C does, so the
-    tasks in flight are cancelled and the finished runs are already saved."""
+    tasks in flight are cancelled and the finished runs are already saved. Yields a function
+    that puts the handler back (``ray.init`` replaces it)."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
 
     def interrupt(signum: int, frame: Any) -> None:
@@ -249,7 +251,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
     old = signal.signal(signal.SIGTERM, interrupt)
     try:
-        yield
+        yield lambda: signal.signal(signal.SIGTERM, interrupt)
     finally:
         signal.signal(signal.SIGTERM, old)
 
