@@ -7,8 +7,9 @@ when a sweep asks for more than one device or a cluster. Where Ray runs:
   (Ray sets each task's ``CUDA_VISIBLE_DEVICES``); ``("cpu", "cpu")``: two CPU tasks at once, each
   with the driver's torch threads shared out between them (what the tests use). Ray stops again
   when the sweep ends. No dashboard: join a cluster for one.
-- ``Placement(address="auto")`` (or ``"ray://host:port"``): joins the cluster that ``ray start
-  --head`` and ``ray start --address=...`` made; a GPU per task unless the devices say ``cpu``.
+- ``Placement(address="auto")`` (or ``"ray://host:port"``, Ray Client, which needs
+  ``ray[client]``): joins the cluster that ``ray start --head`` and ``ray start --address=...``
+  made; a GPU per task unless the devices say ``cpu``.
 - Ray already started in this process (a notebook, the tests): used as it is, left running.
 
 Each task loads the data on its node (``setup``, :func:`attncv.data.load_cifar`: a node without
