@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch>=2.2" "torchvision>=0.17"
-	$(BIN)/pip install -q -e '.[book,dev,bench,instructor]'
+	$(BIN)/pip install -q -e '.[book,dev,bench,instructor,cluster]'
 	touch $@
 
 book: setup

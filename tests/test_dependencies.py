@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = {
     "timm": "the bench extra; tests/bench/test_modules.py: test_timm_without_timm_gives_a_hint",
     "pyarrow": "the mirror only; tests/data/test_fetch.py: test_the_mirror_without_pyarrow_hints_*",
+    "ray": "the cluster extra; tests/bench/test_cluster.py: "
+    "test_without_ray_several_devices_give_the_install_line",
 }
 
 

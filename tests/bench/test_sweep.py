@@ -1,5 +1,5 @@
 """The benchmark sweep: recipes as the issue states them, the best-5 measure, the JSON and its
-provenance, and the multi-process path (two CPU workers) on tiny synthetic runs."""
+provenance, on tiny synthetic runs (the sweep on Ray: test_cluster.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from attncv import names
 from attncv.bench import report
 from attncv.bench.__main__ import main as bench_main
 from attncv.bench.figures import plot_accuracy, plot_tradeoff
-from attncv.bench.parallel import parse_devices
 from attncv.bench.report import against_baseline, format_table, measure, summarize
 from attncv.bench.stats import welch_interval
 from attncv.bench.sweep import Sweep, sweep
@@ -31,8 +30,7 @@ def test_bad_arguments_fail_before_training() -> None:
         sweep(["no-such-module"])
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no GPU"):
-            parse_devices("cuda:0,cuda:1")
-    assert parse_devices("cpu, cpu") == ["cpu", "cpu"]
+            sweep(devices="cuda:0,cuda:1")
 
 
 def test_cli_sweep_writes_json_with_provenance(tmp_path, capsys) -> None:
@@ -172,22 +170,6 @@ def test_against_baseline_tells_a_difference_from_noise() -> None:
     text = against_baseline(Sweep({"name": "fast"}, {}, "", {}, runs))
     lines = {line.split()[0]: line for line in text.splitlines()[1:]}
     assert lines["big"].endswith("a difference") and lines["tiny"].endswith("within the noise")
-
-
-def test_two_cpu_workers_share_the_runs() -> None:
-    tiny = {
-        "profile": "smoke",
-        "train_size": 100,
-        "test_size": 50,
-        "cost_steps": 1,
-    }
-    result = sweep(["se"], devices="cpu,cpu", **tiny)
-    assert sorted(r["name"] for r in result.runs) == ["none", "se"]
-    assert result.environment["devices"] == [result.environment["devices"][0]] * 2
-    single = sweep(["none"], progress=False, **tiny)
-    a, b = result.runs[0], single.runs[0]  # the same data, seed and schedule in another process
-    assert a["name"] == b["name"] == "none" and a["dataset"] == b["dataset"]
-    assert a["train_loss"][0] == pytest.approx(b["train_loss"][0], rel=1e-3)
 
 
 def test_a_stopped_sweep_keeps_its_finished_runs_and_resumes(tmp_path, monkeypatch) -> None:

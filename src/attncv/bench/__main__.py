@@ -94,7 +94,20 @@ def _sweep_arguments(swp: argparse.ArgumentParser) -> None:
     swp.add_argument(
         "--devices",
         default=None,
-        help="cuda:0,cuda:1 | all | cpu,cpu (default: the first GPU, else the CPU)",
+        help="cuda:0,cuda:1 | all | a count of GPUs | cpu,cpu (default: the first GPU, else the "
+        "CPU); more than one trains one run per device at a time on Ray (attncv[cluster])",
+    )
+    swp.add_argument(
+        "--address",
+        default=None,
+        help="join this Ray cluster (auto, or ray://host:port) and train one run per GPU there "
+        "(--devices cpu: per CPU); see the README's benchmark section",
+    )
+    swp.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        help="on Ray: how often a run whose worker died is started again (default 3)",
     )
     swp.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     swp.add_argument("--train-size", type=int, default=None, help="override: training images")
@@ -150,8 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "paths":
         paths.compare_paths(**options)
     elif args.command == "sweep":
-        result = sweep.sweep(**options, out=args.out)
-        print(provenance(result, commits=True), format_table(result), sep="\n\n")
+        return _sweep(options, args.out)
     else:
         rows = timm.compare(**options)
         if args.out:
@@ -161,6 +173,24 @@ def _run(args: argparse.Namespace) -> int:
             document = {"environment": environment([device]), "rows": rows}
             path.write_text(json.dumps(document, indent=1) + "\n")
             print(f"Wrote {path}")
+    return 0
+
+
+def _sweep(options: dict, out: str | None) -> int:
+    """The sweep and its table; exit status 1 if a run failed (on Ray the others go on), 130
+    if the sweep was interrupted (its finished runs are in ``--out``: ``--resume`` goes on)."""
+    try:
+        result = sweep.sweep(**options, out=out)
+    except KeyboardInterrupt:
+        kept = f"the finished runs are in {out}; rerun with --resume" if out else "no --out"
+        print(f"Sweep interrupted: {kept}.", file=sys.stderr)
+        return 130
+    if result.runs:
+        print(provenance(result, commits=True), format_table(result), sep="\n\n")
+    if result.failed:
+        names = ", ".join(f"{f['name']} seed {f['seed']}" for f in result.failed)
+        print(f"error: {len(result.failed)} runs failed: {names}", file=sys.stderr)
+        return 1
     return 0
 
 

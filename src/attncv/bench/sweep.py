@@ -10,9 +10,13 @@ Two recipes (:data:`attncv.train.profiles.RECIPES`):
   (one-cycle), label smoothing 0.1, bf16 and channels_last on a GPU, data on the GPU.
 
 The measure of a run is the mean test accuracy of its best five epochs (the notes' measure); the
-final epoch's accuracy is kept beside it. ``--devices cuda:0,cuda:1`` trains one run per GPU at a
-time (:mod:`.parallel`); results carry their provenance (recipe, data, device,
-library versions, git commit), so a committed table always says where it came from.
+final epoch's accuracy is kept beside it. One device trains the runs one after another in this
+process; ``--devices all`` (or ``cuda:0,cuda:1``, a count, ``cpu,cpu``) or a Ray cluster
+(``--address auto``) trains one run per device at a time as Ray tasks (:mod:`.cluster`), retrying
+a task whose worker dies and recording a task that raises as failed. Every finished run is
+written to the JSON at once, so an interrupted sweep goes on with ``resume``. Results carry their
+provenance (recipe, data, device, library versions, git commit), so a committed table always says
+where it came from.
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ from ..data import CifarData, load_cifar
 from ..model import count_macs, count_params, resnet18
 from ..train import RECIPES, Profile, Recipe, best5_mean, get_profile, recipe_profile, train_model
 from ..train.speed import throughput
+from . import cluster
 from .checks import check_batches, check_numbers, check_out, save_or_keep
-from .parallel import parse_devices, run_parallel
+from .devices import Placement, placement
 from .provenance import environment, git_commit
 
 SCHEMA = 1
@@ -48,6 +53,7 @@ class Sweep:
     environment: dict[str, Any]
     runs: list[dict[str, Any]] = field(default_factory=list)
     schema: int = SCHEMA
+    failed: list[dict[str, Any]] = field(default_factory=list)  # runs that raised: tracebacks
 
     def names(self) -> list[str]:
         """Modules in the sweep, baseline first, in registry order (unknown names last)."""
@@ -164,7 +170,9 @@ def sweep(
     recipe: str = "fast",
     profile: str | None = None,
     seeds: Sequence[int] = (0,),
-    devices: Sequence[str] | str | None = None,
+    devices: Sequence[str] | str | int | None = None,
+    address: str | None = None,
+    retries: int = 3,
     epochs: int | None = None,
     train_size: int | None = None,
     test_size: int | None = None,
@@ -183,14 +191,20 @@ def sweep(
         recipe: ``"fast"`` or ``"seed"`` (:data:`RECIPES`).
         profile: ``smoke``, ``brief`` or ``full`` (default ``$ATTNCV_PROFILE``): the data size,
             width and, off a GPU, the epochs (:func:`attncv.train.recipe_profile`).
-        devices: ``"cuda:0,cuda:1"``, ``"all"`` (every GPU) or a list; more than one trains in
-            parallel, one run per device (``"cpu,cpu"`` tests that on a CPU).
+        devices: ``"cuda:0,cuda:1"``, ``"all"`` (every GPU), a count of GPUs, or a list; more
+            than one trains on Ray, one run per device at a time (``"cpu,cpu"`` tests that on a
+            CPU). Needs the ``cluster`` extra; one device trains in this process without it.
+        address: join the Ray cluster there (``"auto"``, ``"ray://host:port"``) and train one
+            run per GPU of it (per CPU with ``devices="cpu"``); ``devices`` then gives only the
+            kind and, as a count, how many runs at once.
+        retries: on Ray, how often a task whose worker died is run again.
         epochs: override the recipe's epochs (milestones and warm-up scale with them).
         train_size, test_size, width: override the profile's data sizes and network width.
         compile: train with ``torch.compile`` (worth it on a GPU for long runs).
         cache: reuse identical runs from :func:`attncv.train_model`'s cache.
-        out: write the JSON here as well; on one device it is rewritten after every finished
-            run, so a sweep that is stopped keeps what it finished (and ``resume`` goes on).
+        out: write the JSON here as well; it is rewritten after every finished run, so a sweep
+            that is stopped keeps what it finished (and ``resume`` goes on). On Ray, a run that
+            raised is listed under ``failed`` with its traceback, and ``resume`` retrains it.
         resume: keep the runs already in ``out`` (same recipe, scale and data) and train only
             the missing (module, seed) pairs: modules registered since join the table. Every run
             records the git commit it ran at.
@@ -207,9 +221,11 @@ def sweep(
     )
     check_out(out)
     names = _with_baseline(names)
-    devs = parse_devices(devices)
+    place = placement(devices, address)
+    if place.on_ray:
+        cluster.require_ray()  # before any training: without Ray, the install line
     code = git_commit()  # the commit this process's code came from, not whatever HEAD is later
-    prof = get_profile(profile, devs[0].split(":")[0])
+    prof = get_profile(profile, place.kind)
     rec = RECIPES[recipe]
     scale = recipe_profile(
         rec, prof, epochs, train_size=train_size, test_size=test_size, width=width
@@ -218,8 +234,9 @@ def sweep(
         scale = replace(scale, train=replace(scale.train, compile=True))
     check_batches(scale.train_size, scale.train.batch_size)
     jobs = [(n, s) for s in seeds for n in names]
-    kept = _resumable(out, rec, scale) if resume and out else []
+    kept, kept_failed = _resumable(out, rec, scale) if resume and out else ([], [])
     jobs = [j for j in jobs if j not in {(r["name"], r["seed"]) for r in kept}]
+    kept_failed = [f for f in kept_failed if (f["name"], f["seed"]) not in jobs]  # retrained
     if cost_steps is None and prof.name == "smoke":
         cost_steps = 1  # seconds matter more than timing precision
     settings = {
@@ -240,24 +257,44 @@ def sweep(
             "measure": rec.measure,
         },
         scale=scale_record(scale, prof.name),
-        environment=environment(devs, code),
+        environment=_environment(place, code),
         order=names + sorted({r["name"] for r in kept} - set(names)),
     )
 
-    def checkpoint(new: list[dict[str, Any]]) -> None:
+    def checkpoint(new: list[dict[str, Any]], failed: Sequence[dict[str, Any]] = ()) -> None:
         if out:
-            save_or_keep(document(new), out, final=False)
+            save_or_keep(document(new, kept_failed + list(failed)), out, final=False)
 
+    failed: list[dict[str, Any]] = []
     if not jobs:
         rows = []
-    elif len(devs) == 1:
-        rows = _run_jobs(devs[0], jobs, settings, progress, checkpoint)
+    elif not place.on_ray:
+        rows = _run_jobs(place.devices[0], jobs, settings, progress, checkpoint)
     else:
-        rows = run_parallel(devs, jobs, settings, _load, _run_quietly)
-    result = document(rows)
+        rows, failed = cluster.run_on_ray(
+            jobs,
+            settings,
+            _load,
+            _run_quietly,
+            place,
+            retries=retries,
+            checkpoint=checkpoint,
+        )
+    result = document(rows, kept_failed + failed)
     if out:
         print(f"Wrote {save_or_keep(result, out)}")
+    for f in failed:
+        print(f"FAILED: {f['name']} seed {f['seed']} on {f['node']}:\n{f['traceback']}")
     return result
+
+
+def _environment(place: Placement, code: dict[str, Any]) -> dict[str, Any]:
+    """The provenance's environment; a cluster's devices are named by its runs' rows."""
+    if place.address is None:
+        return environment(place.devices, code)
+    env = environment([], code)
+    env["devices"] = [f"Ray cluster at {place.address}: {place.kind} tasks"]
+    return env
 
 
 def _with_baseline(names: Sequence[str] | None) -> list[str]:
@@ -273,6 +310,7 @@ def _with_baseline(names: Sequence[str] | None) -> list[str]:
 
 def _document(
     new: list[dict[str, Any]],
+    failed: Sequence[dict[str, Any]] = (),
     *,
     kept: list[dict[str, Any]],
     commit: str | None,
@@ -292,13 +330,21 @@ def _document(
         "; ".join(datasets),
         environment,
         sorted(rows, key=lambda r: (r["seed"], order.index(r["name"]))),
+        failed=sorted(failed, key=lambda f: (f["seed"], _index(order, f["name"]))),
     )
 
 
-def _resumable(out: str | os.PathLike[str], recipe: Recipe, scale: Profile) -> list[dict[str, Any]]:
-    """The runs in ``out`` if it was made with the same recipe and scale; else an error."""
+def _index(order: list[str], name: str) -> int:
+    return order.index(name) if name in order else len(order)
+
+
+def _resumable(
+    out: str | os.PathLike[str], recipe: Recipe, scale: Profile
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The runs in ``out``, and the runs that failed there, if it was made with the same
+    recipe and scale; else an error."""
     if not Path(out).exists():
-        return []
+        return [], []
     old = Sweep.load(out)
     same = json.loads(json.dumps({"train": asdict(recipe.train), "scale": scale_record(scale)}))
     if old.recipe["train"] != same["train"] or {
@@ -306,7 +352,7 @@ def _resumable(out: str | os.PathLike[str], recipe: Recipe, scale: Profile) -> l
     } != {k: v for k, v in same["scale"].items() if k != "note"}:
         raise ValueError(f"{out} was made with another recipe or scale; resume needs the same.")
     print(f"Resuming {out}: keeping {len(old.runs)} runs.")
-    return old.runs
+    return old.runs, old.failed
 
 
 def _load(device: str, settings: dict[str, Any]) -> CifarData:

@@ -1,0 +1,160 @@
+"""The sweep on Ray: two CPU tasks give the in-process sweep's rows; a worker that dies is
+retried; a run that raises is named and the others kept; an interrupted sweep resumes with only
+what is missing; without Ray, the install line.
+
+Ray starts once for this module (about 10 s), with two CPUs and a clean environment; the
+drivers that are interrupted are other processes joining it (``--address``). The runs are tiny
+synthetic ones: CPU runs are deterministic at one thread, so Ray's and this process's agree."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import attncv
+from attncv.bench.__main__ import main as bench_main
+from attncv.bench.cluster import FAULT_VARIABLE, INSTALL
+from attncv.bench.sweep import Sweep, sweep
+from attncv.data import DataSubstituteWarning
+
+pytestmark = pytest.mark.filterwarnings("ignore", category=DataSubstituteWarning)
+SRC = str(Path(attncv.__file__).resolve().parents[1])
+TINY = {"profile": "smoke", "train_size": 100, "test_size": 50, "cost_steps": 1}
+ARGS = ["sweep", "--profile", "smoke", "--names", "se", "--seeds", "0", "1"]
+ARGS += ["--train-size", "100", "--test-size", "50", "--cost-steps", "1"]
+TIMING = {"train_ips", "epoch_seconds", "infer_ips", "peak_mb", "train_seconds"}
+ALL = [("none", 0), ("se", 0), ("none", 1), ("se", 1)]
+
+
+@pytest.fixture(scope="module")
+def ray_address(one_thread):
+    """A local Ray with two CPUs, started with no ``ATTNCV_*`` variables (each task gets its
+    driver's) and with this checkout's attncv on the workers' path; its address."""
+    ray = pytest.importorskip("ray")
+    outside = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("ATTNCV_")}
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([SRC, *([path] if path else [])])
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    finally:
+        os.environ.update(outside)
+        if path is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = path
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def _pairs(path: Path) -> list[tuple[str, int]]:
+    return [(r["name"], r["seed"]) for r in Sweep.load(path).runs]
+
+
+def test_two_cpu_tasks_give_the_same_rows_as_one_process(ray_address, capsys) -> None:
+    on_ray = sweep(["se"], seeds=(0, 1), devices="cpu,cpu", **TINY)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
+    assert len(lines) == 4 and all(" on CPU (" in ln and "best-5" in ln for ln in lines)
+    here = sweep(["se"], seeds=(0, 1), progress=False, **TINY)
+    assert [(r["name"], r["seed"]) for r in on_ray.runs] == ALL
+    for a, b in zip(on_ray.runs, here.runs, strict=True):
+        assert {k: v for k, v in a.items() if k not in TIMING} == {
+            k: v for k, v in b.items() if k not in TIMING
+        }  # the same accuracies, losses, sizes, data and device (one thread each)
+    assert on_ray.environment["devices"] == [here.environment["devices"][0]] * 2
+    assert not on_ray.failed
+
+
+def test_a_worker_that_dies_is_retried(ray_address, tmp_path, monkeypatch, capsys) -> None:
+    died = tmp_path / "died"
+    fault = {"name": "se", "seed": 1, "action": "exit", "once": str(died)}
+    monkeypatch.setenv(FAULT_VARIABLE, json.dumps(fault))
+    out = tmp_path / "retried.json"
+    result = sweep(["se"], seeds=(0, 1), devices="cpu,cpu", out=out, **TINY)
+    assert died.exists()  # the first attempt did exit its worker
+    assert _pairs(out) == ALL and not result.failed  # every run once: the retry trained it
+    assert "se seed 1 on CPU" in capsys.readouterr().out
+
+
+def test_a_run_that_raises_is_named_and_the_others_kept(
+    ray_address, tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv(FAULT_VARIABLE, json.dumps({"name": "se", "seed": 0, "action": "raise"}))
+    out = tmp_path / "failed.json"
+    assert bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert "FAILED se seed 0" in printed.out and "1 runs failed: se seed 0" in printed.err
+    assert _pairs(out) == [("none", 0), ("none", 1), ("se", 1)]
+    (failed,) = Sweep.load(out).failed
+    assert (failed["name"], failed["seed"]) == ("se", 0)
+    assert "Traceback" in failed["traceback"] and "fails, as asked" in failed["traceback"]
+    monkeypatch.delenv(FAULT_VARIABLE)
+    assert bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out), "--resume"]) == 0
+    assert "[1/1" in capsys.readouterr().out  # only the failed run is trained again
+    assert _pairs(out) == ALL and not Sweep.load(out).failed
+
+
+def test_a_stopped_driver_keeps_its_finished_runs_and_resume_trains_the_rest(
+    ray_address, tmp_path, capsys
+) -> None:
+    """A driver in another process joins the cluster (``--address``), finishes three runs while
+    the fourth hangs, and gets SIGTERM (what a batch system sends); ``--resume`` then trains the
+    fourth only."""
+    out = tmp_path / "stopped.json"
+    hang = {"name": "se", "seed": 1, "action": "sleep"}
+    env = os.environ | {FAULT_VARIABLE: json.dumps(hang), "PYTHONPATH": SRC}
+    command = [sys.executable, "-m", "attncv.bench", *ARGS, "--devices", "cpu,cpu"]
+    command += ["--address", ray_address, "--out", str(out)]
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for_runs(out, 3, driver)
+        driver.send_signal(signal.SIGTERM)
+        stdout, stderr = driver.communicate(timeout=60)
+    finally:
+        driver.kill()
+    assert driver.returncode == 130, stderr.decode()[-2000:]
+    assert "Interrupted: 3 of 4 runs" in stdout.decode() and "--resume" in stderr.decode()
+    assert _pairs(out) == [("none", 0), ("se", 0), ("none", 1)]
+    assert bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out), "--resume"]) == 0
+    printed = capsys.readouterr().out
+    assert "keeping 3 runs" in printed and "[1/1" in printed and "[2/" not in printed
+    assert _pairs(out) == ALL
+
+
+def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path, monkeypatch, capsys) -> None:
+    """SIGINT to this driver, while the fourth run hangs: exit status 130, three runs kept."""
+    out = tmp_path / "interrupted.json"
+    hang = {"name": "se", "seed": 1, "action": "sleep"}
+    monkeypatch.setenv(FAULT_VARIABLE, json.dumps(hang))
+    stopper = threading.Thread(
+        target=lambda: (_wait_for_runs(out, 3), os.kill(os.getpid(), signal.SIGINT)), daemon=True
+    )
+    stopper.start()
+    assert bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out)]) == 130
+    stopper.join(timeout=10)
+    assert "Interrupted: 3 of 4 runs finished" in capsys.readouterr().out
+    assert _pairs(out) == [("none", 0), ("se", 0), ("none", 1)]
+
+
+def _wait_for_runs(out: Path, n: int, driver: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + 120
+    while not (out.exists() and len(_pairs(out)) == n):
+        assert driver is None or driver.poll() is None, driver.communicate()
+        assert time.monotonic() < deadline, f"{n} runs not in {out} within 120 s"
+        time.sleep(0.2)
+
+
+def test_without_ray_several_devices_give_the_install_line(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails, as where it is absent
+    assert bench_main([*ARGS, "--devices", "cpu,cpu"]) == 2
+    assert INSTALL in capsys.readouterr().err
+    one = sweep(["none"], progress=False, **TINY)  # one device needs no Ray
+    assert [(r["name"], r["seed"]) for r in one.runs] == [("none", 0)]
