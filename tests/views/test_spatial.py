@@ -108,6 +108,17 @@ def test_map_stats_total_variation_by_hand() -> None:
     assert sv.map_stats(w, (1, 2))["query_tv"] == pytest.approx(0.5)
 
 
+def test_map_stats_per_image_values_and_their_mean() -> None:
+    w = torch.cat([_uniform(1), _local(1), _far_fixed(1)])  # three images, three kinds of map
+    per = sv.map_stats_per_image(w, (8, 8))
+    assert per["query_tv"].shape == (3,) and per["far_ratio"].shape == (3,)
+    assert per["query_tv"].tolist() == pytest.approx([0.0, 1.0, 0.0], abs=1e-6)
+    assert per["far_ratio"][0] == pytest.approx(1.0) and per["far_ratio"][1] == 0.0
+    mean = sv.map_stats(w, (8, 8))
+    assert mean["query_tv"] == pytest.approx(per["query_tv"].mean().item())
+    assert mean["far_ratio"] == pytest.approx(per["far_ratio"].mean().item())
+
+
 def test_map_stats_with_sub_sampled_keys() -> None:
     length, keys = 64, 16  # 8x8 queries over 4x4 keys
     stats = sv.map_stats(torch.full((1, length, keys), 1 / keys), (8, 8), keys=(4, 4))

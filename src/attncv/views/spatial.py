@@ -3,7 +3,8 @@ over an image, how learned scales grew, images and their spatial-transformer war
 transforms; and the statistics and verdicts of the self-attention and non-local chapters.
 
 - :func:`residual_share`: how much a residual attention block changes its input (0 at its start);
-- :func:`map_stats`: whether position-attention maps depend on the query and reach far from it;
+- :func:`map_stats_per_image` (and its mean :func:`map_stats`): whether position-attention maps
+  depend on the query and reach far from it, per test image (for a paired bootstrap band);
 - :func:`gamma_verdict`, :func:`wz_verdict`, :func:`sagan_maps_verdict`,
   :func:`nonlocal_maps_verdict` and :func:`modes_verdict`: the papers' observations against a run.
 
@@ -241,36 +242,55 @@ def grid_distances(grid: tuple[int, int], keys: tuple[int, int] | None = None) -
     return torch.cdist(centres(grid), centres(keys))  # (L, S)
 
 
-def map_stats(
+def map_stats_per_image(
     weights: Tensor, grid: tuple[int, int], *, keys: tuple[int, int] | None = None, far: float = FAR
-) -> dict[str, float]:
-    """Two statistics of position-attention maps (N, L, S), each row a distribution over keys:
+) -> dict[str, Tensor]:
+    """Per-image values (N,) of the two statistics of position-attention maps (N, L, S), each row
+    a distribution over the S keys (softmax weights); ``grid`` is the (h, w) of the L queries,
+    ``keys`` the (h, w) of the keys (default ``grid``; a coarser grid covers the same area):
 
     - ``query_tv``: the mean total-variation distance ``0.5 sum_j |w_aj - w_bj|`` between the
-      maps of two different queries a, b of the same image: 0 when every query sees the same map
+      maps of two different queries a, b of the image: 0 when every query sees the same map
       (attention is then one global pooling), 1 when their maps do not overlap;
-    - ``far_ratio``: the mass beyond ``far`` times the grid's longer side from the query, over
-      the share of key positions there (what a distance-blind map, e.g. a uniform one, puts
+    - ``far_ratio``: the mean mass beyond ``far`` times the grid's longer side from the query,
+      over the share of key positions there (what a distance-blind map, e.g. a uniform one, puts
       there): 1 for a distance-blind map, near 0 for attention confined to the neighbourhood.
 
-    Also ``far``: the distance used, in query cells.
+    Stable API, shared by the spatial and mixed chapters: per-image values are what
+    :func:`attncv.views.verdicts.bootstrap_band` resamples (paired: the same images through the
+    trained block and its control, e.g. :func:`random_projections`). :func:`map_stats` is their
+    mean.
     """
     if weights.dim() != 3 or weights.numel() == 0 or weights.min() < 0:
         raise ValueError("map_stats needs weights (N, L, S) with rows that are distributions.")
     if not torch.allclose(weights.sum(-1), torch.ones(()), atol=1e-3):
         raise ValueError("map_stats needs rows that sum to one (a softmax over the keys).")
-    n, length, _ = weights.shape
+    _, length, _ = weights.shape
     w = weights.float()
-    pairs = sum(
-        0.5 * torch.cdist(m[None], m[None], p=1.0).sum().item() for m in w
-    )  # the diagonal (a query with itself) adds 0
-    query_tv = pairs / (n * length * (length - 1)) if length > 1 else 0.0
+    if length > 1:  # the diagonal (a query with itself) adds 0
+        pairs = torch.stack([0.5 * torch.cdist(m[None], m[None], p=1.0).sum() for m in w])
+        query_tv = pairs / (length * (length - 1))
+    else:
+        query_tv = torch.zeros(len(w))
     radius = far * max(grid)
     mask = (grid_distances(grid, keys) > radius).float()  # (L, S): 1 where far
-    mass = (w * mask).sum(-1).mean()  # mean far mass per row
+    mass = (w * mask).sum(-1).mean(-1)  # (N,): mean far mass per row
     share = mask.mean(-1).mean()  # what a distance-blind row puts there
-    far_ratio = (mass / share).item() if share > 0 else float("nan")
-    return {"query_tv": query_tv, "far_ratio": far_ratio, "far": radius}
+    far_ratio = mass / share if share > 0 else torch.full_like(mass, float("nan"))
+    return {"query_tv": query_tv, "far_ratio": far_ratio}
+
+
+def map_stats(
+    weights: Tensor, grid: tuple[int, int], *, keys: tuple[int, int] | None = None, far: float = FAR
+) -> dict[str, float]:
+    """The means over the images of :func:`map_stats_per_image` (``query_tv``, ``far_ratio``),
+    and ``far``: the distance used, in query cells."""
+    per = map_stats_per_image(weights, grid, keys=keys, far=far)
+    return {
+        "query_tv": per["query_tv"].mean().item(),
+        "far_ratio": per["far_ratio"].mean().item(),
+        "far": far * max(grid),
+    }
 
 
 def block_maps(
