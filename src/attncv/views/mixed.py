@@ -957,5 +957,5 @@ def profiles(
     axes[0, 3].set_title("a_w")
     axes[-1, 2].set_xlabel("row")
     axes[-1, 3].set_xlabel("column")
-    fig.colorbar(im, ax=axes[:, 1].tolist(), shrink=0.6, location="left", label="mean gate")
+    fig.colorbar(im, ax=axes[:, 1].tolist(), location="bottom", label="mean gate")
     return caption(fig, note) if note else fig
