@@ -268,6 +268,18 @@ def test_influence_reaches_the_cross_in_one_pass_and_everything_in_two() -> None
     assert ((0 < second) & (second < 1)).all()
 
 
+def test_influences_of_a_batch_are_each_images_own() -> None:
+    torch.manual_seed(0)
+    m = CCNet(8)
+    with torch.no_grad():
+        m.gamma.fill_(0.5)
+    x = torch.randn(3, 8, 5, 6)
+    batch = mixed.influences(mixed.passes(m, 2), x, (1, 2))
+    assert batch.shape == (3, 5, 6)
+    for i in range(3):
+        torch.testing.assert_close(batch[i], mixed.influence(mixed.passes(m, 2), x[i:], (1, 2)))
+
+
 def test_uniform_keeps_the_trained_gamma_unless_told() -> None:
     m = CCNet(8)
     with torch.no_grad():

@@ -693,17 +693,24 @@ def uniform(module: CCNet, *, gamma: float | None = None) -> CCNet:
     return m
 
 
-def influence(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
-    """How strongly each input position moves what ``fn`` adds at pixel ``at`` of one image
-    (``x``: (1, C, H, W)): the Frobenius norm over channels of the Jacobian of
-    ``fn(x) - x`` at ``at`` with respect to every input position, (H, W)."""
+def influences(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
+    """How strongly each input position moves what ``fn`` adds at pixel ``at``, per image of
+    ``x`` (N, C, H, W): the Frobenius norm over channels of the Jacobian of ``fn(x) - x`` at
+    ``at`` with respect to every input position, (N, H, W). ``fn`` must treat the images
+    independently (no batch statistics), so one backward pass per output channel serves them
+    all: the gradient of the sum over the images is each image's own."""
     y, xx = at
 
     def added(z: Tensor) -> Tensor:
-        return (fn(z) - z)[0, :, y, xx]  # (C,)
+        return (fn(z) - z)[:, :, y, xx].sum(0)  # (C,): each image's output, summed
 
-    jac = torch.autograd.functional.jacobian(added, x[:1].detach())  # (C, 1, C, H, W)
-    return jac.square().sum(dim=(0, 1, 2)).sqrt()  # (H, W)
+    jac = torch.autograd.functional.jacobian(added, x.detach(), vectorize=True)  # (C, N, C, H, W)
+    return jac.square().sum(dim=(0, 2)).sqrt()  # (N, H, W)
+
+
+def influence(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
+    """:func:`influences` for the first image of ``x`` (1, C, H, W) alone: (H, W)."""
+    return influences(fn, x[:1], at)[0]
 
 
 def cross_mask(h: int, w: int, at: tuple[int, int]) -> Tensor:
@@ -718,20 +725,16 @@ def off_cross_shares(
     fn: Callable[[Tensor], Tensor], x: Tensor, points: Sequence[tuple[int, int]]
 ) -> Tensor:
     """Per image of ``x`` (N, C, H, W), the share of the influence on what ``fn`` adds that
-    comes from off the pixel's cross: the :func:`influence` summed over the positions off its
+    comes from off the pixel's cross: the :func:`influences` summed over the positions off its
     row and column, over the sum over all positions, averaged over ``points``: (N,). The norms
     are summed, not squared first, so that many small contributions count as much as a few
-    large ones of the same total."""
-    out = []
-    for i in range(len(x)):
-        shares = []
-        for at in points:
-            g = influence(fn, x[i : i + 1], at)
-            total = g.sum()
-            if total > 0:
-                shares.append((g[~cross_mask(*g.shape, at)].sum() / total).item())
-        out.append(sum(shares) / len(shares) if shares else float("nan"))
-    return torch.tensor(out, dtype=torch.float64)
+    large ones of the same total. An image whose influence is all zero gives NaN."""
+    shares = []
+    for at in points:
+        g = influences(fn, x, at)  # (N, H, W)
+        off = g[:, ~cross_mask(*g.shape[-2:], at)].sum(1)
+        shares.append(off.double() / g.flatten(1).sum(1).double())  # NaN where 0 / 0
+    return torch.stack(shares).nanmean(0)
 
 
 def influence_plot(maps: Mapping[str, Tensor], at: tuple[int, int], *, note: str = "") -> Figure:
