@@ -56,6 +56,19 @@ class SelfTwice(CCNet):  # the position counted in its row and in its column
         return x
 
 
+class NoSkip(ResidualAttention):  # the chapter's exercise, the mask without its skip connection
+    def mask(self, x: Tensor) -> Tensor:
+        sizes = []
+        for block in self.down:
+            sizes.append(x.shape[2:])
+            x = block(torch.nn.functional.max_pool2d(x, 3, stride=2, padding=1))
+        for level in reversed(range(len(self.down))):
+            x = torch.nn.functional.interpolate(x, size=sizes[level], mode="bilinear")
+            if level > 0:
+                x = self.up[level - 1](x)
+        return torch.sigmoid(self.head(x))
+
+
 class MaskTimesTrunk(ResidualAttention):  # M * T: the mask can erase the trunk
     def forward(self, x: Tensor) -> Tensor:
         x = self.pre(x)
@@ -79,6 +92,7 @@ class MaxPooled(CoordinateAttention):  # max instead of average pooling along ea
         (mixed.check_ccnet, SelfTwice),
         (mixed.check_ccnet, lambda c: CCNet(c, recurrence=1)),
         (mixed.check_residual_attention, MaskTimesTrunk),
+        (mixed.check_residual_attention, NoSkip),
         (mixed.check_coordinate_attention, MaxPooled),
     ],
 )

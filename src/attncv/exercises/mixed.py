@@ -92,10 +92,14 @@ def _one_plus(_x: Tensor, got: Tensor, expected: Tensor) -> str | None:
 
 
 def check_residual_attention(cls: Callable[..., nn.Module], *, verbose: bool = True) -> GradeReport:
-    """Grade a reader's residual attention module: p units, then (1 + M) * T, then p units."""
+    """Grade a reader's residual attention module (the chapter's exercise overrides its soft
+    mask ``mask(x)``; a whole module works too): p units, then (1 + M) * T, then p units."""
     advice = (
-        "the mask and the trunk both read the output of the first p units, and the last p "
-        "units follow the product"
+        "in the mask, each level max-pools and then applies its down units; on the way up, "
+        "up-sample to the size before that level's pooling, then add the skip and apply the up "
+        "units at every level but the top; the head and a sigmoid end it. The mask and the "
+        "trunk both read the output of the first p units, and the last p units follow "
+        "(1 + M) * T"
     )
     hints = [_unchanged, _one_plus]
     return check_module(

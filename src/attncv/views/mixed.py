@@ -1,23 +1,30 @@
 """What mixed attention learned, as figures, measurements and verdicts, for the mixed chapters.
 
-Every attention map is drawn by :func:`map_grid`: the images in the first row, one row per map,
-all panels on one stated scale with one colour bar in :data:`~.plots.MAP_CMAP`.
+Every attention map is drawn by :func:`map_grid`: the photos in the first row, then one row per
+map set drawn on its own (never blended over the photo), each row on a stated scale with its own
+colour bar. Every verdict compares the trained network with a control measured the same way on
+the same test images, with a band from a paired bootstrap over the images
+(:func:`~.verdicts.bootstrap_band`), or, for accuracies, from the baseline's seeds
+(:func:`accuracy_verdict`).
 
-- CBAM: :func:`centre_border` (is the spatial gate higher on the object?), :func:`class_gates`
-  (its channel gates per class), :func:`ablation_bars` and :func:`difference_verdict` (the
-  paper's Tables 1-3 on brief runs).
-- DANet: :func:`danet_scales` (alpha and beta per epoch), :func:`query_maps` and
-  :func:`query_dependence` (do PAM's maps depend on the query?), :func:`channel_affinity`.
-- CCNet: :func:`attention_costs` (full against criss-cross attention), :func:`influence` and
-  :func:`off_cross_share` (how far context travels in one and two passes).
+- CBAM: :func:`centre_border` (is the spatial gate higher on the centre?) against the network
+  before training (:func:`untrained`), :func:`class_gates` and :func:`specificity_verdict`
+  (are the late channel gates more class-specific?).
+- DANet: :func:`danet_scales` and :func:`scales_story` (alpha and beta), :func:`query_maps`,
+  :func:`position_weights` and :func:`query_dependence` (do PAM's maps depend on the query,
+  more than with random query and key projections?), :func:`channel_affinity`.
+- CCNet: :func:`attention_costs`, :func:`influence` and :func:`off_cross_shares` (how far context
+  travels in two passes, against uniform weights at the trained gamma), :func:`cross_passes`.
 - Residual and coordinate attention: :func:`variance_parts`, an unbiased two-way decomposition
-  of a mask M[c, h, w] into a channel part, a position part and their interaction.
+  of a mask M[c, h, w] into a channel part, a position part and their interaction, and
+  :func:`mixed_verdict` against the network before training.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -26,13 +33,19 @@ from torch import Tensor, nn
 
 from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
-from ..model import count_macs, saved_bytes
-from ..train import FitResult
-from .plots import MAP_CMAP, caption, module_colour, overlay, to_rgb
+from ..attention.positions import flatten
+from ..data import CifarData
+from ..model import ResNet, count_macs, resnet18, saved_bytes
+from ..train import FitResult, Noise, Profile, set_seed
+from . import style
+from .plots import MAP_CMAP, caption, to_rgb
+from .spatial import map_stats_per_image
 from .tables import Table
-from .verdicts import Verdict, judge
+from .verdicts import Evidence, Verdict, accuracy_evidence, bootstrap_band
 
-# --- one figure for every map over images ---------------------------------------------------
+DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
+
+# --- shared: one figure for maps beside the photos, the untrained control, paired evidence -----
 
 
 def map_grid(
@@ -43,40 +56,165 @@ def map_grid(
     vmin: float = 0.0,
     vmax: float = 1.0,
     label: str = "gate",
+    scales: Mapping[str, tuple[float, float, str, str]] | None = None,
     marks: Mapping[str, tuple[float, float]] | None = None,
     title: str = "",
     note: str = "",
 ) -> Figure:
     """Uint8 ``images`` (N, 3, H, W) in the first row, then one row per map set
-    (``{row label: (N, h, w)}``, upsampled over the images), all on the scale [vmin, vmax] with
-    one colour bar labelled ``label``. ``marks`` puts a star at (y, x) image pixels in a row;
-    ``note`` (the data, the scale) goes in a caption under the figure."""
+    (``{row label: (N, h, w)}``), each map drawn on its own panel under its photo, cell by cell
+    (nearest), aligned with the photo's pixels. Every row is on the scale [vmin, vmax] with
+    one colour bar labelled ``label``, unless ``scales`` gives a row its own
+    ``(vmin, vmax, label, cmap)`` and colour bar. ``marks`` puts a star at (y, x) image pixels
+    in a row (and on the photos); ``note`` (the data, the scales) goes under the figure."""
     n = len(images)
+    scales = dict(scales or {})
     fig, axes = plt.subplots(
         len(rows) + 1,
         n,
-        figsize=(1.45 * n + 1.4, 1.5 * (len(rows) + 1)),
+        figsize=style.figsize(1.05 * (len(rows) + 1) + 0.5, 0.95 * n + 1.3),
         squeeze=False,
         constrained_layout=True,
     )
+    size = images.shape[-2:]
+    extent = (-0.5, size[1] - 0.5, size[0] - 0.5, -0.5)  # a map's cells over the photo's pixels
     for i in range(n):
         axes[0, i].imshow(to_rgb(images[i])[0])
         axes[0, i].set(xticks=[], yticks=[])
         if i < len(titles):
-            axes[0, i].set_title(titles[i], fontsize=9)
-    im = None
+            axes[0, i].set_title(titles[i])
+    shared = None
     for r, (name, maps) in enumerate(rows.items(), start=1):
+        lo, hi, row_label, cmap = scales.get(name, (vmin, vmax, label, MAP_CMAP))
+        im = None
         for i in range(n):
-            im = overlay(axes[r, i], images[i], maps[i], vmin=vmin, vmax=vmax)
+            ax = axes[r, i]
+            im = ax.imshow(
+                maps[i].detach().float().cpu().numpy(),
+                cmap=cmap,
+                vmin=lo,
+                vmax=hi,
+                interpolation="nearest",
+                extent=extent,
+            )
+            ax.set(xticks=[], yticks=[])
             if marks and name in marks:
                 y, x = marks[name]
-                axes[r, i].plot(x, y, "*", color="white", mec="black", ms=11)
-        axes[r, 0].set_ylabel(name, fontsize=9)
-    if im is not None:
-        fig.colorbar(im, ax=axes[1:, :].ravel().tolist(), shrink=0.8, label=label)
+                ax.plot(x, y, "*", color="white", mec="black", ms=10)
+                axes[0, i].plot(x, y, "*", color="white", mec="black", ms=10)
+        axes[r, 0].set_ylabel(name)
+        if name in scales:
+            fig.colorbar(im, ax=axes[r, :].tolist(), shrink=0.9, label=row_label)
+        else:
+            shared = im
+    plain = [r for r, name in enumerate(rows, start=1) if name not in scales]
+    if shared is not None:
+        fig.colorbar(shared, ax=[a for r in plain for a in axes[r]], shrink=0.8, label=label)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title)
     return caption(fig, note) if note else fig
+
+
+def untrained(
+    attention: str,
+    data: CifarData,
+    profile: Profile,
+    *,
+    seed: int = 0,
+    calibrate: int = 1000,
+    **kwargs: object,
+) -> ResNet:
+    """The network :func:`~attncv.train_model` starts from (the same seed, attention and width),
+    built and not trained, in eval mode: the control "the network before training".
+
+    Its weights are untouched; only its batch-norm statistics are measured on the first
+    ``calibrate`` training images (0: none). Without them every BN in eval mode divides by a
+    variance of 1 whatever its input's, so the untrained features, and the gates computed from
+    them, would be scaled unlike any network that has seen data."""
+    set_seed(seed)
+    model = resnet18(data.num_classes, attention=attention, width=profile.width, **kwargs)
+    model = model.to(data.device)
+    if calibrate:
+        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for bn in norms:
+            bn.reset_running_stats()
+            bn.momentum = None  # a cumulative average over every batch
+        model.train()
+        with torch.no_grad():
+            for batch in data.split("train")[0][:calibrate].split(250):
+                model(data.normalize(batch))
+        for bn in norms:
+            bn.momentum = 0.1
+    return model.eval()
+
+
+def paired_evidence(
+    statistic: str,
+    trained: Tensor,
+    control: Tensor,
+    control_label: str,
+    *,
+    expected: str = "above",
+    fmt: str = ".3f",
+    units: str = "test images",
+) -> Evidence:
+    """One :class:`~.verdicts.Evidence` from per-unit values of a statistic on the trained
+    network and on its control, on the same units: the means, and the half-width of the 95%
+    paired bootstrap interval of their difference as the band."""
+    t, c = torch.as_tensor(trained).double(), torch.as_tensor(control).double()
+    return Evidence(
+        statistic=statistic,
+        trained=t.mean().item(),
+        control=c.mean().item(),
+        control_label=control_label,
+        band=bootstrap_band(t, c, paired=True),
+        band_how=f"95% paired bootstrap over {t.numel():,} {units}",
+        expected=expected,
+        fmt=fmt,
+    )
+
+
+def _sides(evidence: Sequence[Evidence], names: Sequence[str]) -> dict[bool | None, list[str]]:
+    """The names of the evidence rows by outcome: ``{True: [...], False: [...], None: [...]}``."""
+    out: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+    for e, name in zip(evidence, names, strict=True):
+        out[e.holds].append(name)
+    return out
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def accuracy_verdict(
+    paper: str, name: str, result: FitResult, baseline: FitResult, noise: Noise
+) -> Verdict:
+    """Does ``result`` beat the baseline, beyond the noise of two single runs
+    (:func:`~.verdicts.accuracy_evidence`)? The words say how many seeds per network a gap of
+    this size would need (:meth:`~attncv.train.Noise.seeds_needed`)."""
+    e = accuracy_evidence(name, result.final_acc, baseline.final_acc, noise)
+    gap, band = f"{100 * e.difference:+.1f}", f"{100 * e.band:.1f}"
+    seeds = noise.seeds_needed(e.difference)
+    cap = name[:1].upper() + name[1:]  # the name starts a sentence
+    need = (
+        f"; telling a gap this size from chance would take about {seeds} seeds per network"
+        if seeds
+        else ""
+    )
+    return Verdict(
+        paper=paper,
+        run=f"{name} {result.final_acc:.1%} against the baseline's {baseline.final_acc:.1%}, "
+        f"one brief run each",
+        evidence=(e,),
+        words={
+            True: f"{cap} beats the baseline by {gap} points, beyond the ±{band} points by "
+            "which two single runs differ by chance.",
+            False: f"{cap} is {gap[1:]} points below the baseline, beyond the ±{band} points "
+            "by which two single runs differ by chance.",
+            None: f"{cap}'s {gap} points against the baseline is within the ±{band} points by "
+            f"which two single runs differ by chance: one seed each cannot rank them{need}.",
+        },
+    )
 
 
 # --- CBAM ------------------------------------------------------------------------------------
@@ -92,138 +230,197 @@ def centre_mask(h: int, w: int) -> Tensor:
     return rows[:, None] & cols[None, :]  # (h, w)
 
 
-def centre_border(maps: Mapping[str, Tensor]) -> dict[str, float]:
-    """Mean gate on the centre minus mean gate on the border, per block, over all images
-    (``{block: (N, 1, h, w) or (N, h, w)}``). CIFAR's objects are roughly centred, so a positive
-    value means the gate is higher on the object. A map of 1x1 or 2x2 has no border: NaN."""
-    out = {}
-    for block, m in maps.items():
-        m = m.reshape(m.shape[0], *m.shape[-2:])  # (N, h, w)
-        centre = centre_mask(*m.shape[-2:])
-        if centre.all():
-            out[block] = float("nan")
+MIN_SIDE = 8  # cells: smaller maps have no centre and border that a 7x7 convolution tells apart
+
+
+def centre_border(maps: Tensor) -> Tensor:
+    """Per image, the mean gate on the centre minus the mean gate on the border
+    (``maps``: (N, 1, h, w) or (N, h, w)): (N,). CIFAR's objects are roughly centred, so a
+    positive value means the gate is higher where the object usually is. A map with no border
+    (1x1, 2x2) gives NaN."""
+    m = maps.reshape(maps.shape[0], *maps.shape[-2:]).double()  # (N, h, w)
+    centre = centre_mask(*m.shape[-2:])
+    if centre.all():
+        return torch.full((m.shape[0],), float("nan"), dtype=torch.float64)
+    return m[:, centre].mean(1) - m[:, ~centre].mean(1)  # (N,)
+
+
+CBAM_PAPER = (
+    "CBAM networks attend to the target object: Grad-CAM of the whole network covers the "
+    "object better than a plain ResNet's (Woo et al. 2018, Sec. 4.3, Fig. 4); this run tests "
+    "a proxy on the spatial gate itself, not Grad-CAM"
+)
+
+
+def cbam_verdict(
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    *,
+    control_label: str = "the same network before training",
+) -> Verdict:
+    """Is CBAM's spatial gate higher on the image centre than around it, more than in its
+    control?
+
+    ``trained`` and ``control``: ``{stage: (N, 1, h, w) or (N, h, w)}`` gates on the same test
+    images. One :class:`~.verdicts.Evidence` per stage whose map is at least :data:`MIN_SIDE`
+    cells a side: on a 4x4 map the "centre" is 2x2 cells, and the zero-padded 7x7 convolution
+    sees the whole map, padding included, from every cell, so centre and border are not
+    different places to it. The control matters because the zero padding alone makes a gate
+    differ between border and centre, trained or not."""
+    names, evidence = [], []
+    for stage, t in trained.items():
+        if min(t.shape[-2:]) < MIN_SIDE:
             continue
-        out[block] = (m[:, centre].mean() - m[:, ~centre].mean()).item()
-    return out
-
-
-CENTRE_BAND = 0.02  # gate units: a centre-border difference under 2% of the gate's range
-
-
-def cbam_verdict(contrast: Mapping[str, float], *, band: float = CENTRE_BAND) -> Verdict:
-    """Is CBAM's spatial gate higher on the object (the image centre) than around it?
-
-    Statistic: the centre-minus-border difference of the mean gate, averaged over the blocks
-    given. Dead band ``band`` (0.02 by default): the difference is in gate units, and a gate that
-    is 2% higher on the centre rescales the features there by 2% more, which no figure shows and
-    which moves with the seed; the 1,000 test images make the sampling error far smaller
-    (about 0.002)."""
-    values = {b: v for b, v in contrast.items() if v == v}
-    mean = sum(values.values()) / len(values) if values else float("nan")
-    per = ", ".join(f"{b} {v:+.3f}" for b, v in values.items())
+        names.append(stage)
+        evidence.append(
+            paired_evidence(
+                f"centre minus border, {stage} ({t.shape[-2]}x{t.shape[-1]})",
+                centre_border(t),
+                centre_border(control[stage]),
+                control_label,
+            )
+        )
+    if not evidence:
+        raise ValueError(f"cbam_verdict needs a map of at least {MIN_SIDE}x{MIN_SIDE} cells.")
+    side = _sides(evidence, names)
+    up = f"higher on the centre than {control_label} on {_join(side[True])}" if side[True] else ""
+    down = f"lower on the centre on {_join(side[False])}" if side[False] else ""
+    same = f"within the band on {_join(side[None])}" if side[None] else ""
+    found = "; ".join(p for p in (up, down, same) if p)
     return Verdict(
-        paper=(
-            "the spatial gate learns where to look; Grad-CAM shows CBAM networks covering the "
-            "target object better than plain ones (Woo et al. 2018, Sec. 4.3, Fig. 4)"
-        ),
-        run=(
-            f"mean spatial gate on the centre minus the border (CIFAR's objects are roughly "
-            f"centred), over the test images: {per}; mean {mean:+.3f} (dead band ±{band:g})"
-        ),
-        holds=judge(mean, expected="above", neutral=0.0, band=band),
+        paper=CBAM_PAPER,
+        run="the spatial gate's mean on the centre of its map (the middle half of each side) "
+        "minus its mean on the border, per test image, at the last block of each stage of "
+        f"{MIN_SIDE}x{MIN_SIDE} cells or more",
+        evidence=tuple(evidence),
+        words={
+            True: f"The trained gate is {found}: at every stage it turns up the middle of "
+            "the frame, where CIFAR's objects usually are.",
+            False: f"The trained gate is {found}: "
+            + (
+                "the stages disagree, so the gate as a whole does not single out the middle "
+                "of the frame, where CIFAR's objects usually are."
+                if side[True]
+                else "training turned the middle of the frame, where CIFAR's objects usually "
+                "are, down relative to the border."
+            ),
+            None: f"The trained gate is {found}: no stage prefers the middle of the frame "
+            "beyond the noise.",
+        },
     )
 
 
 def class_gates(means: Mapping[str, Tensor], classes: Sequence[str], *, note: str = "") -> Figure:
-    """Mean channel gate per class (rows) and channel (columns), one panel per block, on the
-    gate's whole scale [0, 1] with one colour bar (``means``: ``{block: (K, C)}``)."""
+    """Mean channel gate per class (rows) and channel (columns), one panel per block in two
+    columns, on the gate's whole scale [0, 1] with one colour bar (``{block: (K, C)}``)."""
+    cols = min(2, len(means))
+    nrows = -(-len(means) // cols)
     fig, axes = plt.subplots(
-        1,
-        len(means),
-        figsize=(3 * len(means) + 1.5, 3.4),
+        nrows,
+        cols,
+        figsize=style.figsize(2.6 * nrows + 0.6),
         squeeze=False,
         constrained_layout=True,
     )
-    for ax, (block, g) in zip(axes[0], means.items(), strict=True):
+    im = None
+    for ax, (block, g) in zip(axes.ravel(), means.items(), strict=False):
         im = ax.imshow(
             g.numpy(), aspect="auto", cmap=MAP_CMAP, vmin=0, vmax=1, interpolation="nearest"
         )
         ax.set(title=f"{block} ({g.shape[1]} ch.)", xlabel="channel", yticks=[])
-    axes[0, 0].set_yticks(range(len(classes)), classes, fontsize=8)
-    fig.colorbar(im, ax=axes[0].tolist(), label="mean channel gate")
-    fig.suptitle("Channel gate per class", fontsize=10)
+    for ax in axes[:, 0]:
+        ax.set_yticks(range(len(classes)), classes)
+    for ax in axes.ravel()[len(means) :]:
+        ax.axis("off")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="mean channel gate")
     return caption(fig, note) if note else fig
 
 
-SPREAD_BAND = 0.5  # a late/early ratio between 0.5 and 1.5: no clear trend
+def class_spread(gates: Tensor, labels: Tensor, num_classes: int) -> float:
+    """How class-specific per-image channel gates (N, C) are: the standard deviation across
+    classes of the class-mean gate, averaged over channels (as :func:`~.probe.class_spread`)."""
+    g = gates.flatten(1).double()
+    counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).double()
+    means = torch.zeros(num_classes, g.shape[1], dtype=g.dtype).index_add_(0, labels, g)
+    return (means / counts[:, None]).std(0).mean().item()
 
 
-def specificity_verdict(spread: Mapping[str, float], *, band: float = SPREAD_BAND) -> Verdict:
-    """Are the late channel gates more class-specific than the early ones?
+def spread_ratio(
+    gates: Mapping[str, Tensor], labels: Tensor, num_classes: int, first: str, last: str
+) -> float:
+    """The class spread of block ``last`` over that of block ``first`` (``gates``:
+    ``{block: (N, C, ...)}``)."""
+    return class_spread(gates[last], labels, num_classes) / class_spread(
+        gates[first], labels, num_classes
+    )
 
-    Statistic: the class spread (:func:`~.probe.class_spread`) of the last block over that of
-    the first. Dead band ±0.5 around 1: the spread is a standard deviation of means over about
-    100 images per class, and brief runs on 4,000 images move it by tens of per cent."""
-    blocks = list(spread)
-    first, last = spread[blocks[0]], spread[blocks[-1]]
-    ratio = last / first if first > 0 else float("nan")
+
+def specificity_verdict(
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    labels: Tensor,
+    num_classes: int,
+    *,
+    control_label: str = "the same network before training",
+    resamples: int = 500,
+    seed: int = 0,
+) -> Verdict:
+    """Are the late channel gates more class-specific than the early ones, more so than in the
+    control?
+
+    ``trained`` and ``control``: per-image channel gates ``{block: (N, C, ...)}`` on the same
+    test images (``labels``: (N,)), first and last block in order. Statistic: the class spread
+    of the last block over that of the first (:func:`spread_ratio`). A ratio is not a mean over
+    images, so the band is the half-width of the 95% interval of the difference of the two
+    ratios over ``resamples`` paired bootstrap resamples of the images."""
+    blocks = list(trained)
+    first, last = blocks[0], blocks[-1]
+    labels = labels.cpu()
+    t = spread_ratio(trained, labels, num_classes, first, last)
+    c = spread_ratio(control, labels, num_classes, first, last)
+    gen = torch.Generator().manual_seed(seed)
+    diffs = []
+    for _ in range(resamples):
+        idx = torch.randint(len(labels), (len(labels),), generator=gen)
+        t_idx = {b: trained[b][idx] for b in (first, last)}
+        c_idx = {b: control[b][idx] for b in (first, last)}
+        diffs.append(
+            spread_ratio(t_idx, labels[idx], num_classes, first, last)
+            - spread_ratio(c_idx, labels[idx], num_classes, first, last)
+        )
+    lo, hi = torch.tensor(diffs, dtype=torch.float64).quantile(
+        torch.tensor([0.025, 0.975], dtype=torch.float64)
+    )
+    e = Evidence(
+        statistic=f"class spread of {last} over {first}",
+        trained=t,
+        control=c,
+        control_label=control_label,
+        band=float(hi - lo) / 2,
+        band_how=f"95% paired bootstrap over {len(labels):,} test images",
+        fmt=".2f",
+    )
     return Verdict(
         paper="early excitations are shared by the classes, late ones class-specific "
         "(Hu et al. 2018, SE, Sec. 7.2)",
-        run=f"class spread {blocks[-1]} {last:.3f} against {blocks[0]} {first:.3f}: "
-        f"ratio {ratio:.1f} (dead band {1 - band:g} to {1 + band:g})",
-        holds=judge(ratio, expected="above", neutral=1.0, band=band),
+        run=f"the spread across classes of the mean channel gate, {last} over {first}, "
+        "trained and before training",
+        evidence=(e,),
+        words={
+            True: f"The late gates are {t:.1f} times as class-specific as the early ones, "
+            f"against {c:.1f} times before training: training made the late gates the more "
+            "class-specific ones, as SE's paper found.",
+            False: f"The late gates are {t:.1f} times as class-specific as the early ones, "
+            f"against {c:.1f} times before training: training made the early gates the more "
+            "class-specific ones relative to the late, against SE's finding.",
+            None: f"The late gates are {t:.1f} times as class-specific as the early ones, "
+            f"against {c:.1f} times before training: within the noise, so the ratio may come "
+            "from the architecture and the images rather than from training.",
+        },
     )
 
 
-def ablation_bars(
-    results: Mapping[str, FitResult], *, baseline: str = "baseline", note: str = ""
-) -> Figure:
-    """Final test accuracy of each run, as horizontal bars from 0, the baseline's as a line."""
-    labels = list(results)
-    acc = [100 * r.final_acc for r in results.values()]
-    fig, ax = plt.subplots(figsize=(8, 0.42 * len(labels) + 1.2), constrained_layout=True)
-    colours = [module_colour("none" if k == baseline else "cbam") for k in labels]
-    ax.barh(labels, acc, color=colours)
-    for i, a in enumerate(acc):
-        ax.text(a + 0.5, i, f"{a:.1f}%", va="center", fontsize=8)
-    if baseline in results:
-        ax.axvline(100 * results[baseline].final_acc, color="0.3", ls=":", lw=1)
-    ax.set(xlabel="final test accuracy (%)", xlim=(0, max(acc) * 1.15), title="CBAM ablation")
-    ax.invert_yaxis()
-    ax.grid(axis="x", alpha=0.3)
-    return caption(fig, note) if note else fig
-
-
-RUN_BAND = 3.0  # accuracy points: about 1.5 sd of the difference of two single brief runs
-
-
-def difference_verdict(
-    paper: str,
-    winner: tuple[str, FitResult],
-    others: Mapping[str, FitResult],
-    *,
-    band: float = RUN_BAND,
-) -> Verdict:
-    """Does the paper's winning variant beat every alternative on this run?
-
-    Statistic: the winner's final accuracy minus the best alternative's, in points. Dead band
-    ±3 points: the benchmark measured about 1 point of standard deviation between seeds with
-    10,000 images; single brief runs on 4,000 images vary more (about 1.5 points), and a
-    difference of two such runs about 2, so smaller differences are seed noise."""
-    name, result = winner
-    best = max(others, key=lambda k: others[k].final_acc)
-    diff = 100 * (result.final_acc - others[best].final_acc)
-    rest = ", ".join(f"{k} {r.final_acc:.1%}" for k, r in others.items())
-    return Verdict(
-        paper=paper,
-        run=f"{name} {result.final_acc:.1%} against {rest}: {diff:+.1f} points over the best "
-        f"alternative (one seed each; dead band ±{band:g} points)",
-        holds=judge(diff, expected="above", neutral=0.0, band=band),
-    )
-
-
-CBAM_ABLATION = {  # label: CBAM keywords, the paper's Tables 1-3 (the default is the paper's CBAM)
+CBAM_ABLATION = {  # the paper's Tables 1-3 as the module's keywords (the default is its CBAM)
     "channel gate only": {"spatial": False},
     "spatial gate only": {"channel": False},
     "average pooling only": {"pool_types": ["avg"]},
@@ -231,25 +428,6 @@ CBAM_ABLATION = {  # label: CBAM keywords, the paper's Tables 1-3 (the default i
     "spatial, then channel": {"order": "spatial_first"},
     "parallel": {"order": "parallel"},
 }
-CBAM_CLAIMS = {  # the paper's observation: the alternatives that CBAM beat there
-    "average and max descriptors beat average pooling alone (Woo et al. 2018, Table 1)": (
-        "average pooling only",
-    ),
-    "a 7x7 spatial kernel beats a 3x3 one (Woo et al. 2018, Table 2)": ("3x3 spatial kernel",),
-    "channel, then spatial beats spatial, then channel and the two in parallel "
-    "(Woo et al. 2018, Table 3)": ("spatial, then channel", "parallel"),
-}
-
-
-def cbam_ablation_verdicts(
-    runs: Mapping[str, FitResult], cbam: str, *, band: float = RUN_BAND
-) -> list[Verdict]:
-    """One :func:`difference_verdict` per claim of :data:`CBAM_CLAIMS`, from ``runs`` keyed by
-    the labels of :data:`CBAM_ABLATION` and ``cbam`` (the default module's run)."""
-    return [
-        difference_verdict(paper, ("CBAM", runs[cbam]), {k: runs[k] for k in others}, band=band)
-        for paper, others in CBAM_CLAIMS.items()
-    ]
 
 
 # --- DANet -----------------------------------------------------------------------------------
@@ -267,21 +445,50 @@ def danet_scales(model: nn.Module) -> dict[str, float]:
     return out
 
 
+def scales_story(scales: Mapping[str, float], *, small: float = 0.1) -> str:
+    """What the trained alpha and beta (``{"layer3.0.alpha": ..., ...}``) say, in a sentence:
+    how large alpha grew (under ``small``, PAM adds next to nothing, and its query and key
+    convolutions, whose gradient alpha scales, hardly train) and where beta grew most, with its
+    sign (a negative beta subtracts CAM's mixture of channels)."""
+    alphas = {k.removesuffix(".alpha"): v for k, v in scales.items() if k.endswith(".alpha")}
+    betas = {k.removesuffix(".beta"): v for k, v in scales.items() if k.endswith(".beta")}
+    a_block = max(alphas, key=lambda b: abs(alphas[b]))
+    b_block = max(betas, key=lambda b: abs(betas[b]))
+    a, b = alphas[a_block], betas[b_block]
+    if abs(a) < small:
+        pam = (
+            f"alpha stays within ±{abs(a):.2f} in every block (largest at {a_block}), so "
+            "position attention adds next to nothing, and its query and key convolutions, "
+            "whose gradient alpha scales, hardly train"
+        )
+    else:
+        pam = f"alpha reaches {a:+.2f} at {a_block}, so position attention adds to the features"
+    if abs(b) < small:
+        cam = f"beta stays within ±{abs(b):.2f} too: channel attention is barely used either"
+    else:
+        sign = "subtracts" if b < 0 else "adds"
+        cam = (
+            f"beta reaches {b:+.2f} at {b_block}: there the network {sign} {abs(b):.2f} times "
+            "the channel-attention mixture"
+        )
+    return f"{pam[0].upper()}{pam[1:]}; {cam}."
+
+
 def scale_curves(result: FitResult, *, note: str = "") -> Figure:
     """Alpha (left) and beta (right) of every block per epoch, from 0 at initialisation."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, 2, figsize=style.figsize(3.0), constrained_layout=True)
     keys = [k for k in result.history[0] if k.endswith((".alpha", ".beta"))]
     epochs = [0, *result.curve("epoch")]
     for key in keys:
         block, which = key.rsplit(".", 1)
         ax = axes[0] if which == "alpha" else axes[1]
         ax.plot(epochs, [0.0, *result.curve(key)], marker=".", label=block)
-    axes[0].set(title="alpha (position attention)", xlabel="epoch", ylabel="value")
-    axes[1].set(title="beta (channel attention)", xlabel="epoch")
+    axes[0].set(title="alpha (position)", xlabel="epoch", ylabel="value")
+    axes[1].set(title="beta (channel)", xlabel="epoch")
     for ax in axes:
         ax.axhline(0, color="0.5", lw=0.8)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
+    axes[1].legend()
     return caption(fig, note) if note else fig
 
 
@@ -290,51 +497,105 @@ def query_maps(attn: Tensor, queries: Mapping[str, tuple[int, int]], h: int, w: 
     return {name: attn[:, y * w + x].view(-1, h, w) for name, (y, x) in queries.items()}
 
 
-def query_dependence(attn: Tensor) -> float:
-    """How much the position attention depends on the query: the total-variation distance
-    ``0.5 * sum_k |S_ik - S_jk|`` between the maps of two different query positions i, j of the
-    same image, averaged over all pairs and images (``attn``: (N, hw, hw), rows sum to 1).
-    0: every query gathers the same context; 1: their maps share no weight."""
-    n, p, _ = attn.shape
-    if p < 2:
-        return float("nan")
-    total = sum(torch.cdist(a[None], a[None], p=1)[0].sum() for a in attn.double())  # (p, p)
-    return (0.5 * total / (n * p * (p - 1))).item()
+@torch.no_grad()
+def position_weights(module: DANet, x: Tensor) -> Tensor:
+    """PAM's weights (N, HW, HW) for the features ``x`` (N, C, H, W) that ``module`` receives:
+    row i is query position i's softmax over every key position."""
+    q, k = flatten(module.query(x)), flatten(module.key(x))  # (N, HW, C')
+    return (q @ k.transpose(1, 2)).softmax(-1)
 
 
-QUERY_NEUTRAL, QUERY_BAND = 0.2, 0.1
+def random_query_key(module: DANet, *, seed: int = 0) -> DANet:
+    """A copy of ``module`` whose query and key convolutions are re-initialised (seeded) as
+    before training; everything else stays trained. Random projections of trained features are
+    already query-dependent, which is what this control measures."""
+    m = copy.deepcopy(module)
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        m.query.reset_parameters()
+        m.key.reset_parameters()
+    finally:
+        torch.random.set_rng_state(gen_state)
+    return m
 
 
-def danet_verdict(tv: Mapping[str, float]) -> Verdict:
-    """Do PAM's maps depend on the query position, as the paper's Fig. 4 shows?
+def query_dependence(attn: Tensor) -> Tensor:
+    """How much the position attention depends on the query, per image: the total-variation
+    distance ``0.5 * sum_k |S_ik - S_jk|`` between the maps of two different query positions
+    i, j, averaged over all pairs (``attn``: (N, hw, hw) on a square map, rows sum to 1): (N,).
+    0: every query gathers the same context; 1: their maps share no weight. The spatial
+    chapters' statistic (:func:`~.spatial.map_stats_per_image`, ``query_tv``), the same rule."""
+    side = math.isqrt(attn.shape[1])
+    if side * side != attn.shape[1]:
+        raise ValueError(f"query_dependence needs a square map, got {attn.shape[1]} positions.")
+    return map_stats_per_image(attn, (side, side))["query_tv"]
 
-    Statistic: :func:`query_dependence` averaged over the blocks. Below 0.1 under a tenth of the
-    attention moves between queries: one shared context map, as GCNet found for non-local
-    blocks (Cao et al. 2019); above 0.3 different queries look at visibly different places;
-    between the two we do not call it (neutral 0.2, band 0.1)."""
-    mean = sum(tv.values()) / len(tv)
-    per = ", ".join(f"{b} {v:.2f}" for b, v in tv.items())
+
+def danet_verdict(
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    *,
+    control_label: str = "random query and key weights",
+) -> Verdict:
+    """Do PAM's maps depend on the query position more than with random query and key
+    projections of the same trained features?
+
+    ``trained`` and ``control``: per-image :func:`query_dependence` ``{block: (N,)}`` on the
+    same test images. One :class:`~.verdicts.Evidence` per block, with a paired bootstrap band
+    over the images."""
+    names = list(trained)
+    evidence = tuple(
+        paired_evidence(f"query dependence (TV), {b}", trained[b], control[b], control_label)
+        for b in names
+    )
+    side = _sides(evidence, names)
+    parts = []
+    if side[True]:
+        parts.append(f"more query-dependent than with {control_label} at {_join(side[True])}")
+    if side[False]:
+        parts.append(f"less query-dependent at {_join(side[False])}")
+    if side[None]:
+        parts.append(f"as query-dependent as the control at {_join(side[None])}")
+    found = "; ".join(parts)
     return Verdict(
         paper="each position attends to positions of similar features, so different query "
         "positions get different maps (Fu et al. 2019, Fig. 4)",
-        run=f"total-variation distance between the maps of two queries of one image: {per}; "
-        f"mean {mean:.2f} (0: one map for every query; query-dependent above "
-        f"{QUERY_NEUTRAL + QUERY_BAND:g}, query-independent below {QUERY_NEUTRAL - QUERY_BAND:g})",
-        holds=judge(mean, expected="above", neutral=QUERY_NEUTRAL, band=QUERY_BAND),
+        run="total-variation distance between the maps of two query positions of one image, "
+        "per test image, with the trained query and key weights and with random ones on the "
+        "same features",
+        evidence=evidence,
+        words={
+            True: f"The trained maps are {found}: training made the queries look at different "
+            "places.",
+            False: f"The trained maps are {found}: "
+            + (
+                "the blocks disagree, so training did not make the queries look at different "
+                "places throughout."
+                if side[True]
+                else "training made the maps more alike across queries than random "
+                "projections leave them."
+            ),
+            None: f"The trained maps are {found}: how much they depend on the query is what "
+            "random projections of these features already give, not something training added.",
+        },
     )
 
 
-def channel_affinity(means: Mapping[str, Tensor], *, note: str = "") -> Figure:
-    """CAM's mean weights x_ji (``{block: (C, C)}``), one panel per block, one shared scale."""
-    vmax = max(m.max().item() for m in means.values())
+def channel_affinity(
+    means: Mapping[str, Tensor], *, percentile: float = 0.99, note: str = ""
+) -> Figure:
+    """CAM's mean weights x_ji (``{block: (C, C)}``), one panel per block, each on its own scale
+    from 0 to its ``percentile`` quantile (brighter weights drawn at the top colour), with its
+    own colour bar: the blocks' weights differ in size by their 1/C."""
     fig, axes = plt.subplots(
-        1, len(means), figsize=(4.3 * len(means) + 1, 4), squeeze=False, constrained_layout=True
+        1, len(means), figsize=style.figsize(3.0), squeeze=False, constrained_layout=True
     )
     for ax, (block, m) in zip(axes[0], means.items(), strict=True):
-        im = ax.imshow(m.numpy(), cmap=MAP_CMAP, vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set(title=block, xlabel="channel i (source)", ylabel="channel j")
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="mean weight x_ji")
-    fig.suptitle("DANet channel attention, mean over the test images", fontsize=10)
+        top = m.flatten().double().quantile(percentile).item()
+        im = ax.imshow(m.numpy(), cmap=MAP_CMAP, vmin=0, vmax=top, interpolation="nearest")
+        ax.set(title=block, xlabel="channel i", ylabel="channel j")
+        fig.colorbar(im, ax=ax, shrink=0.8, label="mean x_ji")
     return caption(fig, note) if note else fig
 
 
@@ -419,28 +680,37 @@ def passes(module: CCNet, r: int) -> Callable[[Tensor], Tensor]:
     return run
 
 
-def uniform(module: CCNet) -> CCNet:
-    """A copy with zero query and key weights (every position on the cross gets the same
-    weight) and gamma 1: the reach of the criss-cross pattern itself."""
+def uniform(module: CCNet, *, gamma: float | None = None) -> CCNet:
+    """A copy with zero query and key weights, so that every position on the cross gets the
+    same weight; its gamma is ``gamma``, or the trained one (``None``): the criss-cross pattern
+    itself at the trained scale."""
     m = copy.deepcopy(module)
     with torch.no_grad():
         for conv in (m.query, m.key):
             conv.weight.zero_(), conv.bias.zero_()
-        m.gamma.fill_(1.0)
+        if gamma is not None:
+            m.gamma.fill_(gamma)
     return m
 
 
-def influence(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
-    """How strongly each input position moves what ``fn`` adds at pixel ``at`` of one image
-    (``x``: (1, C, H, W)): the Frobenius norm over channels of the Jacobian of
-    ``fn(x) - x`` at ``at`` with respect to every input position, (H, W)."""
+def influences(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
+    """How strongly each input position moves what ``fn`` adds at pixel ``at``, per image of
+    ``x`` (N, C, H, W): the Frobenius norm over channels of the Jacobian of ``fn(x) - x`` at
+    ``at`` with respect to every input position, (N, H, W). ``fn`` must treat the images
+    independently (no batch statistics), so one backward pass per output channel serves them
+    all: the gradient of the sum over the images is each image's own."""
     y, xx = at
 
     def added(z: Tensor) -> Tensor:
-        return (fn(z) - z)[0, :, y, xx]  # (C,)
+        return (fn(z) - z)[:, :, y, xx].sum(0)  # (C,): each image's output, summed
 
-    jac = torch.autograd.functional.jacobian(added, x[:1].detach())  # (C, 1, C, H, W)
-    return jac.square().sum(dim=(0, 1, 2)).sqrt()  # (H, W)
+    jac = torch.autograd.functional.jacobian(added, x.detach(), vectorize=True)  # (C, N, C, H, W)
+    return jac.square().sum(dim=(0, 2)).sqrt()  # (N, H, W)
+
+
+def influence(fn: Callable[[Tensor], Tensor], x: Tensor, at: tuple[int, int]) -> Tensor:
+    """:func:`influences` for the first image of ``x`` (1, C, H, W) alone: (H, W)."""
+    return influences(fn, x[:1], at)[0]
 
 
 def cross_mask(h: int, w: int, at: tuple[int, int]) -> Tensor:
@@ -451,22 +721,20 @@ def cross_mask(h: int, w: int, at: tuple[int, int]) -> Tensor:
     return m
 
 
-def off_cross_share(
+def off_cross_shares(
     fn: Callable[[Tensor], Tensor], x: Tensor, points: Sequence[tuple[int, int]]
-) -> float:
-    """Share of the influence on what ``fn`` adds that comes from off the pixel's cross: the
-    :func:`influence` summed over the positions off its row and column, over the sum over all
-    positions, averaged over ``points`` and the images of ``x`` (N, C, H, W). The norms are
-    summed, not squared first, so that many small contributions count as much as a few large
-    ones of the same total."""
+) -> Tensor:
+    """Per image of ``x`` (N, C, H, W), the share of the influence on what ``fn`` adds that
+    comes from off the pixel's cross: the :func:`influences` summed over the positions off its
+    row and column, over the sum over all positions, averaged over ``points``: (N,). The norms
+    are summed, not squared first, so that many small contributions count as much as a few
+    large ones of the same total. An image whose influence is all zero gives NaN."""
     shares = []
-    for i in range(len(x)):
-        for at in points:
-            g = influence(fn, x[i : i + 1], at)
-            total = g.sum()
-            if total > 0:
-                shares.append((g[~cross_mask(*g.shape, at)].sum() / total).item())
-    return sum(shares) / len(shares) if shares else float("nan")
+    for at in points:
+        g = influences(fn, x, at)  # (N, H, W)
+        off = g[:, ~cross_mask(*g.shape[-2:], at)].sum(1)
+        shares.append(off.double() / g.flatten(1).sum(1).double())  # NaN where 0 / 0
+    return torch.stack(shares).nanmean(0)
 
 
 def influence_plot(maps: Mapping[str, Tensor], at: tuple[int, int], *, note: str = "") -> Figure:
@@ -474,83 +742,108 @@ def influence_plot(maps: Mapping[str, Tensor], at: tuple[int, int], *, note: str
     logs = {k: torch.log10(v + 1e-12) for k, v in maps.items()}
     top = max(v.max().item() for v in logs.values())
     fig, axes = plt.subplots(
-        1, len(maps), figsize=(3.6 * len(maps) + 1, 3.4), squeeze=False, constrained_layout=True
+        1, len(maps), figsize=style.figsize(3.0), squeeze=False, constrained_layout=True
     )
+    im = None
     for ax, (name, v) in zip(axes[0], logs.items(), strict=True):
         im = ax.imshow(v.numpy(), cmap=MAP_CMAP, vmin=top - 6, vmax=top)
-        ax.plot(at[1], at[0], "*", color="white", mec="black", ms=12)
+        ax.plot(at[1], at[0], "*", color="white", mec="black", ms=11)
         ax.set(title=name, xlabel="column", ylabel="row")
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="log10 influence (6 decades)")
-    fig.suptitle("Which input positions move the starred pixel", fontsize=10)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="log10 influence")
     return caption(fig, note) if note else fig
 
 
 def cross_grid(weights: Tensor, at: tuple[int, int]) -> Tensor:
-    """A pixel's criss-cross weights (N, H + W) drawn back on the (N, H, W) grid, 0 elsewhere."""
+    """A pixel's criss-cross weights (N, H + W) drawn back on the (N, H, W) grid, NaN off the
+    cross (drawn blank)."""
     n, hw = weights.shape
     h = w = hw // 2
     grid = torch.zeros(n, h, w)
     grid[:, :, at[1]] += weights[:, :h]
     grid[:, at[0], :] += weights[:, h:]
+    grid[:, ~cross_mask(h, w, at)] = float("nan")
     return grid
 
 
-OFF_CROSS_NEUTRAL, OFF_CROSS_BAND = 0.3, 0.2
+def ccnet_verdict(trained: Tensor, reference: Tensor, *, gamma: float) -> Verdict:
+    """Does the trained module bring context from off the cross, through its second pass, more
+    than the criss-cross pattern itself at the same scale?
 
-
-def ccnet_verdict(trained: float, reference: float) -> Verdict:
-    """Does the trained module bring context from off the cross, through its second pass?
-
-    Statistic: the :func:`off_cross_share` of the trained module after two passes over the same
-    share for the criss-cross pattern itself (``reference``: uniform weights, gamma 1), i.e. how
-    much of the pattern's reach the trained weights use. The share has no fixed scale of its own
-    (it depends on the value projection and the map size; uniform weights on a 16x16 map give
-    about 0.1), hence the ratio. Below 0.1 what the block adds to a pixel comes, in effect, from
-    its row and column only: the second pass reaches everything but carries next to nothing (the
-    opposite); above 0.5 the trained module carries at least half of the pattern's off-cross
-    context (holds); between the two we do not call it."""
-    ratio = trained / reference if reference > 0 else float("nan")
+    ``trained`` and ``reference``: per-image :func:`off_cross_shares` after two passes of the
+    trained module and of :func:`uniform` (uniform weights on the cross, the trained ``gamma``)
+    on the same features. The reference keeps gamma because the second pass's off-cross
+    contribution grows with gamma squared and the first pass's with gamma: a reference at
+    gamma 1 would measure gamma, not what the weights do with the reach."""
+    e = paired_evidence(
+        "off-cross share after two passes",
+        trained,
+        reference,
+        f"uniform weights at the trained gamma {gamma:+.3f}",
+    )
     return Verdict(
         paper="two criss-cross passes with shared weights give every position context from the "
         "whole image (Huang et al. 2019, Sec. 3.3)",
-        run=f"share of the influence on what the block adds to a pixel that comes from off its "
-        f"row and column after two passes: {trained:.3f}, against {reference:.3f} for uniform "
-        f"weights with gamma 1, a ratio of {ratio:.2f} (cross only below "
-        f"{OFF_CROSS_NEUTRAL - OFF_CROSS_BAND:g}, whole image above "
-        f"{OFF_CROSS_NEUTRAL + OFF_CROSS_BAND:g})",
-        holds=judge(ratio, expected="above", neutral=OFF_CROSS_NEUTRAL, band=OFF_CROSS_BAND),
+        run="share of the influence on what the block adds to a pixel that comes from off its "
+        "row and column after two passes, per test image (four pixels each), trained weights "
+        "against uniform ones at the same gamma",
+        evidence=(e,),
+        words={
+            True: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
+            f"cross, against {e.control:.1%} for uniform weights at the same gamma: they use "
+            "the second pass's reach more than the pattern alone does.",
+            False: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
+            f"cross, against {e.control:.1%} for uniform weights at the same gamma: they "
+            "concentrate on the cross, and use the second pass's reach less than the pattern "
+            "alone does.",
+            None: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
+            f"cross, against {e.control:.1%} for uniform weights at the same gamma: the "
+            "learned weights neither add to nor take from the pattern's reach beyond the noise.",
+        },
     )
 
 
 # --- masks over channels and positions (residual and coordinate attention) --------------------
 
 
-def variance_parts(mask: Tensor) -> dict[str, float]:
+def variance_parts(mask: Tensor, *, per_image: bool = False) -> dict[str, float | Tensor]:
     """Two-way decomposition of masks M[n, c, h, w] per image: M = m + a_c + b_hw + e_chw, with
     a_c the channel means less the grand mean, b_hw the position means less it, e the rest.
-    The three sums of squares add up to the total; returned as fractions of it, pooled over the
-    images: ``{"channel": ..., "position": ..., "interaction": ...}``. A pure channel gate gives
-    channel 1, a map shared by every channel position 1."""
+    The three sums of squares add up to the image's total; each image's three shares of it,
+    ``{"channel": ..., "position": ..., "interaction": ...}``, as (N,) tensors
+    (``per_image``) or averaged over the images (an image with a constant mask is left out). A
+    pure channel gate gives channel 1, a map shared by every channel position 1."""
     m = mask.double().flatten(2)  # (N, C, HW)
     grand = m.mean(dim=(1, 2), keepdim=True)  # (N, 1, 1)
     a = m.mean(dim=2, keepdim=True) - grand  # (N, C, 1)
     b = m.mean(dim=1, keepdim=True) - grand  # (N, 1, HW)
     e = m - grand - a - b  # (N, C, HW)
     ss = {
-        "channel": a.square().sum() * m.shape[2],
-        "position": b.square().sum() * m.shape[1],
-        "interaction": e.square().sum(),
-    }
+        "channel": a.square().sum(dim=(1, 2)) * m.shape[2],
+        "position": b.square().sum(dim=(1, 2)) * m.shape[1],
+        "interaction": e.square().sum(dim=(1, 2)),
+    }  # (N,) each
     total = sum(ss.values())
-    if total == 0:
-        return dict.fromkeys(ss, float("nan"))
-    return {k: (v / total).item() for k, v in ss.items()}
+    shares = {k: v / total for k, v in ss.items()}  # NaN where an image's mask is constant
+    if per_image:
+        return shares
+    return {k: v.nanmean().item() for k, v in shares.items()}
+
+
+def position_dependent(masks: Mapping[str, Tensor] | Iterable[Tensor]) -> Tensor:
+    """Per image, the position-dependent share of the mask's variance (position + interaction
+    in :func:`variance_parts`), averaged over the blocks (``{block: (N, C, H, W)}``, or the masks
+    one at a time, e.g. from a generator, to keep one block's masks in memory at a time): (N,)."""
+    shares = []
+    for m in masks.values() if isinstance(masks, Mapping) else masks:
+        p = variance_parts(m, per_image=True)
+        shares.append(p["position"] + p["interaction"])
+    return torch.stack(shares).mean(0)
 
 
 def parts_table(parts: Mapping[str, Mapping[str, float]]) -> Table:
     """:func:`variance_parts` per block as a table of percentages."""
     return Table(
-        ["block", "channel", "position", "interaction", "position-dependent"],
+        ["block", "channel", "position", "inter.", "pos.-dep."],
         [
             [
                 b,
@@ -561,15 +854,16 @@ def parts_table(parts: Mapping[str, Mapping[str, float]]) -> Table:
             ]
             for b, p in parts.items()
         ],
-        caption="Shares of each mask's variance over channels and positions, pooled over the "
-        "test images; position-dependent = position + interaction.",
+        caption="Shares of each mask's variance over channels and positions, per image, "
+        "averaged over the test images; inter.: interaction; pos.-dep.: position-dependent, "
+        "position + interaction.",
     )
 
 
-MIXED_NEUTRAL, MIXED_BAND = 0.2, 0.1
 RESIDUAL_PAPER = (
-    "the soft mask weighs every channel at every position (mixed attention, f1), and it beat "
-    "channel-only (f2) and spatial-only (f3) masks (Wang et al. 2017, Sec. 3.3, Table 1)"
+    "the soft mask weighs every channel at every position: mixed attention, f1 "
+    "(Wang et al. 2017, Sec. 3.3); its Table 1, where f1 beats channel-only and "
+    "spatial-only masks, is not tested here"
 )
 COORDINATE_PAPER = (
     "the gates keep precise positional information along one direction and long-range "
@@ -578,29 +872,48 @@ COORDINATE_PAPER = (
 )
 
 
-def mixed_verdict(parts: Mapping[str, Mapping[str, float]], *, paper: str) -> Verdict:
-    """Does the learned mask weigh positions as well as channels?
+def mixed_verdict(
+    trained: Tensor,
+    control: Tensor,
+    *,
+    paper: str,
+    control_label: str = "the same network before training",
+) -> Verdict:
+    """Does the learned mask weigh positions more than the untrained one does?
 
-    Statistic: the position-dependent share of the mask's variance (position + interaction in
-    :func:`variance_parts`), averaged over the blocks. A pure channel gate has exactly 0 (the
-    decomposition has no bias towards either part; nothing is averaged away first). Below 0.1 the
-    mask acts as a channel gate (the opposite); above 0.3 positions carry a real part of it;
-    between the two we do not call it."""
-    shares = {b: p["position"] + p["interaction"] for b, p in parts.items()}
-    mean = sum(shares.values()) / len(shares)
-    per = ", ".join(f"{b} {v:.0%}" for b, v in shares.items())
+    ``trained`` and ``control``: per-image :func:`position_dependent` shares on the same test
+    images. A pure channel gate has exactly 0 (the decomposition has no bias towards either
+    part); an untrained mask already varies with position, which is why it is the control."""
+    e = paired_evidence(
+        "position-dependent share of the mask's variance",
+        trained,
+        control,
+        control_label,
+        fmt=".1%",
+    )
+    t, c = f"{e.trained:.0%}", f"{e.control:.0%}"
     return Verdict(
         paper=paper,
-        run=f"position-dependent share of the mask's variance: {per}; mean {mean:.0%} "
-        f"(a channel gate below {MIXED_NEUTRAL - MIXED_BAND:.0%}, mixed above "
-        f"{MIXED_NEUTRAL + MIXED_BAND:.0%})",
-        holds=judge(mean, expected="above", neutral=MIXED_NEUTRAL, band=MIXED_BAND),
+        run="the share of the mask's variance that depends on position (a map shared by the "
+        "channels, and channel-specific maps), per test image, averaged over the blocks, "
+        "trained and before training",
+        evidence=(e,),
+        words={
+            True: f"{t} of the trained mask's variance depends on position, against {c} before "
+            "training: training made the mask weigh positions as well as channels.",
+            False: f"{t} of the trained mask's variance depends on position, against {c} before "
+            "training: training moved the mask towards a channel gate; the variation over "
+            "positions it keeps is less than the untrained network already had.",
+            None: f"{t} of the trained mask's variance depends on position, against {c} before "
+            "training: within the noise, so the mask's variation over positions is what the "
+            "architecture gives untrained, not something training added.",
+        },
     )
 
 
 def coordinate_gates(maps: Mapping[str, Tensor], block: str) -> tuple[Tensor, Tensor, Tensor]:
     """Coordinate attention's height gates (N, C, H), width gates (N, C, W) and the gate they
-    make together (N, C, H, W), from captured ``tap_h`` and ``tap_w`` maps of ``block``."""
+    make together (N, C, H, W), from the captured ``tap_h`` and ``tap_w`` weights of ``block``."""
     a_h = maps[f"{block}.tap_h"][..., 0]  # (N, C, H)
     a_w = maps[f"{block}.tap_w"][:, :, 0]  # (N, C, W)
     return a_h, a_w, a_h[:, :, :, None] * a_w[:, :, None, :]
@@ -615,30 +928,37 @@ def profiles(
     top: int = 3,
     note: str = "",
 ) -> Figure:
-    """Per image (rows): the height and width gates of the ``top`` channels whose product
-    varies most (thin) and their mean over channels (thick), and the product averaged over
-    channels drawn over the image on the gate's scale [0, 1] with a colour bar."""
+    """Per image (rows): the photo; beside it the product a_h a_w averaged over channels, on
+    the gate's scale [0, 1] with a colour bar; then the height and width gates of the ``top``
+    channels whose product varies most (thin) and their mean over channels (thick)."""
     fig, axes = plt.subplots(
-        len(images), 3, figsize=(10, 2.2 * len(images)), squeeze=False, constrained_layout=True
+        len(images),
+        4,
+        figsize=style.figsize(1.5 * len(images) + 0.6),
+        squeeze=False,
+        constrained_layout=True,
     )
+    im = None
     for i in range(len(images)):
         product = a_h[i][:, :, None] * a_w[i][:, None, :]  # (C, H, W)
         chosen = product.flatten(1).std(1).topk(min(top, len(product))).indices
-        for ax, g, axis in ((axes[i, 0], a_h[i], "row"), (axes[i, 1], a_w[i], "column")):
-            ax.plot(g[chosen].T.numpy(), lw=1)
-            ax.plot(g.mean(0).numpy(), lw=2.5, color="k", label="mean over channels")
-            ax.set(xlabel=axis, ylabel="gate", ylim=(0, 1))
-            ax.grid(alpha=0.3)
-        im = overlay(
-            axes[i, 2],
-            images[i],
-            product.mean(0),
-            vmin=0,
-            vmax=1,
-            title=titles[i] if i < len(titles) else None,
+        axes[i, 0].imshow(to_rgb(images[i])[0])
+        axes[i, 0].set(xticks=[], yticks=[])
+        if i < len(titles):
+            axes[i, 0].set_ylabel(titles[i])
+        im = axes[i, 1].imshow(
+            product.mean(0).numpy(), cmap=MAP_CMAP, vmin=0, vmax=1, interpolation="nearest"
         )
-    axes[0, 0].set_title("height gate a_h")
-    axes[0, 1].set_title("width gate a_w")
-    axes[0, 1].legend(fontsize=7)
-    fig.colorbar(im, ax=axes[:, 2].tolist(), shrink=0.6, label="a_h a_w, mean over channels")
+        axes[i, 1].set(xticks=[], yticks=[])
+        for ax, g in ((axes[i, 2], a_h[i]), (axes[i, 3], a_w[i])):
+            ax.plot(g[chosen].T.numpy(), lw=1)
+            ax.plot(g.mean(0).numpy(), lw=2.5, color="k", label="mean")
+            ax.set(ylim=(0, 1), yticks=[0, 1])
+            ax.grid(alpha=0.3)
+    axes[0, 1].set_title("a_h a_w")
+    axes[0, 2].set_title("a_h")
+    axes[0, 3].set_title("a_w")
+    axes[-1, 2].set_xlabel("row")
+    axes[-1, 3].set_xlabel("column")
+    fig.colorbar(im, ax=axes[:, 1].tolist(), location="bottom", label="mean gate")
     return caption(fig, note) if note else fig
