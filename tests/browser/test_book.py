@@ -214,20 +214,6 @@ def _chrome(phone: bool = False):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    driver = _chrome()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def phone():
-    driver = _chrome(phone=True)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
 def site(server: str, browser, phone) -> dict[str, Page]:
     """Every page of the book, visited once at 1280 px and once on a phone; screenshots of a
     few at both widths."""

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from . import layout
-from .test_book import ROOT, _chrome, _QuietHandler
+from .test_book import ROOT, _QuietHandler
 
 LONG = "epoch 8: train loss 0.8123, test loss 0.9034, test accuracy 62.4%, " * 3
 CSS = '<link rel="stylesheet" href="attncv.css">'
@@ -97,20 +97,6 @@ def url(folder: Path):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def laptop():
-    driver = _chrome()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture(scope="module")
-def phone():
-    driver = _chrome(phone=True)
-    yield driver
-    driver.quit()
-
-
 def measured(driver, url: str, folder: Path, name: str, html: str) -> dict:
     (folder / name).write_text(html, encoding="utf-8")
     driver.get(url + name)
@@ -128,13 +114,13 @@ GOOD = (
 )
 
 
-def test_the_book_css_passes_every_check(laptop, phone, url, folder):
-    for driver, min_px in ((laptop, layout.LAPTOP_MIN_TEXT_PX), (phone, layout.PHONE_MIN_TEXT_PX)):
+def test_the_book_css_passes_every_check(browser, phone, url, folder):
+    for driver, min_px in ((browser, layout.LAPTOP_MIN_TEXT_PX), (phone, layout.PHONE_MIN_TEXT_PX)):
         r = measured(driver, url, folder, "good.html", page(GOOD))
         assert r["clipped"] == [] and r["uncued"] == [] and r["prose"] == []
         assert layout.small_text(r["figures"], min_px) == []
         assert r["pageOverflow"] <= 1
-    assert layout.shrunk(measured(laptop, url, folder, "good.html", page(GOOD))["figures"]) == []
+    assert layout.shrunk(measured(browser, url, folder, "good.html", page(GOOD))["figures"]) == []
 
 
 def test_without_the_css_printed_text_verdicts_and_logs_are_cut_on_a_phone(phone, url, folder):
@@ -150,16 +136,16 @@ def test_without_the_css_a_wide_code_cell_has_no_scroll_cue(phone, url, folder):
     assert any("no scroll cue" in u and "epoch 8" in u for u in r["uncued"])
 
 
-def test_a_wide_prose_code_block_is_cut_at_1280_px(laptop, url, folder):
-    r = measured(laptop, url, folder, "prose.html", page(prose_code(LONG * 2)))
+def test_a_wide_prose_code_block_is_cut_at_1280_px(browser, url, folder):
+    r = measured(browser, url, folder, "prose.html", page(prose_code(LONG * 2)))
     assert len(r["prose"]) == 1 and "epoch 8" in r["prose"][0]
     wrapped = prose_code(LONG * 2).replace("highlight-text", "highlight-text attncv-wrap")
-    assert measured(laptop, url, folder, "wrapped.html", page(wrapped))["prose"] == []
+    assert measured(browser, url, folder, "wrapped.html", page(wrapped))["prose"] == []
 
 
-def test_a_figure_shown_at_half_its_size_is_flagged_at_1280_px(laptop, url, folder):
+def test_a_figure_shown_at_half_its_size_is_flagged_at_1280_px(browser, url, folder):
     r = measured(
-        laptop, url, folder, "half.html", page(figure("fig600.png", "style='width:300px'"))
+        browser, url, folder, "half.html", page(figure("fig600.png", "style='width:300px'"))
     )
     assert layout.shrunk(r["figures"]) == [
         "fig600.png: shown at 0.50 of its size (600 px drawn, 300 px shown)"
@@ -173,20 +159,21 @@ def test_a_figure_drawn_too_wide_has_illegible_text_on_a_phone(phone, url, folde
     assert len(small) == 1 and small[0].startswith("fig1000.png: text ")
 
 
-def test_a_declared_width_counts_as_the_drawn_width(laptop, url, folder):
+def test_a_declared_width_counts_as_the_drawn_width(browser, url, folder):
     """A sharp-screen PNG (1200 px drawn for 600 px shown) is not 'shrunk' at 600 px."""
-    r = measured(laptop, url, folder, "sharp.html", page(figure("fig1200.png", "width='600'")))
+    r = measured(browser, url, folder, "sharp.html", page(figure("fig1200.png", "width='600'")))
     assert layout.shrunk(r["figures"]) == []
     assert layout.small_text(r["figures"], layout.LAPTOP_MIN_TEXT_PX) == []
 
 
-def test_a_figure_without_alt_text_is_flagged(laptop, url, folder):
+def test_a_figure_without_alt_text_is_flagged(browser, url, folder):
     html = page(figure("fig600.png").replace("alt='a figure'", "alt='../_images/fig600.png'"))
-    r = measured(laptop, url, folder, "noalt.html", html)
+    r = measured(browser, url, folder, "noalt.html", html)
     assert layout.missing_alt(r["figures"]) == ["fig600.png: alt '../_images/fig600.png'"]
     html = page(figure("fig600.png").replace("a figure", layout.DEFAULT_ALT))
     assert (
-        len(layout.missing_alt(measured(laptop, url, folder, "default.html", html)["figures"])) == 1
+        len(layout.missing_alt(measured(browser, url, folder, "default.html", html)["figures"]))
+        == 1
     )
 
 
