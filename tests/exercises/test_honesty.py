@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import attncv
@@ -113,36 +114,47 @@ def test_the_import_cheat_of_the_issue_scores_nothing() -> None:
     assert len(report.rows) == 1  # nothing else is graded
 
 
-def test_the_residual_attention_exercise_may_subclass_but_must_write_forward() -> None:
-    class NoForward(ResidualAttention):
+def test_the_residual_attention_exercise_may_subclass_but_must_write_the_mask() -> None:
+    """The chapter's exercise: subclass the library's module and write its soft mask."""
+
+    class NoMask(ResidualAttention):
         pass
 
-    class SuperForward(ResidualAttention):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return super().forward(x)
+    class SuperMask(ResidualAttention):
+        def mask(self, x: torch.Tensor) -> torch.Tensor:
+            return super().mask(x)
 
-    class ExplicitForward(ResidualAttention):
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return ResidualAttention.forward(self, x)
+    class ExplicitMask(ResidualAttention):
+        def mask(self, x: torch.Tensor) -> torch.Tensor:
+            return ResidualAttention.mask(self, x)
 
     class Inherited(ResidualAttention):
-        forward = ResidualAttention.forward
+        mask = ResidualAttention.mask
 
-    class Nested(ResidualAttention):  # its own forward, but the whole module inside
+    class Nested(ResidualAttention):  # its own mask, but the whole module inside
         def __init__(self, channels: int) -> None:
             super().__init__(channels)
             self.inner = ResidualAttention(channels)
 
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return self.inner(x)
+        def mask(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner.mask(x)
 
-    for cheat in (NoForward, SuperForward, ExplicitForward, Inherited, Nested):
+    for cheat in (NoMask, SuperMask, ExplicitMask, Inherited, Nested):
         _refused(mixed.check_residual_attention(cheat, verbose=False))
 
     class MyRA(ResidualAttention):  # the book's answer
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            x = self.pre(x)
-            return self.post((1 + self.mask(x)) * self.trunk(x))
+        def mask(self, x: torch.Tensor) -> torch.Tensor:
+            sizes, skips = [], []
+            for level, block in enumerate(self.down):  # bottom-up
+                sizes.append(x.shape[2:])
+                x = block(F.max_pool2d(x, 3, stride=2, padding=1))
+                if level < len(self.skips):
+                    skips.append(self.skips[level](x))
+            for level in reversed(range(len(self.down))):  # top-down
+                x = F.interpolate(x, size=sizes[level], mode="bilinear", align_corners=False)
+                if level > 0:
+                    x = self.up[level - 1](x + skips[level - 1])
+            return torch.sigmoid(self.head(x))
 
     assert mixed.check_residual_attention(MyRA, verbose=False).passed
 

@@ -109,9 +109,15 @@ def check_residual_attention(cls: Callable[..., nn.Module], *, verbose: bool = T
         advice=advice,
         atol=1e-4,
         verbose=verbose,
-        own=("forward",),  # the exercise: subclass the library's module, write forward
+        # the exercise: subclass the library's module and write its soft mask; a whole module
+        # of the reader's own writes __init__ and forward instead
+        own=("mask",) if _subclasses(cls, ResidualAttention) else ("__init__", "forward"),
         subclass=ResidualAttention,
     )
+
+
+def _subclasses(cls: object, base: type) -> bool:
+    return isinstance(cls, type) and issubclass(cls, base)
 
 
 def check_coordinate_attention(
