@@ -141,6 +141,8 @@ def test_transforms_and_figures_from_a_glimpse_model() -> None:
     model = glimpse_resnet18(2, width=4, canvas=64, scale_range=(0.2, 0.7))
     theta = stn.transforms(model, data)
     assert theta.shape == (6, 2, 3) and torch.allclose(theta[:, 0, 0], torch.tensor(0.5))
+    first = stn.transforms(model, data, batch_size=2, images=3)  # a cheap look during training
+    assert first.shape == (3, 2, 3) and torch.allclose(first, theta[:3], atol=1e-6)
     assert set(stn.recovery(theta, placements)) == {"x", "y", "scale"}
     with torch.no_grad():
         seen = model[0](data.normalize(data.test_images[:3]))

@@ -36,14 +36,23 @@ PARAMETERS = ("x", "y", "scale")  # what a placement holds: centre x, centre y, 
 
 
 @torch.no_grad()
-def transforms(model: nn.Module, data: CifarData, *, batch_size: int = 500) -> Tensor:
+def transforms(
+    model: nn.Module, data: CifarData, *, batch_size: int = 500, images: int | None = None
+) -> Tensor:
     """The transforms theta (N, 2, 3) that ``model``'s spatial transformer chose for every test
-    image of ``data``, in order (the model is put in eval mode for the pass)."""
+    image of ``data`` (or the first ``images`` of them), in order (the model is put in eval mode
+    for the pass)."""
+    if images is not None and images < 1:
+        raise ValueError(f"images must be at least 1, got {images}.")
     was_training = model.training
     model.eval()
+    seen = 0
     with capture(model, "affine") as maps:
         for x, _ in data.batches("test", batch_size, shuffle=False, augmented=False):
-            model(x)
+            if images is not None and seen >= images:
+                break
+            model(x if images is None else x[: images - seen])
+            seen += len(x)
     model.train(was_training)
     (theta,) = maps.values()
     return theta
@@ -169,13 +178,14 @@ def scale_verdict(theta: Tensor, placements: Tensor, *, canvas: int, start: floa
         band=bootstrap_band(zoom, zoom0),
         band_how=f"paired 95% bootstrap over {n:,} test canvases",
         expected="below",
+        fmt=".3f",  # the window barely moves: two decimals would print -0.00 +- 0.00
     )
     r = recovery(theta, placements)["scale"]
     sizes = (
         f"the window's side is {side.mean():.1f} ± {side.std():.1f} px (mean ± sd) for objects "
         f"of {obj.min():.0f}-{obj.max():.0f} px (sd {obj.std():.1f})"
     )
-    moved = f"{side.mean() - start * canvas:+.1f} px from its start of {start * canvas:.0f} px"
+    moved = f"{side.mean() - start * canvas:+.2f} px from its start of {start * canvas:.0f} px"
     not_recovered = (
         f"Scale is not recovered: {sizes}; it moved {moved}, so the classifier sees each "
         f"object at about its size on the canvas. The side's r = {r:.2f} with the object's "
