@@ -30,6 +30,7 @@ POINTS: dict[str, int] = {
     "ex-nl-1": 4,  # MyNonLocal, check_non_local
     "ex-nl-2": 2,  # MACs of the two orders
     "ex-nl-3": 2,  # sub-sampling
+    "ex-nl-4": 2,  # all four pairwise functions against the seed noise
     # chapters/spatial/spatial_transformer.ipynb
     "ex-stn-1": 2,  # two thetas, checked in the answer's own code
     "ex-stn-2": 4,  # MySTN, check_stn
@@ -42,6 +43,7 @@ POINTS: dict[str, int] = {
     "ex-sk-1": 2,  # groups, d and parameters at C = 96
     "ex-sk-2": 4,  # MySK, check_sk
     "ex-sk-3": 2,  # why a softmax over the branches
+    "ex-sk-4": 2,  # SK on rescaled images: does the receptive field follow size?
     # chapters/channel/eca.ipynb
     "ex-eca-1": 2,  # the kernel size rule
     "ex-eca-2": 4,  # MyECA, check_eca
