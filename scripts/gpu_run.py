@@ -115,6 +115,13 @@ SUMMARY_LINE = re.compile(
     re.M,
 )
 
+# attncv.train.runs.cached_line: a run loaded from the runs cache, one line.
+CACHED_LINE = re.compile(
+    r"^(?P<name>[^\n:]+?): test accuracy (?P<accuracy>[\d.]+|nan)% after (?P<epochs>\d+) "
+    r"epochs?, loaded from the runs cache",
+    re.M,
+)
+
 PROBE = r"""
 import importlib.metadata as md, importlib.util as iu, json, sys
 info = {"python": sys.version.split()[0]}
@@ -858,6 +865,19 @@ def accuracy_lines(notebook: Path) -> list[dict[str, Any]]:
                         "best_accuracy": float(row["best"]) / 100,
                     }
                 )
+            for m in CACHED_LINE.finditer(text):
+                name = m.group("name").strip()
+                if m.group(0) in seen or any(r["name"] == name for r in found):
+                    continue
+                seen.add(m.group(0))
+                found.append(
+                    {
+                        "name": name,
+                        "epochs": int(m.group("epochs")),
+                        "test_accuracy": float(m.group("accuracy")) / 100,
+                        "cached": True,
+                    }
+                )
     return found
 
 
@@ -964,8 +984,12 @@ def summary_markdown(s: dict[str, Any]) -> str:
     out.append("|---|---|---:|---|")
     for nb in s["notebooks"]:
         accs = "; ".join(
-            f"{a['name']} {_pct(a['test_accuracy'])} ({a['images_per_second']:,.0f} img/s, "
-            f"{a['device']})"
+            f"{a['name']} {_pct(a['test_accuracy'])} "
+            + (
+                "(from the runs cache)"
+                if a.get("cached")
+                else f"({a['images_per_second']:,.0f} img/s, {a['device']})"
+            )
             for a in nb["accuracy"]
         )
         secs = "" if nb["seconds"] is None else f"{nb['seconds']:.1f}"

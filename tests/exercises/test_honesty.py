@@ -214,3 +214,19 @@ def test_the_books_hidden_solutions_are_their_own_code(chapter, solution, grader
     namespace["ResidualAttention"] = ResidualAttention
     exec(compile(solution, f"<{chapter} solution>", "exec"), namespace)  # noqa: S102
     exec(compile(grader, f"<{chapter} grader>", "exec"), namespace)  # noqa: S102
+
+
+def test_a_student_stub_is_not_written_yet_and_its_mark_is_no_pass() -> None:
+    """The student copy's placeholder reaches the grader's "not written yet"; the same marker
+    on a cheat (the library's module underneath) is still refused."""
+    from attncv.attention.se import SE
+    from attncv.book.student import _Todo, todo
+    from attncv.exercises import channel
+
+    report = channel.check_se(todo("MySE", "Exercise 1"), verbose=False)
+    assert not report.passed and "not written yet" in report.failure
+
+    class Cheat(SE, _Todo):
+        attncv_placeholder = True
+
+    _refused(channel.check_se(Cheat, verbose=False))

@@ -97,7 +97,7 @@ def test_scale_verdict_too_small_to_tell() -> None:
     side = 0.5 + 0.0 * p[:, 2]  # never left its start: zoom as the control, spread 0 < objects'
     v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
     assert v.evidence[1].holds is None and v.evidence[0].holds is False
-    assert "moved +0.0 px" in v.finding
+    assert "moved +0.00 px" in v.finding
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
     panels = [
         ("params", "parameters (millions)", 1e-6),
         ("macs", "MACs per image (millions)", 1e-6),
-        ("train_ips", "training images/s", 1.0),
+        ("train_ips", "training images/s (right: faster)", 1.0),
     ]
     fig, grid = plt.subplots(2, 2, figsize=style.figsize(6.0), constrained_layout=True, sharey=True)
     axes = [grid[0, 0], grid[0, 1], grid[1, 0]]
@@ -104,7 +104,7 @@ def plot_tradeoff(sweep: Sweep) -> Figure:
     handles, labels = axes[0].get_legend_handles_labels()
     grid[1, 1].axis("off")  # the legend's own panel: it can cover no point and no caption
     grid[1, 1].legend(handles, labels, loc="center", ncol=2, frameon=False)
-    fig.suptitle("Accuracy against cost (up and left is better; for images/s, up and right)")
+    fig.suptitle("Accuracy against cost (up and left is better)")
     return caption(fig, source(sweep))
 
 
@@ -112,7 +112,8 @@ def plot_curves(sweep: Sweep, seed: int | None = None) -> Figure:
     """Test accuracy per epoch of every module (one seed: the first by default), each module in
     its own colour."""
     seed = min(r["seed"] for r in sweep.runs) if seed is None else seed
-    fig, ax = plt.subplots(figsize=style.figsize(5.6), constrained_layout=True)
+    # narrower than the column: the legend under the axes widens the saved figure a little
+    fig, ax = plt.subplots(figsize=style.figsize(5.4, 5.4), constrained_layout=True)
     for r in (r for r in sweep.runs if r["seed"] == seed):
         epochs_ = range(1, len(r["test_acc"]) + 1)
         ax.plot(

@@ -39,6 +39,7 @@ class _Todo:
     """Stands for a reader's class or function until they write it; using it explains why not."""
 
     exercise = "this exercise"
+    attncv_placeholder = True  # the graders report it as "not written yet", not as a cheat
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError(

@@ -202,7 +202,8 @@ def _announce(message: str) -> None:
         display(
             HTML(
                 '<div style="border-left:6px solid #d97706;background:#fff7ed;padding:8px 12px;'
-                f'margin:6px 0"><b>Data substitute.</b> {html.escape(portable(message))}</div>'
+                'margin:6px 0;overflow-wrap:anywhere"><b>Data substitute.</b> '
+                f"{html.escape(portable(message))}</div>"
             )
         )
         return

@@ -185,6 +185,20 @@ def _defined_by(cls: type, method: str) -> type | None:
     return next((base for base in cls.__mro__ if method in vars(base)), None)
 
 
+def _placeholder(candidate: object) -> bool:
+    """A student copy's stub (``attncv.book.student.todo``) and nothing more: a class whose only
+    base is the stub class and which defines nothing of its own, so no answer can pass as one."""
+    if not isinstance(candidate, type) or len(candidate.__mro__) != 3:
+        return False
+    base = candidate.__mro__[1]
+    plain = {"exercise", "__module__", "__doc__", "__qualname__"}
+    return (
+        (base.__module__, base.__qualname__) == ("attncv.book.student", "_Todo")
+        and getattr(base, "attncv_placeholder", False) is True
+        and set(vars(candidate)) <= plain
+    )
+
+
 def borrowed(
     candidate: object,
     *,
@@ -200,6 +214,8 @@ def borrowed(
         own: the methods a class must define itself (for a subclassing exercise: ``forward``).
         subclass: the library class the exercise asks the reader to subclass, if any.
     """
+    if _placeholder(candidate):
+        return None  # a student copy's stub: building it says "not written yet"
     look = _Look(_label(candidate), helpers, own, subclass)
     home = _home(candidate)
     if isinstance(candidate, type):
