@@ -48,6 +48,10 @@ SCREENSHOT_PAGES = (
     "chapters/baseline.html",
     "chapters/explorers.html",
     "chapters/running.html",
+    "chapters/channel/se.html",
+    "chapters/mixed/cbam.html",
+    "chapters/spatial/spatial_transformer.html",
+    "chapters/benchmark.html",
 )
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
