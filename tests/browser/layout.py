@@ -59,12 +59,10 @@ PHONE_MIN_TEXT_PX = 8.0
 LAPTOP_MIN_TEXT_PX = 9.0
 LAPTOP_MIN_SCALE = 0.7
 
-LAYOUT_SCRIPT = r"""
-const [textBoxes, scrollBoxes, proseBlocks] = arguments;
-const done = arguments[arguments.length - 1];
-const label = e => (e.innerText || e.textContent || '').trim().split('\n')[0].slice(0, 70);
-const measure = async () => {
-  const t = Date.now();
+# The wait both browser scripts start with: the body there, MathJax typeset, every image loaded.
+PAGE_READY = r"""
+const pageReady = async () => {
+  const t = Date.now();  // a page still loading has no body yet: wait for it
   while ((document.readyState !== 'complete' || !document.body) && Date.now() - t < 10000) {
     await new Promise(r => setTimeout(r, 50));
   }
@@ -76,6 +74,17 @@ const measure = async () => {
   while ([...document.images].some(i => !i.complete) && Date.now() - t0 < 5000) {
     await new Promise(r => setTimeout(r, 50));
   }
+};
+"""
+
+LAYOUT_SCRIPT = (
+    PAGE_READY
+    + r"""
+const [textBoxes, scrollBoxes, proseBlocks] = arguments;
+const done = arguments[arguments.length - 1];
+const label = e => (e.innerText || e.textContent || '').trim().split('\n')[0].slice(0, 70);
+const measure = async () => {
+  await pageReady();
   const inCell = e => !!e.closest('div.cell');
   const scrolls = [...document.querySelectorAll(scrollBoxes.join(','))];
   const wide = e => e.scrollWidth > e.clientWidth + 1;
@@ -111,6 +120,7 @@ const measure = async () => {
 };
 measure().catch(e => done({error: String(e)}));
 """
+)
 
 
 def measure(driver) -> dict:

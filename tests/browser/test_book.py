@@ -25,6 +25,7 @@ Without the build, Chromium or Selenium the test skips and says why; with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -57,21 +58,12 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 REQUIRED = os.environ.get("ATTNCV_BROWSER_TEST") == "1"
 
-PAGE_SCRIPT = r"""
+PAGE_SCRIPT = (
+    layout.PAGE_READY
+    + r"""
 const done = arguments[arguments.length - 1];
 const settle = async () => {
-  const t = Date.now();  // a page still loading has no body yet: wait for it
-  while ((document.readyState !== 'complete' || !document.body) && Date.now() - t < 10000) {
-    await new Promise(r => setTimeout(r, 50));
-  }
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
-  document.querySelectorAll('img[loading="lazy"]').forEach(i => i.loading = 'eager');
-  const t0 = Date.now();
-  while ([...document.images].some(i => !i.complete) && Date.now() - t0 < 5000) {
-    await new Promise(r => setTimeout(r, 50));
-  }
+  await pageReady();
   const body = document.body.cloneNode(true);
   body.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
   const article = document.querySelector('article.bd-article') || document.querySelector('main');
@@ -114,6 +106,7 @@ const settle = async () => {
 };
 settle().catch(e => done({error: String(e)}));
 """
+)
 
 
 def _unavailable(reason: str) -> None:
@@ -169,12 +162,21 @@ def pages() -> list[str]:
 def server():
     if not (SITE / "index.html").exists():
         _unavailable(f"the book is not built ({SITE} has no index.html): run `make book` first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    with serve(SITE) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(folder: Path):
+    """``folder`` served on a free local port for the duration: its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -8,10 +8,7 @@ or without it, or with the defect put in), opens it in the same headless Chromiu
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +16,7 @@ import pytest
 from PIL import Image
 
 from . import layout
-from .test_book import ROOT, _QuietHandler
+from .test_book import ROOT, serve
 
 LONG = "epoch 8: train loss 0.8123, test loss 0.9034, test accuracy 62.4%, " * 3
 CSS = '<link rel="stylesheet" href="attncv.css">'
@@ -89,12 +86,8 @@ def folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def url(folder: Path):
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(folder) as address:
+        yield address
 
 
 def measured(driver, url: str, folder: Path, name: str, html: str) -> dict:
