@@ -41,7 +41,7 @@ from . import style
 from .plots import MAP_CMAP, caption, to_rgb
 from .spatial import map_stats_per_image
 from .tables import Table
-from .verdicts import Evidence, Verdict, accuracy_evidence, bootstrap_band
+from .verdicts import Evidence, Verdict, accuracy_evidence
 
 DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
 
@@ -161,16 +161,10 @@ def paired_evidence(
     """One :class:`~.verdicts.Evidence` from per-unit values of a statistic on the trained
     network and on its control, on the same units: the means, and the half-width of the 95%
     paired bootstrap interval of their difference as the band."""
-    t, c = torch.as_tensor(trained).double(), torch.as_tensor(control).double()
-    return Evidence(
-        statistic=statistic,
-        trained=t.mean().item(),
-        control=c.mean().item(),
-        control_label=control_label,
-        band=bootstrap_band(t, c, paired=True),
-        band_how=f"95% paired bootstrap over {t.numel():,} {units}",
-        expected=expected,
-        fmt=fmt,
+    n = torch.as_tensor(trained).numel()
+    how = f"95% paired bootstrap over {n:,} {units}"
+    return Evidence.paired(
+        statistic, trained, control, control_label, how=how, expected=expected, fmt=fmt
     )
 
 

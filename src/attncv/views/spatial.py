@@ -485,22 +485,20 @@ def maps_evidence(
     n = len(trained["query_tv"])
     how = "paired " + IMAGES.format(n=n)
     return (
-        Evidence(
-            statistic=f"query dependence (TV between two queries' maps), {where}",
-            trained=trained["query_tv"].double().mean().item(),
-            control=control["query_tv"].double().mean().item(),
-            control_label=MAP_CONTROL,
-            band=bootstrap_band(trained["query_tv"], control["query_tv"]),
-            band_how=how,
+        Evidence.paired(
+            f"query dependence (TV between two queries' maps), {where}",
+            trained["query_tv"],
+            control["query_tv"],
+            MAP_CONTROL,
+            how=how,
             fmt=".3f",
         ),
-        Evidence(
-            statistic=f"far mass / a distance-blind map's, {where}",
-            trained=trained["far_ratio"].double().mean().item(),
-            control=control["far_ratio"].double().mean().item(),
-            control_label=MAP_CONTROL,
-            band=bootstrap_band(trained["far_ratio"], control["far_ratio"]),
-            band_how=how,
+        Evidence.paired(
+            f"far mass / a distance-blind map's, {where}",
+            trained["far_ratio"],
+            control["far_ratio"],
+            MAP_CONTROL,
+            how=how,
             fmt=".3f",
         ),
     )
@@ -587,13 +585,12 @@ def object_verdict(trained: Tensor, control: Tensor, *, where: str) -> Verdict:
     trained block against the same images through :func:`random_projections`, with a paired 95%
     bootstrap band. The paper's direction: above the control (attention follows the object's
     content, not the neighbourhood alone)."""
-    ev = Evidence(
-        statistic=f"attention on the object / an object-blind map's, {where}",
-        trained=trained.double().mean().item(),
-        control=control.double().mean().item(),
-        control_label=MAP_CONTROL,
-        band=bootstrap_band(trained, control),
-        band_how="paired " + IMAGES.format(n=len(trained)).replace("images", "canvases"),
+    ev = Evidence.paired(
+        f"attention on the object / an object-blind map's, {where}",
+        trained,
+        control,
+        MAP_CONTROL,
+        how="paired " + IMAGES.format(n=len(trained)).replace("images", "canvases"),
         fmt=".3f",
     )
     pair = f"{ev.trained:.2f}x against {ev.control:.2f}x"

@@ -30,7 +30,7 @@ from ..train.speed import throughput
 from . import style
 from .plots import caption, provenance, to_rgb
 from .tables import Table
-from .verdicts import Evidence, Verdict, bootstrap_band
+from .verdicts import Evidence, Verdict
 
 PARAMETERS = ("x", "y", "scale")  # what a placement holds: centre x, centre y, side
 
@@ -121,13 +121,12 @@ def where_verdict(theta: Tensor, placements: Tensor, *, canvas: int) -> Verdict:
     n = len(theta)
     d = centre_distances(theta, placements, canvas)
     d0 = centre_distances(centred(n, 0.5), placements, canvas)
-    ev = Evidence(
-        statistic="distance from window centre to object centre (px)",
-        trained=d.mean().item(),
-        control=d0.mean().item(),
-        control_label="a window fixed at the canvas centre",
-        band=bootstrap_band(d, d0),
-        band_how=f"paired 95% bootstrap over {n:,} test canvases",
+    ev = Evidence.paired(
+        "distance from window centre to object centre (px)",
+        d,
+        d0,
+        "a window fixed at the canvas centre",
+        how=f"paired 95% bootstrap over {n:,} test canvases",
         expected="below",
         fmt=".1f",
     )
@@ -170,13 +169,12 @@ def scale_verdict(theta: Tensor, placements: Tensor, *, canvas: int, start: floa
         fmt=".1f",
     )
     zoom, zoom0 = side / obj, start * canvas / obj
-    ratio = Evidence(
-        statistic="window side / object side",
-        trained=zoom.mean().item(),
-        control=zoom0.mean().item(),
-        control_label=f"the window at its start ({start * canvas:.0f} px)",
-        band=bootstrap_band(zoom, zoom0),
-        band_how=f"paired 95% bootstrap over {n:,} test canvases",
+    ratio = Evidence.paired(
+        "window side / object side",
+        zoom,
+        zoom0,
+        f"the window at its start ({start * canvas:.0f} px)",
+        how=f"paired 95% bootstrap over {n:,} test canvases",
         expected="below",
         fmt=".3f",  # the window barely moves: two decimals would print -0.00 +- 0.00
     )

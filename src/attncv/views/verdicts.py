@@ -127,6 +127,32 @@ class Evidence:
     def __post_init__(self) -> None:
         judge(0.0, expected=self.expected, band=self.band)  # validates expected and band
 
+    @classmethod
+    def paired(
+        cls,
+        statistic: str,
+        trained: torch.Tensor,
+        control: torch.Tensor,
+        control_label: str,
+        *,
+        how: str,
+        expected: str = "above",
+        fmt: str = ".2f",
+    ) -> Evidence:
+        """The mean of per-unit values (one per test image, canvas or channel) of the trained
+        network against the same units' control values, the band a paired
+        :func:`bootstrap_band`; ``how`` says what was resampled."""
+        return cls(
+            statistic,
+            torch.as_tensor(trained).double().mean().item(),
+            torch.as_tensor(control).double().mean().item(),
+            control_label,
+            bootstrap_band(trained, control),
+            how,
+            expected,
+            fmt,
+        )
+
     @property
     def difference(self) -> float:
         return self.trained - self.control
