@@ -218,24 +218,28 @@ def test_git_commit_told_where_git_cannot_say(monkeypatch) -> None:
     assert git_commit() == {"git_commit": "abc123", "git_dirty": True}
 
 
-def test_the_notes_claims_are_read_against_the_table() -> None:
-    def run(name: str, family: str, seed: int, acc: float, params: int, ips: float) -> dict:
-        return {
-            "name": name,
-            "title": name.upper(),
-            "family": family,
-            "seed": seed,
-            "best5_acc": acc,
-            "final_acc": acc,
-            "params": params,
-            "macs": 10,
-            "train_ips": ips,
-            "epoch_seconds": 1.0,
-            "infer_ips": 1.0,
-            "peak_mb": float("nan"),
-            "device": "CPU",
-        }
+def _claim_run(
+    name: str, family: str, seed: int, acc: float, params: int = 1, ips: float = 1.0
+) -> dict:
+    """One run's row as the notes' claims read it."""
+    return {
+        "name": name,
+        "title": name.upper(),
+        "family": family,
+        "seed": seed,
+        "best5_acc": acc,
+        "final_acc": acc,
+        "params": params,
+        "macs": 10,
+        "train_ips": ips,
+        "epoch_seconds": 1.0,
+        "infer_ips": 1.0,
+        "peak_mb": float("nan"),
+        "device": "CPU",
+    }
 
+
+def test_the_notes_claims_are_read_against_the_table() -> None:
     table = [
         ("none", "none", 0.50, 100, 50.0),
         ("sk", "channel", 0.56, 130, 20.0),
@@ -243,7 +247,7 @@ def test_the_notes_claims_are_read_against_the_table() -> None:
         ("cbam", "mixed", 0.49, 102, 30.0),
         ("self_attention", "spatial", 0.51, 103, 25.0),
     ]
-    runs = [run(n, f, s, a + 0.002 * s, p, i) for s in (0, 1, 2) for n, f, a, p, i in table]
+    runs = [_claim_run(n, f, s, a + 0.002 * s, p, i) for s in (0, 1, 2) for n, f, a, p, i in table]
     s = Sweep({"name": "fast"}, {"train": {"epochs": 15}, "width": 16}, "test data", {}, runs)
     sk_best, sk_heavy, channel, mixed, spatial = report.notes_claims(s)
     assert sk_best.holds is True and "SE" in sk_best.run  # against the best lightweight module
@@ -258,27 +262,10 @@ def test_a_notes_claim_inside_the_welch_interval_cannot_hold() -> None:
     """SE's +3 points over three noisy seeds a side: inside Welch's interval, so no verdict,
     though every mean is above the baseline."""
 
-    def run(name: str, family: str, seed: int, acc: float) -> dict:
-        return {
-            "name": name,
-            "title": name.upper(),
-            "family": family,
-            "seed": seed,
-            "best5_acc": acc,
-            "final_acc": acc,
-            "params": 1,
-            "macs": 1,
-            "train_ips": 1.0,
-            "epoch_seconds": 1.0,
-            "infer_ips": 1.0,
-            "peak_mb": 0.0,
-            "device": "CPU",
-        }
-
     noisy = (-0.03, 0.0, 0.04)
-    runs = [run("none", "none", s, 0.50 + d) for s, d in enumerate(noisy)]
-    runs += [run("se", "channel", s, 0.53 + d) for s, d in enumerate(noisy[::-1])]
-    runs += [run("cbam", "mixed", s, 0.56 + d) for s, d in enumerate(noisy)]
+    runs = [_claim_run("none", "none", s, 0.50 + d) for s, d in enumerate(noisy)]
+    runs += [_claim_run("se", "channel", s, 0.53 + d) for s, d in enumerate(noisy[::-1])]
+    runs += [_claim_run("cbam", "mixed", s, 0.56 + d) for s, d in enumerate(noisy)]
     s = Sweep({"name": "fast"}, {"train": {"epochs": 15}, "width": 16}, "test data", {}, runs)
     (channel, mixed, _spatial) = [*report.notes_claims(s), None][:3]
     assert channel.holds is None and "clears: none" in channel.finding
