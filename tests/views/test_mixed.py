@@ -58,31 +58,6 @@ def test_map_grid_gives_a_row_its_own_scale_and_colour_bar() -> None:
     plt.close(fig)
 
 
-def test_untrained_is_the_network_train_model_starts_from() -> None:
-    from types import SimpleNamespace
-
-    import attncv
-
-    images = torch.randint(0, 255, (40, 3, 32, 32), dtype=torch.uint8)
-    data = SimpleNamespace(  # all it reads from the data
-        num_classes=10,
-        device="cpu",
-        split=lambda name: (images, torch.zeros(40, dtype=torch.long)),
-        normalize=lambda x: x.float() / 255 - 0.5,
-    )
-    prof = attncv.get_profile("smoke")
-    a = mixed.untrained("cbam", data, prof, calibrate=0)
-    b = mixed.untrained("cbam", data, prof, calibrate=40)
-    attncv.set_seed(0)
-    fresh = attncv.resnet18(10, attention="cbam", width=prof.width)
-    assert not a.training and not b.training
-    for p, q, r in zip(a.parameters(), b.parameters(), fresh.parameters(), strict=True):
-        assert torch.equal(p, q) and torch.equal(p, r)  # the same untrained weights
-    bn_a, bn_b = a.stem[1], b.stem[1]
-    assert bn_a.running_mean.abs().sum() == 0 and bn_a.running_var.eq(1).all()
-    assert bn_b.running_mean.abs().sum() > 0 and bn_b.momentum == 0.1  # measured on data
-
-
 def test_paired_evidence_band_comes_from_the_bootstrap() -> None:
     base = torch.rand(200, generator=torch.Generator().manual_seed(0))
     e = mixed.paired_evidence("s", shifted(base, 0.1), base, "ctrl")

@@ -8,8 +8,8 @@ the same test images, with a band from a paired bootstrap over the images
 (:func:`accuracy_verdict`).
 
 - CBAM: :func:`centre_border` (is the spatial gate higher on the centre?) against the network
-  before training (:func:`untrained`), :func:`class_gates` and :func:`specificity_verdict`
-  (are the late channel gates more class-specific?).
+  before training (:func:`~.controls.untrained`), :func:`class_gates` and
+  :func:`specificity_verdict` (are the late channel gates more class-specific?).
 - DANet: :func:`danet_scales` and :func:`scales_story` (alpha and beta), :func:`query_maps`,
   :func:`position_weights` and :func:`query_dependence` (do PAM's maps depend on the query,
   more than with random query and key projections?), :func:`channel_affinity`.
@@ -34,9 +34,8 @@ from torch import Tensor, nn
 from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
 from ..attention.positions import flatten
-from ..data import CifarData
-from ..model import ResNet, count_macs, resnet18, saved_bytes
-from ..train import FitResult, Noise, Profile, set_seed
+from ..model import count_macs, saved_bytes
+from ..train import FitResult, Noise
 from . import style
 from .plots import MAP_CMAP, caption, to_rgb
 from .spatial import map_stats_per_image
@@ -45,7 +44,7 @@ from .verdicts import Evidence, Verdict, accuracy_evidence
 
 DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
 
-# --- shared: one figure for maps beside the photos, the untrained control, paired evidence -----
+# --- shared: one figure for maps beside the photos, paired evidence --------------------------
 
 
 def map_grid(
@@ -113,39 +112,6 @@ def map_grid(
     if title:
         fig.suptitle(title)
     return caption(fig, note) if note else fig
-
-
-def untrained(
-    attention: str,
-    data: CifarData,
-    profile: Profile,
-    *,
-    seed: int = 0,
-    calibrate: int = 1000,
-    **kwargs: object,
-) -> ResNet:
-    """The network :func:`~attncv.train_model` starts from (the same seed, attention and width),
-    built and not trained, in eval mode: the control "the network before training".
-
-    Its weights are untouched; only its batch-norm statistics are measured on the first
-    ``calibrate`` training images (0: none). Without them every BN in eval mode divides by a
-    variance of 1 whatever its input's, so the untrained features, and the gates computed from
-    them, would be scaled unlike any network that has seen data."""
-    set_seed(seed)
-    model = resnet18(data.num_classes, attention=attention, width=profile.width, **kwargs)
-    model = model.to(data.device)
-    if calibrate:
-        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        for bn in norms:
-            bn.reset_running_stats()
-            bn.momentum = None  # a cumulative average over every batch
-        model.train()
-        with torch.no_grad():
-            for batch in data.split("train")[0][:calibrate].split(250):
-                model(data.normalize(batch))
-        for bn in norms:
-            bn.momentum = 0.1
-    return model.eval()
 
 
 def paired_evidence(
