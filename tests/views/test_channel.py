@@ -137,18 +137,6 @@ def test_se_verdict_reads_all_three_outcomes() -> None:
     assert v.holds is None and v.evidence[1].band == 0  # the same gates: no difference at all
 
 
-def test_gain_verdict_uses_the_measured_noise() -> None:
-    noise = _noise(0.02)  # band of two single runs: sqrt(2) * 2 = 2.8 points
-    for acc, expected in {0.55: True, 0.52: None, 0.45: False}.items():
-        v = cv.gain_verdict("SE", acc, 0.50, noise, paper="SE helps (Hu et al. 2018).")
-        assert v.holds is expected
-        assert v.evidence[0].band == pytest.approx(0.02 * 2**0.5)
-        assert "one seed each" in v.run and "2.0 points" in v.run
-    v = cv.gain_verdict("SE", 0.52, 0.50, noise, paper="p")
-    assert f"about {noise.seeds_needed(0.52 - 0.50)} seeds of each" in v.finding
-    assert "no number of seeds" in cv.gain_verdict("SE", 0.5, 0.5, noise, paper="p").finding
-
-
 def test_eca_verdicts_read_all_three_outcomes() -> None:
     n = 400
     correct = (torch.arange(n) % 2 == 0).float()  # accuracy 50%

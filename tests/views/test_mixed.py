@@ -72,7 +72,7 @@ def test_accuracy_verdict_three_outcomes(acc: float, holds: bool | None) -> None
     v = mixed.accuracy_verdict("it helps", "CBAM", result("c", acc), result("b", 0.50), noise)
     assert v.holds is holds
     if holds is None:
-        assert f"{noise.seeds_needed(acc - 0.50)} seeds per network" in v.finding
+        assert f"about {noise.seeds_needed(acc - 0.50)} seeds of each" in v.finding
 
 
 # --- CBAM ------------------------------------------------------------------------------------

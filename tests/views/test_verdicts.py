@@ -137,3 +137,28 @@ def test_seeds_needed_clears_the_band() -> None:
     noise = Noise((0.492, 0.476, 0.538), (0, 1, 2))
     n = noise.seeds_needed(0.03)
     assert noise.band(n, n) < 0.03 <= noise.band(n - 1, n - 1)
+
+
+def test_gain_verdict_uses_the_measured_noise() -> None:
+    from attncv.views.verdicts import gain_verdict
+
+    noise = Noise((0.48, 0.50, 0.52), (0, 1, 2))  # sd 2 points: two single runs, 2.8 points
+    for acc, expected in {0.55: True, 0.52: None, 0.45: False}.items():
+        v = gain_verdict("SE", acc, 0.50, noise, paper="SE helps (Hu et al. 2018).")
+        assert v.holds is expected
+        assert v.evidence[0].band == pytest.approx(0.02 * 2**0.5)
+        assert "one brief run each" in v.run and "2.0 points" in v.run
+    v = gain_verdict("SE", 0.52, 0.50, noise, paper="p")
+    assert f"about {noise.seeds_needed(0.52 - 0.50)} seeds of each" in v.finding
+    assert "no number of seeds" in gain_verdict("SE", 0.5, 0.5, noise, paper="p").finding
+    assert gain_verdict("ECA", 0.4, 0.5, noise, paper="p").finding.startswith("ECA finished 10.0")
+
+
+def test_gain_verdict_never_asks_for_seeds_a_gap_beyond_the_noise_does_not_need() -> None:
+    from attncv.views.verdicts import gain_verdict
+
+    noise = Noise((0.48, 0.50, 0.52), (0, 1, 2))  # band 2.8 points
+    for acc in (0.571, 0.429):  # 7.1 points either way: beyond the band
+        v = gain_verdict("SE", acc, 0.50, noise, paper="p")
+        assert "seeds of each" not in v.finding and "7.1 points" in v.finding
+        assert "cannot say how much of the gap would repeat" in v.finding

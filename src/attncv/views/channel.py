@@ -16,8 +16,8 @@ way on the same images, against a band measured from the data (:mod:`attncv.view
   :func:`eca_verdict`: whether the trained gates use their neighbours (a paired bootstrap over
   the test images); :func:`variants_table` and :func:`var2_verdict`: ECA against SE-Var2
   (Wang et al. 2020, Table 2).
-- :func:`gain_verdict`: one run's accuracy against another's, within the seed noise measured on
-  the baseline (:func:`attncv.measure_noise`).
+- Accuracies: :func:`~.verdicts.gain_verdict`, one run's against another's, within the seed
+  noise measured on the baseline (:func:`attncv.measure_noise`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from . import style
 from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
-from .verdicts import Evidence, Verdict, accuracy_evidence, bootstrap_band
+from .verdicts import Evidence, Verdict, bootstrap_band, gain_verdict
 
 
 def _short(blocks: Sequence[str]) -> list[str]:
@@ -478,54 +478,6 @@ def se_verdict(
     }[verdict.holds]
     sentence = f"On this run {blocks}; {learned}. {ending}"
     return replace(verdict, words={True: sentence, False: sentence, None: sentence})
-
-
-def gain_verdict(
-    label: str,
-    accuracy: float,
-    reference: float,
-    noise: Noise,
-    *,
-    paper: str,
-    reference_label: str = "the baseline",
-) -> Verdict:
-    """``label``'s final test accuracy against ``reference`` (the baseline's, or a variant's),
-    one run each, judged against the seed noise measured on the baseline
-    (:func:`~attncv.views.verdicts.accuracy_evidence`). The words say how many seeds per arm
-    would resolve the difference this run measured."""
-    evidence = accuracy_evidence(label, accuracy, reference, noise, reference_label=reference_label)
-    d = accuracy - reference
-    seeds = noise.seeds_needed(d)
-    band = evidence.band
-    need = (
-        f"telling a gap of {abs(d) * 100:.1f} points from noise would take about {seeds} "
-        "seeds of each"
-        if seeds
-        else "no number of seeds turns a zero gap into an effect"
-    )
-    return Verdict(
-        paper=paper,
-        run=(
-            f"{label} {accuracy:.1%}, {reference_label} {reference:.1%}: {d * 100:+.1f} points, "
-            f"one seed each; the baseline's seeds vary by {noise.sd * 100:.1f} points."
-        ),
-        evidence=(evidence,),
-        words={
-            True: (
-                f"{label} finished {d * 100:.1f} points ahead of {reference_label}, beyond the "
-                f"noise of two single runs (±{band * 100:.1f} points)."
-            ),
-            False: (
-                f"{label} finished {-d * 100:.1f} points behind {reference_label}, beyond the "
-                f"noise of two single runs (±{band * 100:.1f} points)."
-            ),
-            None: (
-                f"{label} finished {d * 100:+.1f} points against {reference_label}, within the "
-                f"noise of two single runs (±{band * 100:.1f} points): one seed each cannot tell "
-                f"them apart; {need}."
-            ),
-        },
-    )
 
 
 def sk_verdict(

@@ -40,7 +40,7 @@ from . import style
 from .plots import MAP_CMAP, caption, to_rgb
 from .spatial import map_stats_per_image
 from .tables import Table
-from .verdicts import Evidence, Verdict, accuracy_evidence
+from .verdicts import Evidence, Verdict, gain_verdict
 
 DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
 
@@ -149,32 +149,9 @@ def _join(names: Sequence[str]) -> str:
 def accuracy_verdict(
     paper: str, name: str, result: FitResult, baseline: FitResult, noise: Noise
 ) -> Verdict:
-    """Does ``result`` beat the baseline, beyond the noise of two single runs
-    (:func:`~.verdicts.accuracy_evidence`)? The words say how many seeds per network a gap of
-    this size would need (:meth:`~attncv.train.Noise.seeds_needed`)."""
-    e = accuracy_evidence(name, result.final_acc, baseline.final_acc, noise)
-    gap, band = f"{100 * e.difference:+.1f}", f"{100 * e.band:.1f}"
-    seeds = noise.seeds_needed(e.difference)
-    cap = name[:1].upper() + name[1:]  # the name starts a sentence
-    need = (
-        f"; telling a gap this size from chance would take about {seeds} seeds per network"
-        if seeds
-        else ""
-    )
-    return Verdict(
-        paper=paper,
-        run=f"{name} {result.final_acc:.1%} against the baseline's {baseline.final_acc:.1%}, "
-        f"one brief run each",
-        evidence=(e,),
-        words={
-            True: f"{cap} beats the baseline by {gap} points, beyond the ±{band} points by "
-            "which two single runs differ by chance.",
-            False: f"{cap} is {gap[1:]} points below the baseline, beyond the ±{band} points "
-            "by which two single runs differ by chance.",
-            None: f"{cap}'s {gap} points against the baseline is within the ±{band} points by "
-            f"which two single runs differ by chance: one seed each cannot rank them{need}.",
-        },
-    )
+    """Does ``result`` beat the baseline, beyond the noise of two single runs? The book's one
+    single-run accuracy verdict (:func:`~.verdicts.gain_verdict`), read from two runs."""
+    return gain_verdict(name, result.final_acc, baseline.final_acc, noise, paper=paper)
 
 
 # --- CBAM ------------------------------------------------------------------------------------

@@ -297,3 +297,48 @@ class Verdict:
         _glue(f"{prefix}-outcome", self.short)
         _glue(f"{prefix}-finding", self.finding)
         return self
+
+
+def gain_verdict(
+    label: str,
+    accuracy: float,
+    reference: float,
+    noise: Noise,
+    *,
+    paper: str,
+    reference_label: str = "the baseline",
+) -> Verdict:
+    """``label``'s final test accuracy against ``reference`` (the baseline's, or a variant's),
+    one run each, judged against the seed noise measured on the baseline
+    (:func:`accuracy_evidence`): the one accuracy verdict of the book for two single runs. Within
+    the noise the words say how many seeds per arm would resolve the gap
+    (:meth:`~attncv.train.Noise.seeds_needed`); beyond it, that one seed each cannot say how
+    much of the gap would repeat."""
+    evidence = accuracy_evidence(label, accuracy, reference, noise, reference_label=reference_label)
+    d, band = evidence.difference, f"±{evidence.band * 100:.1f} points"
+    cap = label[:1].upper() + label[1:]  # the label starts a sentence
+    seeds = noise.seeds_needed(d)
+    need = (
+        f"; telling a gap of {abs(d) * 100:.1f} points from chance would take about {seeds} "
+        "seeds of each"
+        if seeds
+        else "; no number of seeds turns a gap of zero into an effect"
+    )
+    once = "; one seed each cannot say how much of the gap would repeat with other seeds."
+    return Verdict(
+        paper=paper,
+        run=(
+            f"{label} {accuracy:.1%}, {reference_label} {reference:.1%}: {d * 100:+.1f} points, "
+            f"one brief run each; the baseline's seeds vary by {noise.sd * 100:.1f} points."
+        ),
+        evidence=(evidence,),
+        words={
+            True: f"{cap} finished {d * 100:.1f} points ahead of {reference_label}, beyond the "
+            f"{band} by which two single runs differ by chance{once}",
+            False: f"{cap} finished {-d * 100:.1f} points behind {reference_label}, beyond the "
+            f"{band} by which two single runs differ by chance{once}",
+            None: f"{cap} finished {d * 100:+.1f} points against {reference_label}, within the "
+            f"{band} by which two single runs differ by chance: one seed each cannot rank "
+            f"them{need}.",
+        },
+    )
