@@ -285,6 +285,14 @@ def test_ccnet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     assert v.holds is holds and "+0.075" in v.evidence[0].control_label
 
 
+def test_ccnet_verdict_reads_shares_of_a_few_hundredths_of_a_percent() -> None:
+    trained = torch.full((16,), 0.0003)  # the committed run's order of magnitude
+    v = mixed.ccnet_verdict(trained, torch.full((16,), 0.0010), gamma=0.004)
+    row = v.evidence[0].row()
+    assert row[1] == "0.030%" and row[2].startswith("0.100%") and row[3] == "-0.070 points"
+    assert "0.030% of a pixel's context" in v.finding and "against 0.100%" in v.finding
+
+
 # --- masks -----------------------------------------------------------------------------------
 
 

@@ -716,6 +716,7 @@ def ccnet_verdict(trained: Tensor, reference: Tensor, *, gamma: float) -> Verdic
         trained,
         reference,
         f"uniform weights at the trained gamma {gamma:+.3f}",
+        fmt=".3%",  # shares of a few hundredths of a percent: three decimals of a percent
     )
     return Verdict(
         paper="two criss-cross passes with shared weights give every position context from the "
@@ -725,15 +726,15 @@ def ccnet_verdict(trained: Tensor, reference: Tensor, *, gamma: float) -> Verdic
         "against uniform ones at the same gamma",
         evidence=(e,),
         words={
-            True: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
-            f"cross, against {e.control:.1%} for uniform weights at the same gamma: they use "
+            True: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
+            f"cross, against {e.control:.3%} for uniform weights at the same gamma: they use "
             "the second pass's reach more than the pattern alone does.",
-            False: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
-            f"cross, against {e.control:.1%} for uniform weights at the same gamma: they "
+            False: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
+            f"cross, against {e.control:.3%} for uniform weights at the same gamma: they "
             "concentrate on the cross, and use the second pass's reach less than the pattern "
             "alone does.",
-            None: f"The trained weights bring {e.trained:.1%} of a pixel's context from off its "
-            f"cross, against {e.control:.1%} for uniform weights at the same gamma: the "
+            None: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
+            f"cross, against {e.control:.3%} for uniform weights at the same gamma: the "
             "learned weights neither add to nor take from the pattern's reach beyond the noise.",
         },
     )
