@@ -2,7 +2,7 @@
 
 import torch
 
-from attncv.views.controls import untrained
+from attncv.views.controls import calibrated, untrained
 
 
 def test_untrained_is_the_network_train_model_starts_from() -> None:
@@ -16,6 +16,7 @@ def test_untrained_is_the_network_train_model_starts_from() -> None:
         device="cpu",
         split=lambda name: (images, torch.zeros(40, dtype=torch.long)),
         normalize=lambda x: x.float() / 255 - 0.5,
+        transform=None,
     )
     prof = attncv.get_profile("smoke")
     a = untrained("cbam", data, prof, calibrate=0)
@@ -28,3 +29,26 @@ def test_untrained_is_the_network_train_model_starts_from() -> None:
     bn_a, bn_b = a.stem[1], b.stem[1]
     assert bn_a.running_mean.abs().sum() == 0 and bn_a.running_var.eq(1).all()
     assert bn_b.running_mean.abs().sum() > 0 and bn_b.momentum == 0.1  # measured on data
+
+
+def test_calibrated_sees_the_images_as_training_does() -> None:
+    from types import SimpleNamespace
+
+    images = torch.randint(0, 255, (40, 3, 8, 8), dtype=torch.uint8)
+
+    def data(transform):
+        return SimpleNamespace(
+            split=lambda name: (images, torch.zeros(40, dtype=torch.long)),
+            normalize=lambda x: x.float() / 255,
+            transform=transform,
+        )
+
+    def net():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+
+    plain = calibrated(net(), data(None), 40)
+    dark = calibrated(net(), data(lambda x, gen: x // 4), 40)  # e.g. a canvas: mostly dark
+    assert not plain.training and not dark.training
+    assert not torch.allclose(plain[1].running_mean, dark[1].running_mean)
+    assert torch.equal(calibrated(net(), data(None), 0)[1].running_var, torch.ones(4))

@@ -267,29 +267,6 @@ def test_modes_verdict_uses_the_test_error_where_it_is_larger() -> None:
     assert v.holds is None and "standard error" in v.evidence[0].band_how
 
 
-def test_box_mask_and_object_mass() -> None:
-    placements = torch.tensor([[-0.5, -0.5, 0.5], [0.75, 0.75, 0.2]])  # a quarter; one cell
-    mask = sv.box_mask(placements, (4, 4))
-    assert mask.sum(-1).tolist() == [4.0, 1.0]  # the upper-left 2x2 cells; one cell
-    assert mask[0].view(4, 4)[:2, :2].all()
-    uniform = torch.full((2, 16, 16), 1 / 16)
-    assert sv.object_mass_per_image(uniform, (4, 4), placements).tolist() == pytest.approx([1, 1])
-    on_object = mask[:, None, :].expand(2, 16, 16) / mask.sum(-1)[:, None, None]
-    mass = sv.object_mass_per_image(on_object, (4, 4), placements)
-    assert mass.tolist() == pytest.approx([4.0, 16.0])  # all the mass on a quarter; a 16th
-    with pytest.raises(ValueError, match="grid"):
-        sv.object_mass_per_image(uniform, (8, 8), placements)
-
-
-@pytest.mark.parametrize(("trained", "holds"), [(2.0, True), (1.2, None), (0.5, False)])
-def test_object_verdict(trained: float, holds) -> None:
-    g = torch.Generator().manual_seed(0)
-    control = 1.2 + 0.05 * torch.randn(100, generator=g)
-    v = sv.object_verdict(trained + 0.05 * torch.randn(100, generator=g), control, where="b")
-    assert v.holds is holds and "canvases" in v.evidence[0].band_how
-    assert {True: "more than", None: "as much as", False: "less than"}[holds] in v.finding
-
-
 # --- figures ---
 
 

@@ -64,6 +64,7 @@ POINTS: dict[str, int] = {
     "ex-residual-attention-1": 4,  # MyRA, check_residual_attention
     "ex-residual-attention-2": 2,  # a control run for the mask
     "ex-residual-attention-3": 2,  # M * T against (1 + M) * T
+    "ex-residual-attention-4": 2,  # the canvas experiment on the masks
     # chapters/mixed/coordinate_attention.ipynb
     "ex-coordinate-attention-1": 4,  # MyCoordinateAttention, check_coordinate_attention
     "ex-coordinate-attention-2": 2,  # on a 1x1 map

@@ -38,16 +38,26 @@ def untrained(
     them, would be scaled unlike any network that has seen data."""
     set_seed(seed)
     model = resnet18(data.num_classes, attention=attention, width=profile.width, **kwargs)
-    model = model.to(data.device)
-    if calibrate:
+    return calibrated(model.to(data.device), data, calibrate)
+
+
+def calibrated(model: nn.Module, data: CifarData, images: int = CALIBRATION_IMAGES) -> nn.Module:
+    """``model`` with its batch-norm statistics measured on the first ``images`` training images
+    as training sees them (through ``data.transform`` where there is one, e.g. placed on a
+    canvas; seeded), weights untouched; returned in eval mode. ``images=0`` leaves them."""
+    if images:
         norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         for bn in norms:
             bn.reset_running_stats()
             bn.momentum = None  # a cumulative average over every batch
+        batch = data.split("train")[0][:images]
+        if data.transform is not None:
+            gen = torch.Generator(device=batch.device).manual_seed(0)
+            batch = data.transform(batch, gen)
         model.train()
         with torch.no_grad():
-            for batch in data.split("train")[0][:calibrate].split(250):
-                model(data.normalize(batch))
+            for part in batch.split(250):
+                model(data.normalize(part))
         for bn in norms:
             bn.momentum = 0.1
     return model.eval()

@@ -22,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from ..attention.danet import DANet
 from ..attention.non_local import MODES, NonLocal
 from ..attention.self_attention import SelfAttention
 from ..data import CifarData
@@ -334,14 +335,15 @@ def block_maps(
 
 def random_projections(model: nn.Module, *, seed: int = 0) -> nn.Module:
     """A copy of ``model`` whose attention blocks have freshly initialised query and key
-    projections (self-attention's query and key, the non-local block's theta and phi), the rest
-    as trained: the maps the same features give before any learning of *where* to look."""
+    projections (self-attention's and DANet's query and key, the non-local block's theta and
+    phi), the rest as trained: the maps the same features give before any learning of *where*
+    to look."""
     import copy
 
     twin = copy.deepcopy(model)
     torch.manual_seed(seed)
     for m in twin.modules():
-        if isinstance(m, SelfAttention):
+        if isinstance(m, SelfAttention | DANet):
             m.query.reset_parameters()
             m.key.reset_parameters()
         elif isinstance(m, NonLocal) and hasattr(m, "theta"):
@@ -546,69 +548,6 @@ def nonlocal_maps_verdict(
         where,
         "each position draws on related positions anywhere in the input, often far "
         "from it, and different positions on different ones (Wang et al. 2018, Sec. 4, Fig. 3)",
-    )
-
-
-def box_mask(placements: Tensor, grid: tuple[int, int]) -> Tensor:
-    """(N, h w): 1 where a cell of a ``grid`` over the canvas has its centre inside the image's
-    object box. ``placements`` (N, 3): the object's centre x, y (normalised, -1 to 1) and side
-    (a fraction of the canvas), as :func:`attncv.data.distorted.on_canvas` returns them."""
-    h, w = grid
-    ys = (torch.arange(h, dtype=torch.float64) + 0.5) / h * 2 - 1
-    xs = (torch.arange(w, dtype=torch.float64) + 0.5) / w * 2 - 1
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")  # (h, w)
-    p = placements.detach().cpu().double()
-    cx, cy, half = p[:, 0, None, None], p[:, 1, None, None], p[:, 2, None, None]  # half side
-    inside = ((gx - cx).abs() <= half) & ((gy - cy).abs() <= half)  # (N, h, w)
-    return inside.flatten(1).float()
-
-
-def object_mass_per_image(weights: Tensor, grid: tuple[int, int], placements: Tensor) -> Tensor:
-    """Per image (N,): how much the queries on the object attend to the object. The mean, over
-    the query cells inside the object's box, of the attention mass on key cells inside it,
-    divided by the box's share of the keys (what a map blind to the object puts there): 1 for
-    a map that ignores the object, above 1 for one that looks at it. ``weights`` (N, L, L) on
-    a square ``grid`` over the whole canvas (queries and keys on the same grid)."""
-    mask = box_mask(placements, grid)  # (N, L)
-    if weights.shape[:2] != mask.shape or weights.shape[2] != mask.shape[1]:
-        raise ValueError(f"weights {tuple(weights.shape)} do not fit the grid {grid}.")
-    w = weights.detach().cpu().double()
-    on = (w * mask[:, None, :]).sum(-1)  # (N, L): each query's mass on the object
-    queries = mask.sum(-1).clamp_min(1)  # (N,)
-    mass = (on * mask).sum(-1) / queries  # mean over the queries on the object
-    share = mask.mean(-1).clamp_min(1 / mask.shape[1])
-    return mass / share
-
-
-def object_verdict(trained: Tensor, control: Tensor, *, where: str) -> Verdict:
-    """On a canvas with the object at a known place: :func:`object_mass_per_image` of the
-    trained block against the same images through :func:`random_projections`, with a paired 95%
-    bootstrap band. The paper's direction: above the control (attention follows the object's
-    content, not the neighbourhood alone)."""
-    ev = Evidence.paired(
-        f"attention on the object / an object-blind map's, {where}",
-        trained,
-        control,
-        MAP_CONTROL,
-        how="paired " + IMAGES.format(n=len(trained)).replace("images", "canvases"),
-        fmt=".3f",
-    )
-    pair = f"{ev.trained:.2f}x against {ev.control:.2f}x"
-    return Verdict(
-        paper="attention follows similar colour and texture rather than spatial adjacency "
-        "(Zhang et al. 2019, Sec. 5, Fig. 5): the positions of an object attend to the object",
-        run=f"at {where}, queries on the object put {ev.trained:.2f}x the mass of an "
-        f"object-blind map on the object's box; with {MAP_CONTROL}: {ev.control:.2f}x.",
-        evidence=(ev,),
-        words={
-            True: f"The trained block looks at the object more than random query/key weights "
-            f"on the same features do ({pair} an object-blind map): where to look was learned.",
-            None: f"The trained block looks at the object as much as random query/key weights "
-            f"on the same features do ({pair} an object-blind map): the features, not the "
-            "learned projections, decide it.",
-            False: f"The trained block looks at the object less than random query/key weights "
-            f"on the same features do ({pair} an object-blind map).",
-        },
     )
 
 
