@@ -23,7 +23,9 @@ def test_second_identical_run_is_loaded(data, capsys) -> None:
     model2, second = train_model("none", data, prof, progress=False)
     out = capsys.readouterr().out
     assert "loaded from the runs cache" in out
-    assert len(out.strip().splitlines()) == 1  # one short line, no file name or hash
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all(len(line) <= 90 for line in lines)  # no file name or hash
+    assert lines[1] == "  (same code, data and settings)"
     assert ".pt" not in out and runs_dir().name not in out
     assert second.history == first.history
     for a, b in zip(model.state_dict().values(), model2.state_dict().values(), strict=True):

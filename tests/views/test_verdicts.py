@@ -91,6 +91,8 @@ def test_the_finding_says_the_outcome_in_words_and_shows_in_the_callout() -> Non
     page = v._repr_html_()
     assert 'class="attncv-verdict attncv-verdict-opposite"' in page
     assert "random q/k" in page and "±0.02" in page
+    # every cell names its column, for the phone's stacked layout (attncv.css)
+    assert page.count("<td data-label=") == 6 and '<td data-label="noise band">±0.02' in page
 
 
 def test_the_callout_escapes_html() -> None:

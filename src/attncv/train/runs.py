@@ -192,12 +192,14 @@ def _fit(
 
 
 def cached_line(result: FitResult) -> str:
-    """The one line a run loaded from the cache prints: which run, its result, where it came from
-    (no file names or hashes: they mean nothing to a reader)."""
+    """What a run loaded from the cache prints: which run, its result, where it came from (no
+    file names or hashes: they mean nothing to a reader); the reason on a second, indented line,
+    so that neither is wider than the book's 90 columns for a name of up to 30 characters."""
     epochs = len(result.history)
     return (
         f"{result.name}: test accuracy {result.final_acc:.1%} after {epochs} epoch"
-        f"{'' if epochs == 1 else 's'}, loaded from the runs cache (same code, data and settings)"
+        f"{'' if epochs == 1 else 's'}, loaded from the runs cache\n"
+        "  (same code, data and settings)"
     )
 
 

@@ -267,13 +267,19 @@ class Verdict:
     def _repr_html_(self) -> str:
         kind = {True: "holds", False: "opposite", None: "unclear"}[self.holds]
         esc = html.escape
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in e.row()) + "</tr>" for e in self.evidence
+        heads = ("statistic", "trained", "control", "difference", "noise band", "outcome")
+        rows = "".join(  # data-label: a phone shows each row as "label: value" lines (the CSS)
+            "<tr>"
+            + "".join(
+                f'<td data-label="{h}">{esc(c)}</td>' for h, c in zip(heads, e.row(), strict=True)
+            )
+            + "</tr>"
+            for e in self.evidence
         )
+        head = "".join(f"<th>{h}</th>" for h in heads)
         table = (
-            '<div class="attncv-table"><table><thead><tr><th>statistic</th><th>trained</th>'
-            "<th>control</th><th>difference</th><th>noise band</th><th>outcome</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table></div>"
+            f'<div class="attncv-table"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>"
             if rows
             else ""
         )
