@@ -31,6 +31,7 @@ POINTS: dict[str, int] = {
     "ex-nl-2": 2,  # MACs of the two orders
     "ex-nl-3": 2,  # sub-sampling
     "ex-nl-4": 2,  # all four pairwise functions against the seed noise
+    "ex-nl-5": 2,  # the canvas experiment on the non-local block
     # chapters/spatial/spatial_transformer.ipynb
     "ex-stn-1": 2,  # two thetas, checked in the answer's own code
     "ex-stn-2": 4,  # MySTN, check_stn

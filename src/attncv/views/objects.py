@@ -184,13 +184,14 @@ def object_verdict(
         f"{ev.control:.2f}x.",
         evidence=(ev,),
         words={
-            True: f"{subject} weighs the object more than {control_label} does ({pair} an "
-            "object-blind map): where to look was learned.",
-            None: f"{subject} weighs the object as much as {control_label} does ({pair} an "
-            "object-blind map): training added no preference for the object beyond what "
-            "the control already shows.",
-            False: f"{subject} weighs the object less than {control_label} does ({pair} an "
-            "object-blind map): training moved the weight away from the object.",
+            True: f"{subject} weighs the object more than its control, {control_label}, "
+            f"does ({pair} an object-blind map): where to look was learned.",
+            None: f"{subject} weighs the object as much as its control, {control_label}, "
+            f"does ({pair} an object-blind map): training added no preference for the object "
+            "beyond what the control already shows.",
+            False: f"{subject} weighs the object less than its control, {control_label}, "
+            f"does ({pair} an object-blind map): training moved the weight away from the "
+            "object.",
         },
     )
 
