@@ -65,11 +65,11 @@ NOTEBOOK_SECONDS = {
         "se": 25,
         "sk": 35,
         "eca": 35,
-        "cbam": 60,
-        "danet": 35,
+        "cbam": 70,  # two trainings: CIFAR and the canvases (also danet, coordinate)
+        "danet": 45,
         "ccnet": 35,
         "residual_attention": 45,
-        "coordinate_attention": 30,
+        "coordinate_attention": 40,
         "benchmark": 20,
     },
     "smoke": {"benchmark": 300},  # a 2-core CPU: ~10-30 s a notebook; benchmark trains a sweep

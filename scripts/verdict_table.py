@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
-CELL = re.compile(r"<td>(.*?)</td>", re.S)
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)  # cells may carry data-label
 
 TITLE = re.compile(r'<p class="attncv-verdict-title">Verdict: (.*?)</p>')
 CLAIM = re.compile(r"<p><b>(?:Paper|Notes):</b> (.*?)</p>", re.S)
