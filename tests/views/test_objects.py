@@ -98,6 +98,6 @@ def test_train_on_canvas_learns(canvas) -> None:
     data, _ = canvas
     prof = get_profile("smoke", "cpu")
     model, result = objects.train_on_canvas("coordinate_attention", data, prof)
-    assert result.name == "coordinate attention on canvases"
+    assert result.name == "Coordinate attention on canvases"
     assert len(result.curve("train_loss")) == objects.canvas_epochs(prof)
     assert model(data.normalize(data.test_images[:2])).shape == (2, data.num_classes)

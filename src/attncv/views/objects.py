@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
+from ..attention import registry
 from ..data import CifarData
 from ..data.distorted import on_canvas
 from ..model import Downscale, resnet18
@@ -76,9 +77,10 @@ def train_on_canvas(
     **kwargs: object,
 ) -> tuple[nn.Sequential, FitResult]:
     """:func:`canvas_network`, trained on ``canvas`` with the profile's recipe for
-    :func:`canvas_epochs` epochs (progress and summary as every run)."""
+    :func:`canvas_epochs` epochs (progress and summary as every run, named ``name`` or after the
+    module's title: "CBAM on canvases")."""
     model = canvas_network(attention, canvas, profile, seed=seed, **kwargs)
-    label = name or f"{attention.replace('_', ' ')} on canvases"
+    label = name or f"{registry.entry(attention).title} on canvases"
     result = fit(model, canvas, profile.train, epochs=canvas_epochs(profile), seed=seed, name=label)
     return model, result
 
@@ -169,7 +171,7 @@ def object_verdict(
     canvases, with a paired 95% bootstrap band. The paper's direction: above the control (the
     module learned to weigh the object)."""
     ev = Evidence.paired(
-        f"weight on the object / an object-blind map's, {where}",
+        f"weight on the object / an object-blind map's, {where} (canvases)",
         trained,
         control,
         control_label,
@@ -184,14 +186,13 @@ def object_verdict(
         f"{ev.control:.2f}x.",
         evidence=(ev,),
         words={
-            True: f"{subject} weighs the object more than its control, {control_label}, "
-            f"does ({pair} an object-blind map): where to look was learned.",
-            None: f"{subject} weighs the object as much as its control, {control_label}, "
-            f"does ({pair} an object-blind map): training added no preference for the object "
-            "beyond what the control already shows.",
-            False: f"{subject} weighs the object less than its control, {control_label}, "
-            f"does ({pair} an object-blind map): training moved the weight away from the "
-            "object.",
+            True: f"{subject} weighs the object more than its control does ({control_label}; "
+            f"{pair} an object-blind map): where to look was learned.",
+            None: f"{subject} weighs the object as much as its control does ({control_label}; "
+            f"{pair} an object-blind map): training added no preference for the object beyond "
+            "what the control already shows.",
+            False: f"{subject} weighs the object less than its control does ({control_label}; "
+            f"{pair} an object-blind map): training moved the weight away from the object.",
         },
     )
 
