@@ -38,9 +38,9 @@ from ..model import count_params, resnet18
 from ..train import FitResult, Noise, Profile
 from . import style
 from .plots import caption, to_rgb
-from .probe import block_of, tap_weights
+from .probe import block_of, spread_resamples, tap_weights
 from .tables import Table
-from .verdicts import Evidence, Verdict, bootstrap_band, gain_verdict
+from .verdicts import Evidence, Verdict, bootstrap_band, gain_verdict, half_interval
 
 
 def _short(blocks: Sequence[str]) -> list[str]:
@@ -348,22 +348,15 @@ def gates(model: nn.Module, data: CifarData) -> dict[str, Tensor]:
     return {b: g.flatten(1) for b, g in tap_weights(model, data, images, "channel").items()}
 
 
-def _class_spread(g: Tensor, labels: Tensor, num_classes: int) -> Tensor:
-    """The class spread of gates ``g`` (N, C): the standard deviation across classes of each
-    channel's class-mean gate, averaged over the channels (a 0-d tensor)."""
-    counts = torch.bincount(labels, minlength=num_classes).clamp(min=1)  # (K,)
-    sums = torch.zeros(num_classes, g.shape[1], dtype=g.dtype).index_add_(0, labels, g)
-    return (sums / counts[:, None]).std(dim=0).mean()  # (K, C) -> over classes -> over channels
-
-
 def spread_ratio(
     gates: dict[str, Tensor], labels: Tensor, *, early: str, late: str, num_classes: int
 ) -> float:
     """The class spread of the ``late`` block's gates over that of the ``early`` block's
     (:func:`gates`, one label per test image): above 1 when the late gates depend more on the
     class."""
-    k = num_classes
-    return float(_class_spread(gates[late], labels, k) / _class_spread(gates[early], labels, k))
+    pair = {b: gates[b] for b in (late, early)}
+    spreads = spread_resamples(pair, labels, num_classes, resamples=0)  # all images only
+    return float(spreads[late][-1] / spreads[early][-1])
 
 
 def se_verdict(
@@ -392,39 +385,15 @@ def se_verdict(
     resample serves both blocks and both networks): every class mean rests on about a hundred
     images, so the spreads carry sampling noise of their own. The words say what each showed.
     """
-    labels = labels.cpu()
     n = len(labels)
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(n, (resamples, n), generator=gen)
-    # each row: how often each test image is drawn in one resample, (resamples + 1, N); the
-    # last row draws every image once (the statistic itself)
-    counts = torch.zeros(resamples + 1, n, dtype=torch.float64)
-    counts[:-1].scatter_add_(1, idx, torch.ones(resamples, n, dtype=torch.float64))
-    counts[-1] = 1
-    members = [torch.nonzero(labels == k)[:, 0] for k in range(num_classes)]
-
-    def spread(g: Tensor) -> Tensor:  # (N, C) -> (R + 1,): class spread in every resample
-        g = g.double().cpu()
-        total = square = 0  # over the classes, of each resample's class-mean gates (R + 1, C)
-        for i in members:  # one class at a time keeps the memory at (R + 1, C)
-            w = counts[:, i]  # (R + 1, n_k)
-            m = (w @ g[i]) / w.sum(1, keepdim=True).clamp(min=1)  # (R + 1, C)
-            total, square = total + m, square + m * m
-        k = num_classes
-        var = (square - total * total / k) / (k - 1)  # the unbiased variance across classes
-        return var.clamp(min=0).sqrt().mean(dim=1)
-
-    late_s, early_s = spread(gates[late]), spread(gates[early])  # (R + 1,) each
-    ratio, ratio0 = late_s / early_s, spread(gates0[late]) / spread(gates0[early])
+    pairs = {"late": gates[late], "early": gates[early]}
+    pairs |= {"late0": gates0[late], "early0": gates0[early]}  # the network before training
+    spreads = spread_resamples(pairs, labels, num_classes, resamples=resamples, seed=seed)
+    late_s, early_s = spreads["late"], spreads["early"]  # (R + 1,): resamples, then all images
+    ratio, ratio0 = late_s / early_s, spreads["late0"] / spreads["early0"]
     r, r0 = ratio[-1].item(), ratio0[-1].item()
     big, small = late_s[-1].item(), early_s[-1].item()
-
-    def band_of(values: Tensor) -> float:  # half the central 95% interval over the resamples
-        q = torch.tensor([0.025, 0.975], dtype=torch.float64)
-        lo, hi = torch.quantile(values[:-1], q)
-        return float(hi - lo) / 2
-
-    b1, b2 = band_of(ratio - ratio0), band_of(late_s - early_s)
+    b1, b2 = half_interval((ratio - ratio0)[:-1]), half_interval((late_s - early_s)[:-1])
     how = f"95% bootstrap over {n} test images"
     against_untrained = Evidence(
         statistic=f"class spread, {late} over {early}",

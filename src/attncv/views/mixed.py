@@ -38,9 +38,10 @@ from ..model import count_macs, saved_bytes
 from ..train import FitResult, Noise
 from . import style
 from .plots import MAP_CMAP, caption, to_rgb
+from .probe import spread_resamples
 from .spatial import map_stats_per_image
 from .tables import Table
-from .verdicts import Evidence, Verdict, gain_verdict
+from .verdicts import Evidence, Verdict, gain_verdict, half_interval
 
 DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
 
@@ -273,25 +274,6 @@ def class_gates(means: Mapping[str, Tensor], classes: Sequence[str], *, note: st
     return caption(fig, note) if note else fig
 
 
-def class_spread(gates: Tensor, labels: Tensor, num_classes: int) -> float:
-    """How class-specific per-image channel gates (N, C) are: the standard deviation across
-    classes of the class-mean gate, averaged over channels (as :func:`~.probe.class_spread`)."""
-    g = gates.flatten(1).double()
-    counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).double()
-    means = torch.zeros(num_classes, g.shape[1], dtype=g.dtype).index_add_(0, labels, g)
-    return (means / counts[:, None]).std(0).mean().item()
-
-
-def spread_ratio(
-    gates: Mapping[str, Tensor], labels: Tensor, num_classes: int, first: str, last: str
-) -> float:
-    """The class spread of block ``last`` over that of block ``first`` (``gates``:
-    ``{block: (N, C, ...)}``)."""
-    return class_spread(gates[last], labels, num_classes) / class_spread(
-        gates[first], labels, num_classes
-    )
-
-
 def specificity_verdict(
     trained: Mapping[str, Tensor],
     control: Mapping[str, Tensor],
@@ -307,33 +289,22 @@ def specificity_verdict(
 
     ``trained`` and ``control``: per-image channel gates ``{block: (N, C, ...)}`` on the same
     test images (``labels``: (N,)), first and last block in order. Statistic: the class spread
-    of the last block over that of the first (:func:`spread_ratio`). A ratio is not a mean over
-    images, so the band is the half-width of the 95% interval of the difference of the two
-    ratios over ``resamples`` paired bootstrap resamples of the images."""
+    of the last block over that of the first (:func:`~.probe.spread_resamples`, as SE's
+    :func:`~.channel.se_verdict`). A ratio is not a mean over images, so the band is the
+    half-width of the 95% interval of the difference of the two ratios over ``resamples``
+    paired bootstrap resamples of the images."""
     blocks = list(trained)
     first, last = blocks[0], blocks[-1]
-    labels = labels.cpu()
-    t = spread_ratio(trained, labels, num_classes, first, last)
-    c = spread_ratio(control, labels, num_classes, first, last)
-    gen = torch.Generator().manual_seed(seed)
-    diffs = []
-    for _ in range(resamples):
-        idx = torch.randint(len(labels), (len(labels),), generator=gen)
-        t_idx = {b: trained[b][idx] for b in (first, last)}
-        c_idx = {b: control[b][idx] for b in (first, last)}
-        diffs.append(
-            spread_ratio(t_idx, labels[idx], num_classes, first, last)
-            - spread_ratio(c_idx, labels[idx], num_classes, first, last)
-        )
-    lo, hi = torch.tensor(diffs, dtype=torch.float64).quantile(
-        torch.tensor([0.025, 0.975], dtype=torch.float64)
-    )
+    pairs = {"t1": trained[first], "tn": trained[last], "c1": control[first], "cn": control[last]}
+    sp = spread_resamples(pairs, labels, num_classes, resamples=resamples, seed=seed)
+    ratio, ratio0 = sp["tn"] / sp["t1"], sp["cn"] / sp["c1"]  # resamples, then all images
+    t, c = ratio[-1].item(), ratio0[-1].item()
     e = Evidence(
         statistic=f"class spread of {last} over {first}",
         trained=t,
         control=c,
         control_label=control_label,
-        band=float(hi - lo) / 2,
+        band=half_interval((ratio - ratio0)[:-1]),
         band_how=f"95% paired bootstrap over {len(labels):,} test images",
         fmt=".2f",
     )

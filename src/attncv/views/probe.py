@@ -2,10 +2,14 @@
 
 :func:`tap_weights` runs images through a model and collects every tap of one kind, keyed by the
 block it belongs to; :func:`class_means` averages them per class, :func:`class_spread` says how
-class-specific they are. The channel, spatial and mixed chapters all read their models this way.
+class-specific they are, and :func:`spread_resamples` measures that from per-image gates in paired
+bootstrap resamples of the images (the noise of SE's and CBAM's late/early ratio). The channel,
+spatial and mixed chapters all read their models this way.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -57,3 +61,41 @@ def class_spread(means: dict[str, Tensor]) -> dict[str, float]:
     """How class-specific each block's gates are: the standard deviation across classes of the
     mean gate, averaged over channels (0 when every class gets the same gates)."""
     return {block: m.std(dim=0).mean().item() for block, m in means.items()}
+
+
+def spread_resamples(
+    gates: Mapping[str, Tensor],
+    labels: Tensor,
+    num_classes: int,
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Tensor]:
+    """The class spread of each entry of ``gates`` (``{name: (N, C, ...)}``, per test image, one
+    label each) in ``resamples`` bootstrap resamples of the images, the same resamples for every
+    entry (paired: one resample serves every block and network compared), and last on all the
+    images once: ``{name: (resamples + 1,)}``, so ``[..., -1]`` is the statistic itself. The
+    class spread is the standard deviation across classes of each channel's class-mean gate,
+    averaged over the channels, as :func:`class_spread`."""
+    labels = labels.cpu()
+    n = len(labels)
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(n, (resamples, n), generator=gen)
+    # each row: how often each image is drawn in one resample; the last row draws each once
+    counts = torch.zeros(resamples + 1, n, dtype=torch.float64)
+    counts[:-1].scatter_add_(1, idx, torch.ones(resamples, n, dtype=torch.float64))
+    counts[-1] = 1
+    members = [torch.nonzero(labels == k)[:, 0] for k in range(num_classes)]
+
+    def spread(g: Tensor) -> Tensor:  # (N, C) -> (R + 1,)
+        g = g.flatten(1).double().cpu()
+        total = square = 0  # over the classes, of each resample's class-mean gates (R + 1, C)
+        for i in members:  # one class at a time keeps the memory at (R + 1, C)
+            w = counts[:, i]  # (R + 1, n_k)
+            m = (w @ g[i]) / w.sum(1, keepdim=True).clamp(min=1)  # (R + 1, C)
+            total, square = total + m, square + m * m
+        k = num_classes
+        var = (square - total * total / k) / (k - 1)  # the unbiased variance across classes
+        return var.clamp(min=0).sqrt().mean(dim=1)
+
+    return {name: spread(g) for name, g in gates.items()}

@@ -100,9 +100,14 @@ def bootstrap_band(
     if c is not None:
         cidx = idx if paired else torch.randint(c.numel(), (resamples, c.numel()), generator=gen)
         stat = stat - c[cidx].mean(1)
-    lo, hi = torch.quantile(
-        stat, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=stat.dtype)
-    )
+    return half_interval(stat, level=level)
+
+
+def half_interval(values: torch.Tensor, *, level: float = LEVEL) -> float:
+    """Half the width of the central ``level`` interval of ``values`` (a statistic over its
+    bootstrap resamples): the band of every bootstrap in the book."""
+    v = torch.as_tensor(values, dtype=torch.float64).flatten()
+    lo, hi = torch.quantile(v, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=v.dtype))
     return float(hi - lo) / 2
 
 
