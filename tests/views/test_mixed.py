@@ -194,10 +194,14 @@ def test_position_weights_are_the_modules_tapped_weights_and_the_control_differs
         m(x)
     (tapped,) = maps.values()
     torch.testing.assert_close(mixed.position_weights(m, x), tapped)
-    r = mixed.random_query_key(m, seed=1)
+    from attncv.views.spatial import random_projections
+
+    state = torch.random.get_rng_state()
+    r = random_projections(m, seed=1)  # one DANet block, as the chapter draws its controls
+    assert torch.equal(torch.random.get_rng_state(), state)  # the global random state untouched
     assert not torch.equal(r.query.weight, m.query.weight)
     assert torch.equal(r.value.weight, m.value.weight) and m.query.weight is not r.query.weight
-    assert torch.equal(mixed.random_query_key(m, seed=1).key.weight, r.key.weight)
+    assert torch.equal(random_projections(m, seed=1).key.weight, r.key.weight)
 
 
 @pytest.mark.parametrize(("by", "holds"), [(0.1, True), (-0.1, False), (0.0, None)])

@@ -413,21 +413,6 @@ def position_weights(module: DANet, x: Tensor) -> Tensor:
     return (q @ k.transpose(1, 2)).softmax(-1)
 
 
-def random_query_key(module: DANet, *, seed: int = 0) -> DANet:
-    """A copy of ``module`` whose query and key convolutions are re-initialised (seeded) as
-    before training; everything else stays trained. Random projections of trained features are
-    already query-dependent, which is what this control measures."""
-    m = copy.deepcopy(module)
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
-        m.query.reset_parameters()
-        m.key.reset_parameters()
-    finally:
-        torch.random.set_rng_state(gen_state)
-    return m
-
-
 def query_dependence(attn: Tensor) -> Tensor:
     """How much the position attention depends on the query, per image: the total-variation
     distance ``0.5 * sum_k |S_ik - S_jk|`` between the maps of two different query positions

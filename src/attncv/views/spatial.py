@@ -337,18 +337,20 @@ def random_projections(model: nn.Module, *, seed: int = 0) -> nn.Module:
     """A copy of ``model`` whose attention blocks have freshly initialised query and key
     projections (self-attention's and DANet's query and key, the non-local block's theta and
     phi), the rest as trained: the maps the same features give before any learning of *where*
-    to look."""
+    to look. ``model`` may be a whole network or one block; the draw is seeded and leaves the
+    global random state as it was."""
     import copy
 
     twin = copy.deepcopy(model)
-    torch.manual_seed(seed)
-    for m in twin.modules():
-        if isinstance(m, SelfAttention | DANet):
-            m.query.reset_parameters()
-            m.key.reset_parameters()
-        elif isinstance(m, NonLocal) and hasattr(m, "theta"):
-            m.theta.reset_parameters()
-            m.phi.reset_parameters()
+    with torch.random.fork_rng():  # the CPU and every CUDA generator, restored after
+        torch.manual_seed(seed)
+        for m in twin.modules():
+            if isinstance(m, SelfAttention | DANet):
+                m.query.reset_parameters()
+                m.key.reset_parameters()
+            elif isinstance(m, NonLocal) and hasattr(m, "theta"):
+                m.theta.reset_parameters()
+                m.phi.reset_parameters()
     return twin
 
 
