@@ -6,6 +6,7 @@ checks the files before it puts them in place."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -34,8 +35,14 @@ def load(name: str):
     return module
 
 
-gpu_run = load("gpu_run")
+gpu_run = load("gpu_run")  # the entry script; it puts scripts/ on sys.path for its package
 gpu_collect = load("gpu_collect")
+
+from gpurun import cli, install, proc, summary  # noqa: E402
+from gpurun.plan import REGISTRY, plan  # noqa: E402
+from gpurun.run import Run  # noqa: E402
+
+PACKAGE = ROOT / "scripts" / "gpurun"
 
 
 def test_the_summary_line_pattern_reads_what_fit_prints() -> None:
@@ -48,15 +55,15 @@ def test_the_summary_line_pattern_reads_what_fit_prints() -> None:
         train_seconds=12.34,
         images_per_second=31_234.5,
     )
-    m = gpu_run.SUMMARY_LINE.search("some output\n" + result.summary() + "\nmore")
+    m = summary.SUMMARY_LINE.search("some output\n" + result.summary() + "\nmore")
     assert m, result.summary()
     assert m["name"] == "se (r=1)" and m["device"] == "NVIDIA H200" and m["epochs"] == "3"
     assert m["accuracy"] == "52.0" and m["best"] == "53.2" and m["images_per_second"] == "31,234"
 
 
 def test_the_plan_covers_every_notebook_in_value_order() -> None:
-    args = gpu_run.parser().parse_args([])
-    steps = gpu_run.plan(args, ROOT)
+    args = cli.parser().parse_args([])
+    steps = plan(args, ROOT)
     ids = [s.id for s in steps]
     found = sorted(
         str(p.relative_to(ROOT))
@@ -78,13 +85,36 @@ def test_the_plan_covers_every_notebook_in_value_order() -> None:
 def test_the_estimates_know_every_registered_module() -> None:
     from attncv.attention import registry
 
-    assert gpu_run.REGISTRY == registry.names()
+    assert REGISTRY == registry.names()
+
+
+def test_the_entry_script_runs_the_package() -> None:
+    assert gpu_run.main is cli.main
+
+
+def test_no_file_of_the_package_is_over_400_lines() -> None:
+    lengths = {p.name: len(p.read_text().splitlines()) for p in sorted(PACKAGE.glob("*.py"))}
+    assert "run.py" in lengths
+    assert not {name: n for name, n in lengths.items() if n > 400}
+
+
+def test_the_package_needs_only_the_standard_library() -> None:
+    """The GPU machine runs it with a plain python3: no venv, attncv not installed. Only the
+    notebook's child imports Jupyter, which the run installs from the carried wheels first."""
+    found = set()
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    assert found - sys.stdlib_module_names == {"nbclient", "nbformat"}
 
 
 def test_a_step_out_of_time_is_stopped_with_what_it_started(tmp_path) -> None:
     """A notebook's kernel runs in a session of its own: the budget guard ends it by its id."""
-    args = gpu_run.parser().parse_args(["--state", str(tmp_path / "state"), "--out", "x"])
-    run = gpu_run.Run(args, ROOT)
+    args = cli.parser().parse_args(["--state", str(tmp_path / "state"), "--out", "x"])
+    run = Run(args, ROOT)
     pid_file = tmp_path / "pid"
     script = (
         "import subprocess, sys, time\n"
@@ -99,18 +129,18 @@ def test_a_step_out_of_time_is_stopped_with_what_it_started(tmp_path) -> None:
     assert time.monotonic() - t < 20
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while gpu_run.alive(grandchild) and time.monotonic() < deadline:
+    while proc.alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not gpu_run.alive(grandchild)
+    assert not proc.alive(grandchild)
     assert "started" in (tmp_path / "state" / "gpu-run.log").read_text()
 
 
 def test_a_seed_left_partial_is_done_once_a_later_step_finished_its_runs(tmp_path) -> None:
-    args = gpu_run.parser().parse_args(
+    args = cli.parser().parse_args(
         ["--state", str(tmp_path), "--out", "x", "--names", "se", "--seeds", "0", "1"]
     )
-    run = gpu_run.Run(args, ROOT)
-    steps = [s for s in gpu_run.plan(args, ROOT) if s.kind == "sweep"]
+    run = Run(args, ROOT)
+    steps = [s for s in plan(args, ROOT) if s.kind == "sweep"]
     run.state = {"fingerprint": {}, "steps": {}, "calls": []}
     run.record(steps[0], status="partial", seconds=50.0)
     runs = [{"name": "none", "seed": 0}]
@@ -138,12 +168,12 @@ def test_jupyter_is_installed_from_the_carried_wheels_where_missing(tmp_path, mo
             "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         )
         z.writestr(f"{dist}/RECORD", "")
-    args = gpu_run.parser().parse_args(
+    args = cli.parser().parse_args(
         ["--state", str(tmp_path / "state"), "--carry", str(tmp_path / "carry"), "--out", "x"]
     )
-    run = gpu_run.Run(args, ROOT)
+    run = Run(args, ROOT)
     run.setup_env()
-    answers = iter([{"nbclient": None}, {m: "1" for m in gpu_run.JUPYTER}])
+    answers = iter([{"nbclient": None}, {m: "1" for m in install.JUPYTER}])
     monkeypatch.setattr(run, "probe", lambda: next(answers))
     run.install()
     site = tmp_path / "state" / "site"
