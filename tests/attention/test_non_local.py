@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from attncv import capture, count_macs
 from attncv.attention.non_local import MODES, NonLocal
-from attncv.views.spatial import wz_scales
+from attncv.train.modes import wz_scales
 from tests.attention.paths_check import paths_agree
 
 

@@ -7,7 +7,7 @@ import torch
 
 from attncv import capture, resnet18
 from attncv.attention.self_attention import SelfAttention
-from attncv.views.spatial import gammas
+from attncv.views.self_attention import gammas
 from tests.attention.paths_check import paths_agree
 
 

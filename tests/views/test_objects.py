@@ -3,14 +3,7 @@
 import pytest
 import torch
 
-from attncv.data import synthetic
-from attncv.train import get_profile
 from attncv.views import objects
-
-
-@pytest.fixture(scope="module")
-def canvas():
-    return objects.canvas_task(synthetic(num_classes=3, train_per_class=4, test_per_class=4))
 
 
 def test_box_mask_and_object_mass() -> None:
@@ -58,46 +51,3 @@ def test_gate_on_object_is_one_for_a_blind_gate_and_above_for_one_on_the_object(
     assert torch.allclose(three, ratio)
     with pytest.raises(ValueError, match="gates must be"):
         objects.gate_on_object_per_image(torch.ones(2, 16), placements)
-
-
-def test_canvas_epochs_shrink_only_a_cpu_brief_run() -> None:
-    assert objects.canvas_epochs(get_profile("brief", "cpu")) == objects.CPU_EPOCHS
-    gpu = get_profile("brief", "cuda")
-    assert objects.canvas_epochs(gpu) == gpu.train.epochs
-    smoke = get_profile("smoke", "cpu")
-    assert objects.canvas_epochs(smoke) == smoke.train.epochs
-
-
-def test_untrained_on_canvas_is_the_start_of_train_on_canvas_calibrated_on_canvases(
-    canvas,
-) -> None:
-    data, placements = canvas
-    prof = get_profile("smoke", "cpu")
-    assert tuple(data.test_images.shape[2:]) == (64, 64) and placements.shape[1] == 3
-    start = objects.canvas_network("cbam", data, prof)
-    control = objects.untrained_on_canvas("cbam", data, prof)
-    assert not control.training
-    for p, q in zip(start.parameters(), control.parameters(), strict=True):
-        assert torch.equal(p, q)  # the same untrained weights
-    bn = control[1].stem[1]
-    assert bn.running_mean.abs().sum() > 0  # measured on data
-    from dataclasses import replace
-
-    from attncv.views.controls import calibrated
-
-    unplaced = calibrated(objects.canvas_network("cbam", data, prof), replace(data, transform=None))
-    assert not torch.allclose(bn.running_mean, unplaced[1].stem[1].running_mean)  # on canvases
-    gates = objects.canvas_taps(control, data, "spatial", images=5)
-    assert "layer1.0.spatial_tap" in gates and gates["layer1.0.spatial_tap"].shape[0] == 5
-    assert gates["layer1.0.spatial_tap"].shape[-2:] == (32, 32)  # the downscaled canvas
-    with pytest.raises(ValueError, match="no tap at 'layer9'"):
-        objects.tap_at(gates, "layer9")
-
-
-def test_train_on_canvas_learns(canvas) -> None:
-    data, _ = canvas
-    prof = get_profile("smoke", "cpu")
-    model, result = objects.train_on_canvas("coordinate_attention", data, prof)
-    assert result.name == "Coordinate attention on canvases"
-    assert len(result.curve("train_loss")) == objects.canvas_epochs(prof)
-    assert model(data.normalize(data.test_images[:2])).shape == (2, data.num_classes)

@@ -6,17 +6,18 @@ module looks *at the object*. The spatial transformer's canvases can: every imag
 (:func:`attncv.data.distorted.on_canvas`), and the object's box is known. One experiment for
 every chapter whose paper makes a claim about *where*:
 
-- :func:`canvas_task` builds the canvases; :func:`train_on_canvas` trains ResNet-18 with the
-  module behind a downscale of the canvas to 32x32 (:class:`attncv.model.Downscale`: the object
-  then covers 8-12 pixels), with the profile's recipe (:func:`canvas_epochs` on a CPU);
+- :func:`attncv.train.canvas.canvas_task` builds the canvases;
+  :func:`attncv.train.canvas.train_on_canvas` trains ResNet-18 with the module behind a
+  downscale of the canvas to 32x32 (:class:`attncv.model.Downscale`: the object then covers
+  8-12 pixels), with the profile's recipe (``canvas_epochs`` on a CPU);
 - the statistic is the weight on the object's box divided by the box's share of the canvas,
   per test canvas (1: blind to the object): :func:`object_mass_per_image` for position-attention
   maps (the queries on the object), :func:`gate_on_object_per_image` for gates and masks;
 - the control is the same statistic on the same canvases for what training did not shape:
   random query/key weights on the trained features for maps
-  (:func:`~attncv.views.spatial.random_projections`), the network before training for gates
-  (:func:`untrained_on_canvas`, its BN statistics measured on canvases), with a paired 95%
-  bootstrap band over the canvases (:func:`object_verdict`).
+  (:func:`~attncv.train.controls.random_projections`), the network before training for gates
+  (:func:`~attncv.train.canvas.untrained_on_canvas`, its BN statistics measured on canvases),
+  with a paired 95% bootstrap band over the canvases (:func:`object_verdict`).
 """
 
 from __future__ import annotations
@@ -26,72 +27,11 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from ..attention import registry
 from ..data import CifarData
-from ..data.distorted import on_canvas
-from ..model import Downscale, resnet18
-from ..train import FitResult, Profile, fit, set_seed
-from .controls import calibrated
 from .probe import tap_weights
 from .verdicts import Evidence, Verdict
 
-CANVAS = 64  # pixels: the spatial transformer's canvas
-OBJECT_SIZES = (16, 24)  # pixels: each image's side on the canvas
-VIEW = 32  # pixels: the canvas is downscaled to this before the ResNet
 CANVASES = 500  # test canvases every statistic is measured on
-CPU_EPOCHS = 6  # a CPU's brief run: one canvas run must fit a chapter's five minutes
-
-
-def canvas_task(data: CifarData, *, seed: int = 0) -> tuple[CifarData, Tensor]:
-    """``data`` on 64x64 canvases (fresh placements per training batch, the test canvases
-    placed once from ``seed``) and the test objects' placements (N, 3): centre x, y in
-    normalised canvas coordinates (-1 to 1) and side, as a fraction of the canvas."""
-    return on_canvas(data, size=CANVAS, object_sizes=OBJECT_SIZES, seed=seed)
-
-
-def canvas_epochs(profile: Profile) -> int:
-    """The epochs of a canvas run: the profile's, except a CPU's brief run (:data:`CPU_EPOCHS`),
-    where a chapter must stay within five minutes with its CIFAR run and this one."""
-    if profile.name == "brief" and profile.device == "cpu":
-        return min(CPU_EPOCHS, profile.train.epochs)
-    return profile.train.epochs
-
-
-def canvas_network(
-    attention: str, canvas: CifarData, profile: Profile, *, seed: int = 0, **kwargs: object
-) -> nn.Sequential:
-    """Downscale to 32x32, then ResNet-18 with ``attention`` at the profile's width, built from
-    ``seed`` (``kwargs`` go to :func:`~attncv.resnet18`). Its blocks' names start with ``1.``."""
-    set_seed(seed)
-    net = resnet18(canvas.num_classes, attention=attention, width=profile.width, **kwargs)
-    return nn.Sequential(Downscale(VIEW), net).to(canvas.device)
-
-
-def train_on_canvas(
-    attention: str,
-    canvas: CifarData,
-    profile: Profile,
-    *,
-    seed: int = 0,
-    name: str | None = None,
-    **kwargs: object,
-) -> tuple[nn.Sequential, FitResult]:
-    """:func:`canvas_network`, trained on ``canvas`` with the profile's recipe for
-    :func:`canvas_epochs` epochs (progress and summary as every run, named ``name`` or after the
-    module's title: "CBAM on canvases")."""
-    model = canvas_network(attention, canvas, profile, seed=seed, **kwargs)
-    label = name or f"{registry.entry(attention).title} on canvases"
-    result = fit(model, canvas, profile.train, epochs=canvas_epochs(profile), seed=seed, name=label)
-    return model, result
-
-
-def untrained_on_canvas(
-    attention: str, canvas: CifarData, profile: Profile, *, seed: int = 0, **kwargs: object
-) -> nn.Sequential:
-    """The control for gates: the network :func:`train_on_canvas` starts from (same seed), not
-    trained, its batch-norm statistics measured on 1,000 training canvases
-    (:func:`~attncv.views.controls.calibrated`); in eval mode."""
-    return calibrated(canvas_network(attention, canvas, profile, seed=seed, **kwargs), canvas)
 
 
 def canvas_taps(
@@ -106,8 +46,8 @@ def canvas_taps(
 def box_mask(placements: Tensor, grid: tuple[int, int]) -> Tensor:
     """(N, h w): 1 where a cell of a ``grid`` over the canvas has its centre inside the image's
     object box. ``placements`` (N, 3): the object's centre x, y (normalised, -1 to 1) and side
-    (a fraction of the canvas, so half the side in normalised units), as :func:`canvas_task`
-    returns them."""
+    (a fraction of the canvas, so half the side in normalised units), as
+    :func:`~attncv.train.canvas.canvas_task` returns them."""
     h, w = grid
     ys = (torch.arange(h, dtype=torch.float64) + 0.5) / h * 2 - 1
     xs = (torch.arange(w, dtype=torch.float64) + 0.5) / w * 2 - 1

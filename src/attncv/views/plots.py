@@ -7,7 +7,7 @@ Conventions every figure of the course follows:
   pass for CIFAR-100, and long provenance never shrinks a title until it cannot be read;
 - losses on a log axis, so a first-epoch spike does not flatten the rest of the curve;
 - attention maps in one perceptual colour map (:data:`MAP_CMAP`) on one stated scale, with a colour
-  bar (:func:`overlay` takes ``vmin``/``vmax``);
+  bar;
 - one colour per module, the same in every figure (:func:`module_colour`).
 """
 
@@ -102,6 +102,21 @@ def curves(results: FitResult | Sequence[FitResult] | Mapping[str, FitResult]) -
     return caption(fig, provenance(runs.values()))
 
 
+def learned_scales(
+    result: FitResult, prefix: str, *, start: float = 0.0, ylabel: str = "value"
+) -> Figure:
+    """Values recorded per epoch (history keys starting with ``prefix``), from ``start`` at 0."""
+    keys = sorted({k for row in result.history for k in row if k.startswith(prefix)})
+    fig, ax = plt.subplots(figsize=style.figsize(3.2), constrained_layout=True)
+    epochs = [0] + result.curve("epoch")
+    for key in keys:
+        ax.plot(epochs, [start] + result.curve(key), marker=".", label=key[len(prefix) :].strip())
+    ax.set(xlabel="epoch (0 = initialisation)", ylabel=ylabel, title=result.name)
+    ax.grid(alpha=0.3)
+    ax.legend(title="block")
+    return caption(fig, provenance([result]))
+
+
 def provenance(runs) -> str:
     """Where runs came from: their data and device(s), for a caption."""
     datasets = sorted({r.dataset for r in runs})
@@ -150,33 +165,6 @@ def image_grid(
             if row == 0:
                 ax.set_title(data.classes[c])
     return caption(fig, f"{split.capitalize()} images of {data.description}.")
-
-
-def overlay(
-    ax: Axes,
-    image: Tensor,
-    weights: Tensor,
-    *,
-    title: str | None = None,
-    alpha: float = 0.55,
-    cmap: str = MAP_CMAP,
-    vmin: float | None = None,
-    vmax: float | None = None,
-):
-    """Draw a (h, w) attention map, upsampled bilinearly, over a uint8 (3, H, W) image; returns
-    the image artist (for a colour bar). Give ``vmin``/``vmax`` so that panels share a scale."""
-    rgb = to_rgb(image)[0]
-    w = weights.detach().float().cpu()
-    w = torch.nn.functional.interpolate(
-        w[None, None], size=rgb.shape[:2], mode="bilinear", align_corners=False
-    )[0, 0]
-    ax.imshow(rgb)
-    im = ax.imshow(w.numpy(), cmap=cmap, alpha=alpha, vmin=vmin, vmax=vmax)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title)
-    return im
 
 
 def per_class_accuracy(

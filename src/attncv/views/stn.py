@@ -5,7 +5,8 @@ The spatial-transformer chapter puts every image at a random place (and size) on
 transformer choose a glimpse of it. :func:`transforms` reads the transforms theta it chose for the
 test images; :func:`recovery` correlates them with the placements (does the window's centre follow
 the object's? its side the object's size?); :func:`glimpses` shows canvas, window and glimpse side
-by side; :func:`recovery_plot` plots predicted against true; :func:`where_verdict`,
+by side (:func:`to_uint8` turns a normalised glimpse back into an image), :func:`warps` rows of
+images and their warps; :func:`recovery_plot` plots predicted against true; :func:`where_verdict`,
 :func:`scale_verdict` and :func:`accuracy_verdict` compare with the paper's observation against
 controls (a window fixed at the canvas centre, the window at its start, the same network behind a
 fixed window).
@@ -13,7 +14,7 @@ fixed window).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -363,3 +364,35 @@ def cost_table(
             f"{speed.precision}."
         ),
     )
+
+
+def to_uint8(images: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
+    """Normalised float (N, 3, H, W) back to uint8 images (the inverse of ``normalize``)."""
+    m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
+    return ((images.float() * s + m) * 255).round().clamp(0, 255).to(torch.uint8)
+
+
+def warps(
+    rows: Mapping[str, Tensor], *, title: str = "", source: str = "", size: float = 1.25
+) -> Figure:
+    """One row of uint8 (n, 3, H, W) images per entry (e.g. inputs, then their warped versions),
+    each image ``size`` inches wide."""
+    n = len(next(iter(rows.values())))
+    size = min(size, (style.MAX_WIDTH - 0.6) / n)
+    fig, axes = plt.subplots(
+        len(rows),
+        n,
+        figsize=style.figsize((size + 0.15) * len(rows) + 0.5, size * n + 0.6),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for r, (label, images) in enumerate(rows.items()):
+        for i in range(n):
+            axes[r, i].imshow(to_rgb(images[i])[0])
+            axes[r, i].set_xticks([])
+            axes[r, i].set_yticks([])
+        axes[r, 0].set_ylabel(label)
+    if title:
+        fig.suptitle(title)
+    return caption(fig, source) if source else fig

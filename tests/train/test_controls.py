@@ -1,8 +1,18 @@
-"""The control "the network before training" (attncv.views.controls)."""
+"""The controls that are networks (attncv.train.controls): "the network before training" and
+random query/key weights."""
 
+import pytest
 import torch
 
-from attncv.views.controls import calibrated, untrained
+from attncv.attention.non_local import NonLocal
+from attncv.data import synthetic
+from attncv.train.controls import calibrated, random_projections, untrained
+from tests.views.test_query_maps import _model
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic(num_classes=3, train_per_class=2, test_per_class=4)
 
 
 def test_untrained_is_the_network_train_model_starts_from() -> None:
@@ -52,3 +62,15 @@ def test_calibrated_sees_the_images_as_training_does() -> None:
     assert not plain.training and not dark.training
     assert not torch.allclose(plain[1].running_mean, dark[1].running_mean)
     assert torch.equal(calibrated(net(), data(None), 0)[1].running_var, torch.ones(4))
+
+
+def test_random_projections(data) -> None:
+    model = _model(data, scale=0.5)
+    twin = random_projections(model, seed=1)
+    a, b = model.layer2[1].after, twin.layer2[1].after
+    assert not torch.equal(a.query.weight, b.query.weight)
+    assert not torch.equal(a.key.weight, b.key.weight)
+    assert torch.equal(a.value.weight, b.value.weight) and a.gamma == b.gamma
+    assert torch.equal(model.stem[0].weight, twin.stem[0].weight)
+    nl = random_projections(_model(data, "non_local", 0.5))
+    assert isinstance(nl.layer3[0].after, NonLocal)

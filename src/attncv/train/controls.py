@@ -1,10 +1,13 @@
-"""The control "the network before training", one convention for every chapter.
+"""The controls that are networks: "the network before training", one convention for every
+chapter, and "random query/key weights on the same features" for attention maps.
 
 A trained network's gates, masks or maps are judged against the same statistic of the network
 :func:`~attncv.train_model` starts from: the same seed, attention, stages and width, built and not
 trained. :func:`untrained` measures its batch-norm statistics on training images first (the
 same 1,000 in every chapter), so the control sees features scaled the way a network that has
 seen data sees them; the channel and the mixed chapters use it alike.
+:func:`random_projections` re-draws the query and key projections of a trained network's (or
+block's) attention, the control for the maps of the self-attention, non-local and DANet chapters.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..attention.danet import DANet
+from ..attention.non_local import NonLocal
+from ..attention.self_attention import SelfAttention
 from ..data import CifarData
 from ..model import ResNet, resnet18
-from ..train import Profile, set_seed
+from .loop import set_seed
+from .profiles import Profile
 
 CALIBRATION_IMAGES = 1000  # training images whose batch-norm statistics the control measures
 
@@ -61,3 +68,24 @@ def calibrated(model: nn.Module, data: CifarData, images: int = CALIBRATION_IMAG
         for bn in norms:
             bn.momentum = 0.1
     return model.eval()
+
+
+def random_projections(model: nn.Module, *, seed: int = 0) -> nn.Module:
+    """A copy of ``model`` whose attention blocks have freshly initialised query and key
+    projections (self-attention's and DANet's query and key, the non-local block's theta and
+    phi), the rest as trained: the maps the same features give before any learning of *where*
+    to look. ``model`` may be a whole network or one block; the draw is seeded and leaves the
+    global random state as it was."""
+    import copy
+
+    twin = copy.deepcopy(model)
+    with torch.random.fork_rng():  # the CPU and every CUDA generator, restored after
+        torch.manual_seed(seed)
+        for m in twin.modules():
+            if isinstance(m, SelfAttention | DANet):
+                m.query.reset_parameters()
+                m.key.reset_parameters()
+            elif isinstance(m, NonLocal) and hasattr(m, "theta"):
+                m.theta.reset_parameters()
+                m.phi.reset_parameters()
+    return twin

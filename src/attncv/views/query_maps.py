@@ -1,14 +1,14 @@
-"""Figures and measurements of the spatial-attention chapters: attention of chosen query pixels
-over an image, how learned scales grew, images and their spatial-transformer warps, the learned
-transforms; and the statistics and verdicts of the self-attention and non-local chapters.
+"""Maps of a query-based attention and their statistics, one concept shared by the
+self-attention, non-local and DANet chapters: the attention of chosen query pixels over an image
+(:func:`query_maps`), and what the maps and the blocks did.
 
 - :func:`residual_share_per_image` (and its mean :func:`residual_share`): how much a residual
-  attention block changes its input, per test image (0 at its start);
+  attention block changes its input, per test image (0 at its start); :func:`use_table` and
+  ``_use_verdict`` (the chapters' verdicts on the learned scales) read it;
 - :func:`map_stats_per_image` (and its mean :func:`map_stats`): whether position-attention maps
   depend on the query and reach far from it, per test image (for a paired bootstrap band);
-- :func:`gamma_verdict`, :func:`wz_verdict`, :func:`sagan_maps_verdict`,
-  :func:`nonlocal_maps_verdict` and :func:`modes_verdict`: the papers' observations against a
-  control (the block at its start, random query/key weights, seed noise) and a measured band.
+  :func:`maps_evidence` and ``_maps_verdict`` set them against the control :data:`MAP_CONTROL`
+  (random query/key weights, :func:`attncv.train.controls.random_projections`).
 
 Figures carry their provenance in a caption under them (:func:`attncv.views.plots.caption`).
 """
@@ -22,14 +22,11 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-from ..attention.danet import DANet
-from ..attention.non_local import MODES, NonLocal
+from ..attention.non_local import NonLocal
 from ..attention.self_attention import SelfAttention
 from ..data import CifarData
-from ..train import FitResult, Profile, train_model
-from ..train.noise import Noise
 from . import style
-from .plots import caption, provenance, to_rgb
+from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
 from .verdicts import Evidence, Verdict, bootstrap_band
@@ -105,103 +102,6 @@ def query_maps(
     if title:
         fig.suptitle(title)
     return caption(fig, source) if source else fig
-
-
-def learned_scales(
-    result: FitResult, prefix: str, *, start: float = 0.0, ylabel: str = "value"
-) -> Figure:
-    """Values recorded per epoch (history keys starting with ``prefix``), from ``start`` at 0."""
-    keys = sorted({k for row in result.history for k in row if k.startswith(prefix)})
-    fig, ax = plt.subplots(figsize=style.figsize(3.2), constrained_layout=True)
-    epochs = [0] + result.curve("epoch")
-    for key in keys:
-        ax.plot(epochs, [start] + result.curve(key), marker=".", label=key[len(prefix) :].strip())
-    ax.set(xlabel="epoch (0 = initialisation)", ylabel=ylabel, title=result.name)
-    ax.grid(alpha=0.3)
-    ax.legend(title="block")
-    return caption(fig, provenance([result]))
-
-
-def to_uint8(images: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
-    """Normalised float (N, 3, H, W) back to uint8 images (the inverse of ``normalize``)."""
-    m = torch.tensor(mean, device=images.device).view(1, -1, 1, 1)
-    s = torch.tensor(std, device=images.device).view(1, -1, 1, 1)
-    return ((images.float() * s + m) * 255).round().clamp(0, 255).to(torch.uint8)
-
-
-def warps(
-    rows: Mapping[str, Tensor], *, title: str = "", source: str = "", size: float = 1.25
-) -> Figure:
-    """One row of uint8 (n, 3, H, W) images per entry (e.g. inputs, then their warped versions),
-    each image ``size`` inches wide."""
-    n = len(next(iter(rows.values())))
-    size = min(size, (style.MAX_WIDTH - 0.6) / n)
-    fig, axes = plt.subplots(
-        len(rows),
-        n,
-        figsize=style.figsize((size + 0.15) * len(rows) + 0.5, size * n + 0.6),
-        squeeze=False,
-        constrained_layout=True,
-    )
-    for r, (label, images) in enumerate(rows.items()):
-        for i in range(n):
-            axes[r, i].imshow(to_rgb(images[i])[0])
-            axes[r, i].set_xticks([])
-            axes[r, i].set_yticks([])
-        axes[r, 0].set_ylabel(label)
-    if title:
-        fig.suptitle(title)
-    return caption(fig, source) if source else fig
-
-
-def decompose(theta: Tensor) -> dict[str, Tensor]:
-    """Zoom (sqrt |det A|: below 1 samples a smaller region, i.e. zooms in), rotation (degrees)
-    and shift (tx, ty, in image half-widths) of affine transforms (N, 2, 3)."""
-    a = theta[:, :, :2]
-    return {
-        "zoom (sqrt |det A|)": torch.linalg.det(a).abs().sqrt(),
-        "rotation (degrees)": torch.rad2deg(torch.atan2(a[:, 1, 0], a[:, 0, 0])),
-        "shift x": theta[:, 0, 2],
-        "shift y": theta[:, 1, 2],
-    }
-
-
-def transform_histograms(
-    thetas: Mapping[str, Tensor], *, title: str = "", source: str = ""
-) -> Figure:
-    """Histograms of :func:`decompose` for one or more sets of transforms (e.g. per test set)."""
-    parts = {label: decompose(t.cpu()) for label, t in thetas.items()}
-    names = list(next(iter(parts.values())))
-    fig, axes = plt.subplots(1, len(names), figsize=style.figsize(2.8), constrained_layout=True)
-    for ax, name in zip(axes, names, strict=True):
-        for label, values in parts.items():
-            ax.hist(values[name].numpy(), bins=30, alpha=0.6, label=label)
-        ax.set(xlabel=name, ylabel="test images")
-        ax.grid(alpha=0.3)
-    axes[0].legend()
-    if title:
-        fig.suptitle(title)
-    return caption(fig, source) if source else fig
-
-
-def gammas(model: nn.Module) -> dict[str, float]:
-    """The learned residual scale gamma of every :class:`SelfAttention` in ``model``, by module
-    name. Pass as ``on_epoch=gammas`` to :func:`attncv.fit` to record them after every epoch."""
-    return {
-        f"gamma {n}": m.gamma.item()
-        for n, m in model.named_modules()
-        if isinstance(m, SelfAttention)
-    }
-
-
-def wz_scales(model: nn.Module) -> dict[str, float]:
-    """Mean |BN scale| after W_z of each :class:`NonLocal` in ``model``, by name (0 at init).
-    Pass as ``on_epoch=wz_scales`` to :func:`attncv.fit` to record them after every epoch."""
-    return {
-        f"W_z scale {n}": m.bn.weight.abs().mean().item()
-        for n, m in model.named_modules()
-        if isinstance(m, NonLocal)
-    }
 
 
 # --- what the self-attention and non-local blocks learned: statistics and verdicts ---
@@ -284,8 +184,8 @@ def map_stats_per_image(
 
     Stable API, shared by the spatial and mixed chapters: per-image values are what
     :func:`attncv.views.verdicts.bootstrap_band` resamples (paired: the same images through the
-    trained block and its control, e.g. :func:`random_projections`). :func:`map_stats` is their
-    mean.
+    trained block and its control, e.g.
+    :func:`~attncv.train.controls.random_projections`). :func:`map_stats` is their mean.
     """
     if weights.dim() != 3 or weights.numel() == 0 or weights.min() < 0:
         raise ValueError("map_stats needs weights (N, L, S) with rows that are distributions.")
@@ -331,27 +231,6 @@ def block_maps(
     length = maps[block].shape[1]
     side = round(length**0.5)  # CIFAR's square maps
     return maps[block], (side, side)
-
-
-def random_projections(model: nn.Module, *, seed: int = 0) -> nn.Module:
-    """A copy of ``model`` whose attention blocks have freshly initialised query and key
-    projections (self-attention's and DANet's query and key, the non-local block's theta and
-    phi), the rest as trained: the maps the same features give before any learning of *where*
-    to look. ``model`` may be a whole network or one block; the draw is seeded and leaves the
-    global random state as it was."""
-    import copy
-
-    twin = copy.deepcopy(model)
-    with torch.random.fork_rng():  # the CPU and every CUDA generator, restored after
-        torch.manual_seed(seed)
-        for m in twin.modules():
-            if isinstance(m, SelfAttention | DANet):
-                m.query.reset_parameters()
-                m.key.reset_parameters()
-            elif isinstance(m, NonLocal) and hasattr(m, "theta"):
-                m.theta.reset_parameters()
-                m.phi.reset_parameters()
-    return twin
 
 
 def _blocks_text(shares: Mapping[str, float]) -> str:
@@ -406,38 +285,13 @@ def _use_verdict(
     )
 
 
-def gamma_verdict(gammas: Mapping[str, float], shares: Mapping[str, Tensor]) -> Verdict:
-    """SAGAN's gamma, which starts at 0, against the claim that the network learns to use the
-    attention. The statistic is each block's per-image :func:`residual_share_per_image` (gamma
-    alone is not comparable: the value convolution's scale trades against it), the control the
-    block at its start (a share of 0), the band a 95% bootstrap over the images."""
-    return _use_verdict(
-        shares,
-        gammas,
-        scale="gamma",
-        paper="gamma starts at 0 so the network can first rely on local cues and then learn to "
-        "give weight to the non-local evidence (Zhang et al. 2019, Sec. 3)",
-    )
-
-
-def wz_verdict(scales: Mapping[str, float], shares: Mapping[str, Tensor]) -> Verdict:
-    """The non-local block's W_z BN scale, which starts at 0, against the claim that the block
-    is used; statistic, control and band as :func:`gamma_verdict`."""
-    return _use_verdict(
-        shares,
-        scales,
-        scale="mean |BN scale|",
-        paper="the BN after W_z starts at scale 0, so the block starts as the identity (Wang "
-        "et al. 2018, Sec. 4); a block the network uses moves off it",
-    )
-
-
 def use_table(
     scales: Mapping[str, float], shares: Mapping[str, Tensor | float], *, scale: str, images: int
 ) -> Table:
-    """Per block: its learned scale (from :func:`gammas` or :func:`wz_scales`) and its share of
-    the input's norm (per-image values from :func:`residual_share_per_image`, or means), with the
-    95% bootstrap band of the mean where per-image values are given."""
+    """Per block: its learned scale (from :func:`~attncv.views.self_attention.gammas` or
+    :func:`~attncv.train.modes.wz_scales`) and its share of the input's norm (per-image values
+    from :func:`residual_share_per_image`, or means), with the 95% bootstrap band of the mean
+    where per-image values are given."""
     rows = []
     for key, value in scales.items():
         block = block_of(key.split(" ")[-1])  # "gamma layer2.0.after" -> "layer2.0"
@@ -484,7 +338,8 @@ def maps_evidence(
 ) -> tuple[Evidence, Evidence]:
     """Query dependence and reach of position-attention maps at ``where``: per-image
     :func:`map_stats_per_image` of the trained block against the same images through
-    :func:`random_projections` (its query/key weights re-initialised), each with a paired 95%
+    :func:`~attncv.train.controls.random_projections` (its query/key weights re-initialised),
+    each with a paired 95%
     bootstrap band over the images. The paper's direction: above the control for both."""
     n = len(trained["query_tv"])
     how = "paired " + IMAGES.format(n=n)
@@ -519,152 +374,4 @@ def _maps_verdict(trained, control, where: str, paper: str) -> Verdict:
         f"{tv.control:.2f} and {far.control:.2f}.",
         evidence=(tv, far),
         words={True: words, False: words, None: words},
-    )
-
-
-def sagan_maps_verdict(
-    trained: Mapping[str, Tensor], control: Mapping[str, Tensor], *, where: str
-) -> Verdict:
-    """SAGAN's attention maps (Fig. 5) against a trained block: per-image
-    :func:`map_stats_per_image` of the trained block (``trained``) and of the same network with
-    random query and key weights (``control``, from :func:`random_projections`), paired
-    bootstrap bands (:func:`maps_evidence`). Random projections of trained features are already
-    query-dependent, so query dependence alone is not learning: it holds only above them."""
-    return _maps_verdict(
-        trained,
-        control,
-        where,
-        "attention follows similar colour and texture rather than spatial adjacency, and "
-        "even nearby queries can have very different maps (Zhang et al. 2019, Sec. 5, Fig. 5)",
-    )
-
-
-def nonlocal_maps_verdict(
-    trained: Mapping[str, Tensor], control: Mapping[str, Tensor], *, where: str
-) -> Verdict:
-    """The non-local block's relations (Fig. 3) against a trained block; statistics, control and
-    bands as :func:`sagan_maps_verdict`."""
-    return _maps_verdict(
-        trained,
-        control,
-        where,
-        "each position draws on related positions anywhere in the input, often far "
-        "from it, and different positions on different ones (Wang et al. 2018, Sec. 4, Fig. 3)",
-    )
-
-
-def mean_range(n: int, *, draws: int = 200_000) -> float:
-    """The expected range (max - min) of ``n`` independent standard normal draws (1.13 for 2,
-    1.69 for 3, 2.06 for 4), by simulation with a fixed seed."""
-    if n < 2:
-        return 0.0
-    x = torch.randn(draws, n, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    return float((x.max(1).values - x.min(1).values).mean())
-
-
-def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) -> Verdict:
-    """The paper's pairwise functions against each other: the range (max - min) of the final
-    test accuracies of single runs, one per mode. The paper: they agree (within half a point),
-    i.e. a range of 0. The band is ``max(sqrt(2), mean_range(n)) * sd``: for two runs the SD of
-    a difference (as :func:`~attncv.views.verdicts.accuracy_evidence`), for more the range that
-    noise alone gives as many single runs on average; sd the larger of the baseline's seed sd
-    (``noise``) and the test-image standard error of one accuracy on ``n_test`` images. One
-    seed per mode cannot confirm a half-point agreement: within the band the outcome is too
-    small to tell; beyond it, one mode stood out (the opposite)."""
-    values = list(accuracies.values())
-    n = len(values)
-    p = min(max(sum(values) / n, 1 / n_test), 1 - 1 / n_test)
-    se = (p * (1 - p) / n_test) ** 0.5
-    sd, which = (
-        (noise.sd, f"sd {noise.sd * 100:.1f} points from the baseline's seeds")
-        if noise.sd >= se
-        else (se, f"test-image standard error {se * 100:.1f} points on {n_test:,} images")
-    )
-    factor = max(2**0.5, mean_range(n))  # two runs: sqrt(2) sd, as every accuracy comparison
-    spread = max(values) - min(values)
-    best, worst = max(accuracies, key=accuracies.get), min(accuracies, key=accuracies.get)
-    name = lambda m: m.replace("_", " ")  # noqa: E731
-    evidence = Evidence(
-        statistic=f"range of the {n} pairwise functions' final test accuracies",
-        trained=spread,
-        control=0.0,
-        control_label="no difference",
-        band=factor * sd,
-        band_how=(
-            f"{n} single runs: {factor:.2f} x {which}"
-            + (" (the mean range of that many runs)" if n > 2 else " (sqrt 2: a difference)")
-        ),
-        expected="below",
-        fmt=".1%",
-    )
-    count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
-    band = f"the ±{factor * sd * 100:.1f}-point band of {count} single runs"
-    words = {
-        None: f"The {count} pairwise functions end within {spread * 100:.1f} points of each "
-        f"other ({name(best)} best, {name(worst)} worst), inside {band}: this run cannot tell "
-        "them apart, which agrees with the paper but cannot confirm its half-point spread.",
-        False: f"{name(best).capitalize()} beat {name(worst)} by {spread * 100:.1f} points, "
-        f"beyond {band}: on this run the pairwise function mattered.",
-        True: "",
-    }
-    accs = ", ".join(f"{name(k)} {v:.1%}" for k, v in accuracies.items())
-    return Verdict(
-        paper="the pairwise function matters little: Gaussian, embedded Gaussian, dot product "
-        "and concatenation score within half a point of each other (Wang et al. 2018, Table 2a)",
-        run=f"final test accuracy {accs}: a range of {spread * 100:.1f} points.",
-        evidence=(evidence,),
-        words=words,
-    )
-
-
-def train_modes(
-    data: CifarData, profile: Profile, modes: Sequence[str] = MODES, *, progress: bool | str = True
-) -> dict[str, tuple[nn.Module, FitResult]]:
-    """ResNet-18 with the non-local block in each pairwise ``mode``, on the same data, seed and
-    schedule, recording :func:`wz_scales`: ``{mode: (model, result)}``. The default mode trains
-    exactly as ``train_model("non_local", ..., on_epoch=wz_scales)``, so the cache reuses it."""
-    runs = {}
-    for mode in modes:
-        default = mode == "embedded_gaussian"
-        runs[mode] = train_model(
-            "non_local",
-            data,
-            profile,
-            attention_kwargs=None if default else {"mode": mode},
-            on_epoch=wz_scales,
-            name=None if default else f"non_local ({mode.replace('_', ' ')})",
-            progress=progress,
-        )
-    return runs
-
-
-def modes_table(
-    runs: Mapping[str, tuple[nn.Module, FitResult]], data: CifarData, *, block: str = "layer2.1"
-) -> Table:
-    """One row per pairwise function: final and best test accuracy, the mean
-    :func:`residual_share` of the blocks, and :func:`map_stats` of ``block`` (only where its
-    weights are distributions: the two Gaussians; the others divide by S and can be negative)."""
-    images = data.split("test")[0][:100]
-    rows = []
-    for mode, (model, result) in runs.items():
-        share = residual_share(model, data, images)
-        cells = ["–", "–"]
-        if mode in ("embedded_gaussian", "gaussian"):
-            stats = map_stats(*block_maps(model, data, block))
-            cells = [f"{stats['query_tv']:.2f}", f"{stats['far_ratio']:.2f}"]
-        rows.append(
-            [
-                mode.replace("_", " "),
-                f"{result.final_acc:.1%}",
-                f"{result.best_acc:.1%}",
-                f"{sum(share.values()) / len(share):.1%}",
-                *cells,
-            ]
-        )
-    return Table(
-        ["pairwise function", "test acc", "best", "block share", "query TV", "far mass"],
-        rows,
-        caption=f"Block share: ||BN(W_z y)|| / ||x||, mean over the blocks; query TV and far "
-        f"mass (relative to a distance-blind map) at {block}, on 100 test images. "
-        + provenance([r for _, r in runs.values()]),
     )

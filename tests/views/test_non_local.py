@@ -1,0 +1,69 @@
+"""The non-local chapter's verdicts (attncv.views.non_local): the use of W_z, the maps against
+random projections, and the comparison of pairwise functions against seed noise."""
+
+from __future__ import annotations
+
+import pytest
+
+from attncv.views import non_local as nlv
+from tests.views.test_query_maps import _per_image, _shares
+
+
+@pytest.mark.parametrize(
+    ("means", "holds", "words"),
+    [
+        ((0.065, 0.009), True, "used all 2 blocks"),  # both beyond their bands
+        ((0.065, 0.0), None, "stayed at the identity"),  # one block never moved
+    ],
+)
+def test_wz_verdict(means, holds, words) -> None:
+    shares = _shares(*means)
+    w = nlv.wz_verdict({"a": 0.05}, shares)
+    assert w.holds is holds and "Wang" in w.paper
+
+
+@pytest.mark.parametrize(
+    ("tv", "far", "holds", "words"),
+    [
+        (0.40, 1.10, True, "more query-specific"),  # beyond the random control on both
+        (0.31, 0.99, None, "as query-specific"),  # the committed run's far mass: as random
+        (0.23, 1.00, False, "less query-specific"),  # the committed run: below its control
+    ],
+)
+def test_nonlocal_maps_verdict_against_random_projections(tv, far, holds, words) -> None:
+    control = _per_image(0.31, 0.99, seed=1)
+    w = nlv.nonlocal_maps_verdict(_per_image(tv, far), control, where="layer2.1")
+    assert w.holds is holds and "Fig. 3" in w.paper
+
+
+def test_mean_range_of_normal_draws() -> None:
+    assert nlv.mean_range(2) == pytest.approx(1.128, abs=0.01)
+    assert nlv.mean_range(4) == pytest.approx(2.059, abs=0.01)
+    assert nlv.mean_range(1) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("accuracies", "holds"),
+    [
+        ({"embedded_gaussian": 0.48, "gaussian": 0.485, "dot_product": 0.47}, None),
+        ({"embedded_gaussian": 0.48, "gaussian": 0.60, "dot_product": 0.47}, False),
+    ],
+)
+def test_modes_verdict_against_seed_noise(accuracies, holds) -> None:
+    from attncv.train.noise import Noise
+
+    noise = Noise((0.49, 0.46, 0.52), (0, 1, 2))  # sd 3.0 points
+    v = nlv.modes_verdict(accuracies, noise, 1000)
+    assert v.holds is holds and "Table 2a" in v.paper and "embedded gaussian 48.0%" in v.run
+    assert "baseline's seeds" in v.evidence[0].band_how
+    assert v.evidence[0].band == pytest.approx(nlv.mean_range(3) * noise.sd)
+    two = nlv.modes_verdict({"a": 0.48, "b": 0.47}, noise, 1000)
+    assert two.evidence[0].band == pytest.approx(noise.band())  # as accuracy_evidence
+    assert ("cannot tell" if holds is None else "mattered") in v.finding
+
+
+def test_modes_verdict_uses_the_test_error_where_it_is_larger() -> None:
+    from attncv.train.noise import Noise
+
+    v = nlv.modes_verdict({"a": 0.5, "b": 0.5}, Noise((0.5, 0.5001), (0, 1)), 8)
+    assert v.holds is None and "standard error" in v.evidence[0].band_how
