@@ -486,3 +486,60 @@ def test_a_mirror_file_with_the_right_checksum_is_accepted(tmp_path):
     finally:
         s.close()
     assert read_cifar100(path).train_images.shape == (100, 3, 32, 32)
+
+
+class _Here:
+    """A source that 'downloads' at once: it writes the three files of the layout, and notes
+    the lock file's mode while it holds the lock."""
+
+    def __init__(self) -> None:
+        self.lock_mode = None
+
+    def fetch(self, root, watchdog, progress) -> None:
+        import os
+
+        self.lock_mode = os.stat(root / "cifar-100-python.lock").st_mode
+        target = root / "cifar-100-python"
+        target.mkdir()
+        for name in ("train", "test", "meta"):
+            (target / name).write_bytes(b"")
+
+
+def _not_writable_here(monkeypatch, lock: Path) -> None:
+    """``lock`` as another user's lock file under umask 022 (rw-r--r--) looks to this one: it
+    may read it, not write it (faked, since root may write anything)."""
+    import os
+
+    real = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        writes = flags & os.O_ACCMODE != os.O_RDONLY and not flags & os.O_EXCL  # EEXIST first
+        if str(path) == str(lock) and writes and lock.exists():
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+
+
+def test_a_left_over_download_lock_of_another_user_is_taken(tmp_path, monkeypatch, capsys):
+    """Another user's left-over lock (rw-r--r--) used to make fetch_cifar100 raise
+    PermissionError; a lock needs no write access to its file (flock)."""
+    lock = tmp_path / "cifar-100-python.lock"
+    lock.write_text("")
+    _not_writable_here(monkeypatch, lock)
+    assert fetch_cifar100(tmp_path, sources=[_Here()], progress="none").is_dir()
+    assert "Could not take" not in capsys.readouterr().out  # taken, not gone without
+
+
+def test_the_download_lock_is_group_writable_where_the_cache_is(tmp_path) -> None:
+    """Under umask 022 the lock used to be rw-r--r--: no other member of the group could take
+    it. A group-writable cache folder gets a group-writable lock."""
+    import os
+
+    tmp_path.chmod(0o2775)
+    source, old = _Here(), os.umask(0o022)
+    try:
+        fetch_cifar100(tmp_path, sources=[source], progress="none")
+    finally:
+        os.umask(old)
+    assert source.lock_mode & 0o060 == 0o060

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from attncv.data import synthetic
-from attncv.train import get_profile
+from attncv.train import get_profile, runs
 from attncv.train.runs import runs_dir, train_model
 
 
@@ -229,3 +229,63 @@ def test_a_run_being_trained_elsewhere_is_waited_for_and_loaded(data, monkeypatc
     lock.release()
     second.join(timeout=30)
     assert not second.is_alive() and got["run"][1].history
+
+
+def test_run_locks_are_group_writable_where_the_cache_is(tmp_path) -> None:
+    """Under umask 022 a run's lock used to be rw-r--r--: another member of the group could not
+    take it, and trained the same run at the same time without a word."""
+    import os
+
+    folder = tmp_path / "shared-runs"
+    folder.mkdir()
+    folder.chmod(0o2775)
+    old = os.umask(0o022)
+    try:
+        with runs._training(folder / "none-key.pt"):
+            mode = runs.lock_path(folder / "none-key.pt").stat().st_mode
+    finally:
+        os.umask(old)
+    assert mode & 0o060 == 0o060
+
+
+def _locked_out(monkeypatch, lock, *, read: bool) -> None:
+    """This user may not write ``lock`` (another user's, rw-r--r--), nor read it unless ``read``
+    (faked, since root may open anything)."""
+    import os
+
+    real = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if str(path) == str(lock) and lock.exists() and not flags & os.O_EXCL:  # EEXIST first
+            if not read or flags & os.O_ACCMODE != os.O_RDONLY:
+                raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+
+
+def test_another_users_run_lock_is_waited_for_not_skipped(tmp_path, monkeypatch, capsys) -> None:
+    """A group member who may only read the run's lock file used to skip the lock and train the
+    run while its owner trained it too; the lock needs no write access, so it waits."""
+    import threading
+
+    from attncv.data.files import SharedLock
+
+    entry = tmp_path / "none-key.pt"
+    theirs = SharedLock(runs.lock_path(entry))
+    assert theirs.acquire(timeout=0)  # the other user's process, training this run
+    _locked_out(monkeypatch, runs.lock_path(entry), read=True)
+    threading.Timer(0.5, theirs.release).start()
+    with runs._training(entry):
+        pass
+    assert "Another process is training this run" in capsys.readouterr().out
+
+
+def test_a_run_lock_that_cannot_be_taken_is_reported(tmp_path, monkeypatch) -> None:
+    """A lock file this user may not even read used to be skipped without a word."""
+    entry = tmp_path / "none-key.pt"
+    runs.lock_path(entry).write_text("")
+    _locked_out(monkeypatch, runs.lock_path(entry), read=False)
+    with pytest.warns(runs.CacheWarning, match="lock"):
+        with runs._training(entry):
+            pass

@@ -15,7 +15,8 @@ Usage: ``fetch_cifar100()`` returns the folder ``<cache>/cifar-100-python``; a s
 it there and downloads nothing.
 
 Concurrency and faults: one download per cache at a time. A file lock
-(``<cache>/cifar-100-python.lock``, :mod:`filelock`) makes a second process (another notebook
+(``<cache>/cifar-100-python.lock``, :class:`~.files.SharedLock`, which the cache's group can take)
+makes a second process (another notebook
 kernel, a parallel sweep) wait for the first and then use its result; every temporary file and
 folder has a unique name and is removed when its download or conversion fails, and the finished
 folder appears whole or not at all. Without a ``Content-Length`` the watchdog cannot project a
@@ -43,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from ..env import progress_mode
-from .files import shareable
+from .files import SharedLock, shareable, why_not
 from .layout import C100, C100_URL, cache_dir
 
 ORIGINAL = C100_URL
@@ -212,21 +213,27 @@ def _complete(target: Path) -> bool:
 def _one_at_a_time(path: Path, wait: float) -> Iterator[None]:
     """Hold the file lock at ``path``: the first process downloads, the others wait for it. The
     lock file is removed after a download that succeeded (whoever then takes a stale lock finds
-    the finished folder and downloads nothing)."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(path))
+    the finished folder and downloads nothing). The lock is one the cache's group can take
+    (:class:`~.files.SharedLock`), another user's left-over lock file included; one that cannot
+    be taken at all is reported, and the download goes on without it."""
+    lock = SharedLock(path)
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
+        free = lock.acquire(timeout=0)
+    except OSError as exc:
+        print(
+            f"Could not take the download lock {why_not(path, exc)}; downloading without it "
+            "(another process downloading into this cache now would download too).",
+            flush=True,
+        )
+        yield
+        return
+    if not free:
         print(
             f"Another process is downloading CIFAR-100 into {path.parent}; waiting for it "
             f"(at most {wait / 60:,.0f} min) to use its result.",
             flush=True,
         )
-        try:
-            lock.acquire(timeout=wait)
-        except Timeout:
+        if not lock.acquire(timeout=wait):
             raise FetchError(
                 f"another process has held {path} for more than {wait / 60:,.0f} min while "
                 "downloading CIFAR-100. Wait for it to finish, or stop it and run this again "
@@ -235,7 +242,8 @@ def _one_at_a_time(path: Path, wait: float) -> Iterator[None]:
     try:
         yield
         if _complete(path.parent / C100):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # another user's, in a sticky folder: leave it
+                path.unlink(missing_ok=True)
     finally:
         lock.release()
 

@@ -15,7 +15,8 @@ damaged is reported, moved aside (``<name>.pt.corrupt-<id>``) and trained again.
 A cache can be shared by a group: entries get the mode the user's umask asks for (as ``open()``
 would), an entry this user may not read (another user's, private) is reported with its owner and
 left alone (the run trains and stays in memory), and a run being trained by another process
-(a lock per run key, ``<name>.pt.lock``) is waited for and loaded, not trained twice.
+(a lock per run key, ``<name>.pt.lock``, which the group can take where it may write the cache)
+is waited for and loaded, not trained twice; a lock that cannot be taken is reported.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import torch
 from torch import nn
 
 from ..data import CifarData
-from ..data.files import shareable, unreadable
+from ..data.files import SharedLock, shareable, unreadable, why_not
 from ..env import device_name
 from ..model import ResNet, resnet18
 from .loop import fit, set_seed
@@ -219,19 +220,24 @@ def lock_path(path: Path) -> Path:
 
 @contextlib.contextmanager
 def _training(path: Path) -> Iterator[None]:
-    """Hold the run's lock; where another process holds it, say so and wait. A cache where no
-    lock can be made (read-only) trains without one."""
-    from filelock import FileLock, Timeout
-
+    """Hold the run's lock; where another process holds it, say so and wait. The lock file is
+    one the cache's group can take (:class:`SharedLock`); where none can be taken (a read-only
+    cache, another user's private lock), a :class:`CacheWarning` says so and the run trains
+    without it."""
+    lock = SharedLock(lock_path(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(lock_path(path)))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
+        if not lock.acquire(timeout=0):
             print("Another process is training this run; waiting for its result (runs cache).")
             lock.acquire()
-    except OSError:
+    except OSError as exc:
+        warnings.warn(
+            f"Could not take the runs cache's lock {why_not(lock.path, exc)}. Training this run "
+            "without it: another process training the same run now would train it too (to "
+            "share a cache, its folder must be writable by the group).",
+            CacheWarning,
+            stacklevel=4,
+        )
         yield
         return
     try:
