@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..train import best5_mean
-from .grader import GradeReport, own_code
+from . import watch as watch_
+from .grader import GradeReport, own_code, stopped, watch_answer, what_raised
 from .reference import is_reference_solution
 
 CURVES: list[list[float]] = [
@@ -22,24 +23,28 @@ def check_top5_mean(
     """Grade ``candidate(accuracies)``, the mean of the five highest test accuracies of a run (of
     all of them if there are fewer than five), on curves chosen to catch the usual slips."""
     report = GradeReport("mean of the best five epochs", reference=is_reference_solution(candidate))
-    for curve in CURVES if own_code(report, candidate) else ():
-        expected = best5_mean(curve)
-        try:
-            got = candidate(list(curve))
-        except Exception as exc:  # the reader's code: report, don't crash the notebook
-            report.add(f"{curve}", False, f"your function raised {type(exc).__name__}: {exc}")
-            break
-        ok = isinstance(got, int | float) and abs(got - expected) < 1e-9  # False for NaN
-        if not report.add(f"{curve}: {expected:.4f}", ok, "" if ok else _hint(got, curve)):
-            break
+    watch = watch_answer(candidate, own=())
+    try:
+        for curve in CURVES if own_code(report, candidate) else ():
+            expected = best5_mean(curve)
+            try:
+                got = watch.run(candidate, list(curve))
+            except watch_.Raised as raised:  # the reader's code: report, don't crash the notebook
+                report.add(f"{curve}", False, f"your function raised {what_raised(raised.exc)}")
+                break
+            ok = type(got) in (int, float) and abs(got - expected) < 1e-9  # False for NaN
+            if not report.add(f"{curve}: {expected:.4f}", ok, "" if ok else _hint(got, curve)):
+                break
+    except (watch_.Refused, watch_.OutOfTime) as stop:
+        stopped(report, stop)
     if verbose:
         print(report)
     return report
 
 
 def _hint(got: object, curve: list[float]) -> str:
-    if not isinstance(got, int | float):
-        return f"yours returns {got!r}; return one number, the mean"
+    if type(got) not in (int, float):
+        return f"yours returns a {type(got).__name__}; return one number (a float), the mean"
     close = lambda v: abs(got - v) < 1e-9
     text = f"yours gives {got:.4f}"
     if len(curve) < 5 and close(sum(curve) / 5):

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from ..attention.eca import eca_kernel_size
 from ..attention.sk import sk_groups
+from . import honesty
 from .grader import GradeReport, Hint, check_module, own_code
 from .reference import is_reference_solution
 
@@ -141,6 +142,9 @@ def check_eca(
         if one.passed:
             passed.append(c)
             report.add(f"C = {c} (k = {k})", True, "every check passes")
+        elif [row[0] for row in one.rows] == [honesty.ROW]:  # refused while it ran: that alone
+            report.rows[:] = one.rows
+            break
         else:
             report.rows += [(f"C = {c}: {check}", ok, msg) for check, ok, msg in one.rows if not ok]
     if passed and len(passed) < len(channels):

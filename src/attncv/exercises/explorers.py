@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..attention import registry
 from ..model import count_params
-from .grader import GradeReport, own_code
+from . import watch as watch_
+from .grader import GradeReport, own_code, stopped, watch_answer, what_raised
 from .reference import is_reference_solution
 
 SE_GRID = [(c, {"reduction": r}) for c in (16, 64, 100, 512) for r in (2, 4, 16)]
@@ -27,29 +28,33 @@ def check_param_formula(
     """
     title = registry.entry(name).title
     report = GradeReport(f"parameter formula for {title}", reference=is_reference_solution(formula))
-    for channels, kwargs in grid if own_code(report, formula) else ():
-        expected = count_params(registry.build(name, channels, **kwargs))
-        args = ", ".join([f"channels={channels}"] + [f"{k}={v}" for k, v in kwargs.items()])
-        try:
-            got = formula(channels, **kwargs)
-        except Exception as exc:  # the reader's code: report, don't crash the notebook
-            report.add(f"{args}", False, f"your function raised {type(exc).__name__}: {exc}")
-            break
-        if not report.add(
-            f"{args}: {expected:,}",
-            got == expected,
-            "" if got == expected else _hint(got, expected, channels, kwargs),
-        ):
-            break
+    watch = watch_answer(formula, own=())
+    try:
+        for channels, kwargs in grid if own_code(report, formula) else ():
+            expected = count_params(registry.build(name, channels, **kwargs))
+            args = ", ".join([f"channels={channels}"] + [f"{k}={v}" for k, v in kwargs.items()])
+            try:
+                got = watch.run(lambda c=channels, kw=kwargs: formula(c, **kw))
+            except watch_.Raised as raised:  # the reader's code: report, don't crash the notebook
+                report.add(f"{args}", False, f"your function raised {what_raised(raised.exc)}")
+                break
+            ok = type(got) is int and got == expected
+            if not report.add(
+                f"{args}: {expected:,}", ok, "" if ok else _hint(got, expected, channels, kwargs)
+            ):
+                break
+    except (watch_.Refused, watch_.OutOfTime) as stop:
+        stopped(report, stop)
     if verbose:
         print(report)
     return report
 
 
 def _hint(got: object, expected: int, channels: int, kwargs: Mapping[str, object]) -> str:
-    if not isinstance(got, int):
+    if type(got) is not int:
+        shown = repr(got) if type(got) is float else f"a {type(got).__name__}"
         return (
-            f"yours gives {got!r}; a count is a whole number: the hidden width is C // r "
+            f"yours gives {shown}; a count is a whole number: the hidden width is C // r "
             "(rounded down), so use // rather than /"
         )
     text = f"yours gives {got:,}, {got - expected:+,} off"

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from ..attention import registry
 from . import honesty
+from . import watch as watch_
 from .reference import is_reference_solution
 
 Hint = Callable[[Tensor, Tensor, Tensor], str | None]  # (x, theirs, ours) -> hint or None
@@ -105,6 +106,7 @@ def check_module(
     own: Sequence[str] = ("__init__", "forward"),
     subclass: type | None = None,
     helpers: Sequence[object] = (),
+    time_limit: float | None = None,
 ) -> GradeReport:
     """Grade ``candidate(channels, **kwargs)`` against the library's ``reference``.
 
@@ -127,10 +129,14 @@ def check_module(
         own, subclass, helpers: what the answer must write itself, the library class the
             exercise asks it to subclass (then the library's parts inside it are allowed), and
             the library's helpers it may use: see :func:`attncv.exercises.honesty.borrowed`.
+        time_limit: seconds the reader's code may run in all (default
+            :data:`attncv.exercises.watch.TIME_LIMIT`).
 
     An answer that is the library's module, a subclass of it, or a wrapper around it is refused
-    before anything else runs (one ✗ line that names the rule). Whatever the answer does, the
-    grader reports it and never raises.
+    before anything else runs (one ✗ line that names the rule); so is one that runs the
+    library's code while it is graded (:mod:`.watch`). The outputs must be plain tensors of the
+    input's dtype, in eval and in training mode. Whatever the answer does (raise SystemExit,
+    loop forever), the grader reports it and never raises, KeyboardInterrupt excepted.
     """
     kwargs = kwargs or {}
     if isinstance(reference, str):
@@ -140,6 +146,8 @@ def check_module(
         title or getattr(reference, "__name__", "module"),
         reference=is_reference_solution(candidate),
     )
+    if _an_instance(report, candidate):
+        return _done(report, verbose)
     rules = {"own": own, "subclass": subclass, "helpers": helpers}
     if not own_code(report, candidate, last=False, **rules):
         return _done(report, verbose)
@@ -148,22 +156,98 @@ def check_module(
     if prepare is not None:
         with torch.no_grad():
             prepare(ours)
-    theirs = _build(report, candidate, channels, kwargs)
+    watch = watch_answer(candidate, type(ours), time_limit=time_limit, **rules)
+    try:
+        setup = _Setup(channels, kwargs, shape, count_hint, atol, _Advice(hints, advice))
+        _grade(report, watch, candidate, ours, setup, subclass=subclass, helpers=helpers)
+    except (watch_.Refused, watch_.OutOfTime) as stop:
+        stopped(report, stop)
+    except watch_.Raised as raised:  # the reader's code, somewhere we did not expect: report it
+        report.add("the grader could run your module", False, what_raised(raised.exc))
+    return _done(report, verbose)
+
+
+@dataclass(frozen=True)
+class _Advice:
+    hints: Sequence[Hint]
+    fallback: str | None
+
+
+@dataclass(frozen=True)
+class _Setup:
+    channels: int
+    kwargs: dict
+    shape: Sequence[int]
+    count_hint: str | None
+    atol: float
+    advice: _Advice
+
+
+def _grade(
+    report: GradeReport,
+    watch: watch_.Watch,
+    candidate: Callable[..., nn.Module],
+    ours: nn.Module,
+    setup: _Setup,
+    *,
+    subclass: type | None,
+    helpers: Sequence[object],
+) -> None:
+    """Build, then the checks in order, up to the first ✗ (the watch's stops propagate)."""
+    theirs = _build(report, watch, candidate, setup)
     if theirs is None:
-        return _done(report, verbose)
+        return
     problem = honesty.borrowed_parts(
         theirs, parts=subclass is not None, whole=(type(ours),), helpers=helpers
     )
     if not report.add(honesty.ROW, problem is None, honesty.refusal(problem) if problem else ""):
-        return _done(report, verbose)
-    n, h, w = shape
-    x = torch.randn(n, channels, h, w)
-    try:
-        if _same_structure(report, ours, theirs, x, count_hint):
-            _same_numbers(report, ours, theirs, x, atol, _Advice(hints, advice))
-    except Exception as exc:  # the reader's code, somewhere we did not expect: report it
-        report.add("the grader could run your module", False, _raised(exc))
-    return _done(report, verbose)
+        return
+    if subclass is not None:  # the library's parts it is built from may run (residual units)
+        watch.allow(honesty.library_parts(theirs, whole=(type(ours),)))
+    n, h, w = setup.shape
+    x = torch.randn(n, setup.channels, h, w)
+    if _same_structure(report, watch, ours, theirs, x, setup.count_hint):
+        _same_numbers(report, watch, ours, theirs, x, setup.atol, setup.advice)
+
+
+def watch_answer(
+    candidate: object,
+    answer: type | None = None,
+    *,
+    own: Sequence[str] = ("__init__", "forward"),
+    subclass: type | None = None,
+    helpers: Sequence[object] = (),
+    time_limit: float | None = None,
+) -> watch_.Watch:
+    """The watch for one grading: the helpers may run (and the library subclass's other methods,
+    for a subclassing exercise); ``answer``, the library's class the answer is compared with (or
+    the subclass's methods named in ``own``), never."""
+    roots: list[object] = [*honesty.HELPERS, *helpers]
+    if honesty.placeholder(candidate):  # a student copy's stub: it says "not written yet"
+        roots.append(candidate.__mro__[1])  # type: ignore[union-attr]
+    forbidden: list[object] = [answer] if answer is not None else []
+    if subclass is not None:
+        for base in subclass.__mro__:
+            for name, attr in vars(base).items():
+                (forbidden if name in own else roots).append(attr)
+        forbidden = [f for f in forbidden if f is not answer]
+    limit = watch_.TIME_LIMIT if time_limit is None else time_limit
+    return watch_.Watch(roots=roots, forbidden=forbidden, time_limit=limit)
+
+
+def stopped(report: GradeReport, stop: Exception) -> None:
+    """The report of a grading the watch stopped: the library ran for the answer (the report is
+    then that one refusal, nothing else is graded), or the time ran out."""
+    if isinstance(stop, watch_.Refused):
+        report.rows[:] = [(honesty.ROW, False, honesty.refusal(stop.detail))]
+    else:
+        seconds = getattr(stop, "seconds", watch_.TIME_LIMIT)
+        report.add(
+            "finishes in time",
+            False,
+            f"your code ran for more than {seconds:g} s, the grader's time limit: is there a "
+            "loop that never ends?",
+        )
 
 
 def own_code(
@@ -188,9 +272,15 @@ def own_code(
     return True
 
 
-def _raised(exc: BaseException) -> str:
-    text = str(exc).split("\n")[0].split(" Hint: enable anomaly detection")[0]  # torch's
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def what_raised(exc: BaseException) -> str:
+    try:
+        text = str(exc).split("\n")[0].split(" Hint: enable anomaly detection")[0]  # torch's
+    except BaseException as inner:  # noqa: BLE001 (a reader's exception whose str() raises)
+        if isinstance(inner, KeyboardInterrupt):
+            raise
+        text = ""
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
 
 
 def _describe(candidate: object) -> str:
@@ -201,15 +291,28 @@ def _describe(candidate: object) -> str:
     return f"partial({func.__name__})" if hasattr(func, "__name__") else repr(candidate)
 
 
+def _an_instance(report: GradeReport, candidate: object) -> bool:
+    """A built module passed in place of its class: say so (calling it would run forward)."""
+    if not isinstance(candidate, nn.Module):
+        return False
+    cls = type(candidate).__name__
+    return not report.add(
+        "builds",
+        False,
+        f"you passed a {cls} object, a module already built (such as {cls}(64)); pass the "
+        f"class itself, {cls}, without parentheses: the grader builds it",
+    )
+
+
 def _from_registry(name: str) -> Callable[..., nn.Module]:
     return lambda c, **kw: registry.build(name, c, **kw)
 
 
 def _build(
-    report: GradeReport, candidate: Callable[..., nn.Module], channels: int, kwargs: dict
+    report: GradeReport, watch: watch_.Watch, candidate: Callable[..., nn.Module], setup: _Setup
 ) -> nn.Module | None:
     """The reader's module in eval mode, or None (reported) when building it failed."""
-    name = _describe(candidate)
+    name, channels, kwargs = _describe(candidate), setup.channels, setup.kwargs
     if not callable(candidate):
         report.add(
             "builds",
@@ -218,11 +321,12 @@ def _build(
         )
         return None
     try:
-        theirs = candidate(channels, **kwargs)
+        theirs = watch.run(lambda: candidate(channels, **kwargs))
         if isinstance(theirs, nn.Module):
-            theirs.eval()
-    except Exception as exc:  # the reader's code: report, don't crash the notebook
-        report.add("builds", False, f"{name}({channels}, **{kwargs}) raised {_raised(exc)}")
+            watch.run(theirs.eval)
+    except watch_.Raised as raised:  # the reader's code: report, don't crash the notebook
+        call = f"{name}({channels}, **{kwargs})"
+        report.add("builds", False, f"{call} raised {what_raised(raised.exc)}")
         return None
     if not isinstance(theirs, nn.Module):
         what = f"{name}({channels}) gave a {type(theirs).__name__}, not an nn.Module"
@@ -232,36 +336,57 @@ def _build(
     return theirs
 
 
+def _not_plain(out: object, x: Tensor, what: str = "forward") -> str | None:
+    """Why ``out`` is not what a module returns: a plain tensor of the input's dtype."""
+    if type(out) is Tensor:
+        if out.dtype != x.dtype:
+            return (
+                f"{what} returned {out.dtype} values for a {x.dtype} input: keep the input's "
+                "dtype (no .double(), no .half())"
+            )
+        return None
+    if isinstance(out, Tensor):
+        return (
+            f"{what} returned a {type(out).__name__}, a subclass of torch.Tensor: return a plain "
+            "torch.Tensor"
+        )
+    return f"{what} returned a {type(out).__name__}, not a tensor"
+
+
+IN_PLACE = (
+    "forward changed its input tensor in place (x *= s, x += y, relu_): the caller's "
+    "tensor is overwritten, and autograd may need it for the backward pass. Write "
+    "x = x * s instead"
+)
+
+
 def _same_structure(
-    report: GradeReport, ours: nn.Module, theirs: nn.Module, x: Tensor, count_hint: str | None
+    report: GradeReport,
+    watch: watch_.Watch,
+    ours: nn.Module,
+    theirs: nn.Module,
+    x: Tensor,
+    count_hint: str | None,
 ) -> bool:
-    """Forward runs, the output's shape, the parameter count, weights that copy across."""
+    """Forward runs, the output's type and shape, the parameter count, weights that copy
+    across."""
     given = x.clone()
     try:
-        out = theirs(given)
-    except Exception as exc:
-        return report.add(
-            "forward", False, f"calling it on a {tuple(x.shape)} input raised {_raised(exc)}"
-        )
+        out = watch.run(theirs, given)
+    except watch_.Raised as raised:
+        text = f"calling it on a {tuple(x.shape)} input raised {what_raised(raised.exc)}"
+        return report.add("forward", False, text)
     if not torch.equal(given, x):
-        return report.add(
-            "leaves its input alone",
-            False,
-            "forward changed its input tensor in place (x *= s, x += y, relu_): the caller's "
-            "tensor is overwritten, and autograd may need it for the backward pass. Write "
-            "x = x * s instead",
-        )
-    if not isinstance(out, Tensor):
-        return report.add(
-            "output shape", False, f"forward returned a {type(out).__name__}, not a tensor"
-        )
+        return report.add("leaves its input alone", False, IN_PLACE)
+    if problem := _not_plain(out, x):
+        return report.add("output shape", False, problem)
     if not report.add(
         "output shape",
         tuple(out.shape) == tuple(x.shape),
         f"expected {tuple(x.shape)}, got {tuple(out.shape)}" if out.shape != x.shape else "",
     ):
         return False
-    n_ours, n_theirs = _count(ours), _count(theirs)
+    n_ours, n_theirs = _count(ours), watch.run(_count, theirs)
     count_advice = count_hint or "check the hidden width (reduction) and which layers have biases"
     if not report.add(
         "parameter count",
@@ -271,46 +396,75 @@ def _same_structure(
         else f"{n_theirs:,}",
     ):
         return False
-    problem = _copy_weights(ours, theirs)
+    problem = _copy_weights(ours, theirs, watch)
     return report.add("weights line up with the reference", problem is None, problem or "")
 
 
-@dataclass(frozen=True)
-class _Advice:
-    hints: Sequence[Hint]
-    fallback: str | None
+TRAINING = (
+    "your module computes something else in training mode (after .train(), self.training is "
+    "True): only BatchNorm may behave differently there, normalising with the batch's statistics"
+)
 
 
 def _same_numbers(
     report: GradeReport,
+    watch: watch_.Watch,
     ours: nn.Module,
     theirs: nn.Module,
     x: Tensor,
     atol: float,
     advice: _Advice,
 ) -> None:
-    """The same output as the reference (with the weights copied), and gradients everywhere."""
+    """The same output as the reference (with the weights copied) in eval and in training mode,
+    and gradients everywhere."""
+    row = "same output as attncv's module"
     with torch.no_grad():
-        expected, got = ours(x), theirs(x.clone())
-    if not isinstance(got, Tensor) or got.shape != expected.shape:
-        report.add("same output as attncv's module", False, "a second call gave another shape")
+        expected = ours(x)
+        ours.train()
+        expected_train = ours(x)  # BatchNorm: the batch's statistics
+        ours.eval()
+        got = watch.run(theirs, x.clone())
+    if _not_plain(got, x) or got.shape != expected.shape:
+        report.add(row, False, _not_plain(got, x) or "a second call gave another shape")
         return
-    err = (expected - got.to(expected.dtype)).abs().max().item()
-    ok = err <= atol  # False for NaN
-    hint = "" if ok else _hint(advice.hints, advice.fallback, x, got, expected)
-    if not report.add(
-        "same output as attncv's module", ok, f"max difference {err:.3g} (tolerance {atol:g}){hint}"
-    ):
+    err = (expected - got).abs().max().item()
+    if not err <= atol:  # NaN too
+        hint = _hint(advice.hints, advice.fallback, x, got, expected)
+        report.add(row, False, f"max difference {err:.3g} (tolerance {atol:g}){hint}")
         return
+    watch.run(theirs.train)
+    watch.run(theirs.zero_grad)
+    given = x.clone().requires_grad_()  # as in a network: gradients flow to the input too
+    inp = given * 1
     try:
-        theirs.train()
-        theirs.zero_grad()
-        given = x.clone().requires_grad_()  # as in a network: gradients flow to the input too
-        theirs(given * 1).square().mean().backward()
-    except Exception as exc:  # autograd's errors are the reader's too: an in-place x *= s
-        report.add("gradients reach every parameter", False, _backward_hint(exc))
+        out = watch.run(theirs, inp)
+    except watch_.Raised as raised:
+        report.add(row, False, f"in training mode, forward raised {what_raised(raised.exc)}")
         return
-    missing = [n for n, p in theirs.named_parameters() if p.grad is None or not p.grad.abs().sum()]
+    if not torch.equal(inp.detach(), x):
+        report.add("leaves its input alone", False, f"in training mode, {IN_PLACE}")
+        return
+    if problem := _not_plain(out, x, "forward in training mode"):
+        report.add(row, False, problem)
+        return
+    err_train = (expected_train - out.detach()).abs().max().item() if out.shape == x.shape else -1
+    if not 0 <= err_train <= atol:
+        report.add(
+            row,
+            False,
+            f"max difference {err:.3g} in eval mode, but "
+            + (f"{err_train:.3g} in training mode" if err_train >= 0 else "another shape")
+            + f" (tolerance {atol:g}). Hint: {TRAINING}",
+        )
+        return
+    report.add(row, True, f"max difference {max(err, err_train):.3g} (tolerance {atol:g})")
+    try:
+        watch.run(lambda: out.square().mean().backward())
+    except watch_.Raised as raised:  # autograd's errors are the reader's too: an in-place x *= s
+        report.add("gradients reach every parameter", False, _backward_hint(raised.exc))
+        return
+    named = watch.run(lambda: list(theirs.named_parameters()))
+    missing = [n for n, p in named if p.grad is None or not p.grad.abs().sum()]
     report.add(
         "gradients reach every parameter",
         not missing,
@@ -319,7 +473,7 @@ def _same_numbers(
 
 
 def _backward_hint(exc: BaseException) -> str:
-    text = f"a training step (forward in train mode, then backward) raised {_raised(exc)}"
+    text = f"a training step (forward in train mode, then backward) raised {what_raised(exc)}"
     if "inplace" in str(exc) or "in-place" in str(exc):
         text += (
             ". Hint: an operation in place (x *= s, x += y, relu_, clamp_) overwrote a "
@@ -333,10 +487,13 @@ def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _copy_weights(source: nn.Module, target: nn.Module) -> str | None:
+def _tensors(module: nn.Module) -> list[Tensor]:
+    return [t for t in list(module.parameters()) + list(module.buffers()) if t.is_floating_point()]
+
+
+def _copy_weights(source: nn.Module, target: nn.Module, watch: watch_.Watch) -> str | None:
     """Copy parameters and buffers in registration order, matched by shape, not by name."""
-    src = [t for t in list(source.parameters()) + list(source.buffers()) if t.is_floating_point()]
-    dst = [t for t in list(target.parameters()) + list(target.buffers()) if t.is_floating_point()]
+    src, dst = _tensors(source), watch.run(_tensors, target)
     src_shapes = sorted(_key(t) for t in src)
     dst_shapes = sorted(_key(t) for t in dst)
     if src_shapes != dst_shapes:

@@ -17,6 +17,11 @@ Three looks, none relying on outputs:
 - the built module: every submodule, registered or kept in a plain attribute, and so every
   parameter, belongs to the reader's code or torch, not to a library module.
 
+The code of the reader's functions must also not import ``attncv`` itself, name one of its
+modules (``importlib.import_module("attncv...")``, ``sys.modules["attncv..."]``), or be a copy of
+the library's (a ``__code__`` taken from it). What the code hides from this reading, the grader
+sees when it runs (:mod:`.watch`).
+
 This is a rule for honest mistakes and casual copying, not a sandbox: code running in the same
 kernel as the grader can always change the grader.
 """
@@ -26,6 +31,8 @@ from __future__ import annotations
 import dis
 import functools
 import inspect
+import re
+import sys
 from collections.abc import Collection, Iterator
 from types import BuiltinFunctionType, CodeType, FunctionType, MethodType, ModuleType
 
@@ -33,6 +40,7 @@ from torch import nn
 
 from ..attention.checks import check_channels, check_input, reduced
 from ..attention.tap import AttentionMap
+from . import watch
 
 LIBRARY = "attncv"
 RULE = (
@@ -121,8 +129,36 @@ class _Look:
         refs = [fn.__globals__.get(n) for n in _globals(fn.__code__) if n in fn.__globals__]
         refs += [c.cell_contents for c in fn.__closure__ or () if _filled(c)]
         refs += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
+        if problem := self.code(fn.__code__, where):
+            return problem
         for obj in refs:
             if problem := self.value(obj, where, home):
+                return problem
+        return None
+
+    def code(self, code: CodeType, where: str) -> str | None:
+        """The library inside a code object: its own code copied in (``__code__``), an import
+        from ``attncv`` (inside a method, where it is not loaded as a global) of anything but the
+        helpers, or a module of it named in a string (``importlib.import_module``,
+        ``sys.modules``)."""
+        if watch.is_library_code(code):
+            return f"{where} runs a copy of the library's code ({watch.describe(code)})"
+        ins = list(dis.get_instructions(code))
+        for i, one in enumerate(ins):
+            if one.opname == "IMPORT_NAME" and _MODULE_NAME.match(str(one.argval)):
+                names = []
+                for after in ins[i + 1 :]:  # from attncv... import a, b: IMPORT_FROM, STORE, ...
+                    if after.opname == "IMPORT_FROM":
+                        names.append(str(after.argval))
+                    elif not after.opname.startswith("STORE"):
+                        break
+                module = sys.modules.get(str(one.argval))
+                if not names or not all(self.allowed(getattr(module, n, None)) for n in names):
+                    return f"{where} imports {one.argval} inside its code"
+        for const in code.co_consts:
+            if isinstance(const, str) and _MODULE_NAME.match(const):
+                return f"{where} names the module {const!r} in its code"
+            if isinstance(const, CodeType) and (problem := self.code(const, where)):
                 return problem
         return None
 
@@ -155,6 +191,9 @@ def _globals(code: CodeType) -> Iterator[str]:
             yield from _globals(const)
 
 
+_MODULE_NAME = re.compile(rf"^{LIBRARY}(\.\w+)*$")
+
+
 def _calls_library(fn: FunctionType, method: str) -> bool:
     """``super().<method>`` or ``<library class>.<method>`` in ``fn``: the library's method."""
     names = [
@@ -185,7 +224,7 @@ def _defined_by(cls: type, method: str) -> type | None:
     return next((base for base in cls.__mro__ if method in vars(base)), None)
 
 
-def _placeholder(candidate: object) -> bool:
+def placeholder(candidate: object) -> bool:
     """A student copy's stub (``attncv.book.student.todo``) and nothing more: a class whose only
     base is the stub class and which defines nothing of its own, so no answer can pass as one."""
     if not isinstance(candidate, type) or len(candidate.__mro__) != 3:
@@ -214,7 +253,7 @@ def borrowed(
         own: the methods a class must define itself (for a subclassing exercise: ``forward``).
         subclass: the library class the exercise asks the reader to subclass, if any.
     """
-    if _placeholder(candidate):
+    if placeholder(candidate):
         return None  # a student copy's stub: building it says "not written yet"
     look = _Look(_label(candidate), helpers, own, subclass)
     home = _home(candidate)
@@ -267,6 +306,19 @@ def borrowed_parts(
             continue
         return f"{_label(module)} wraps {_name(type(sub))} ({where})"
     return None
+
+
+def library_parts(module: nn.Module, *, whole: Collection[type] = ()) -> set[type]:
+    """The library's module classes among ``module``'s parts (residual units), but none of
+    ``whole`` (the answer itself): their code may run for a subclassing exercise."""
+    return {
+        type(sub)
+        for _, sub in _submodules(module)
+        if sub is not module
+        and isinstance(sub, nn.Module)
+        and from_library(type(sub))
+        and not isinstance(sub, tuple(whole))
+    }
 
 
 def _submodules(module: nn.Module) -> Iterator[tuple[str, object]]:
