@@ -21,6 +21,7 @@ from attncv.book.assign import (
     BEGIN,
     CONFIG,
     END,
+    FRESH,
     AssignmentError,
     assignment,
     main,
@@ -98,7 +99,8 @@ def test_solution_cells_test_cells_and_read_only_cells():
     assert not grader_meta(solution)["locked"]
     assert "tags" not in solution.metadata  # solution, hide-input: book tags, not the students'
     test = by_id["ex-demo-1-grader"]
-    assert test.source.endswith("\ncheck_se(MySE).assert_passed()")  # raises, with the message
+    assert test.source.startswith(FRESH + "\n")  # the graders read afresh from their files
+    assert test.source.endswith("\ngraders().check_se(MySE).assert_passed()")  # raises: message
     assert grader_meta(test)["grade"] and grader_meta(test)["locked"]
     answer = by_id["ex-demo-2-answer"]
     assert answer.source == f"Because {SECRET}."  # the book's solution, for the instructor
@@ -194,8 +196,30 @@ WRONG = {  # exercise label -> (the book's line, a plausible mistake)
     "ex-eca-2": ("k = t if t % 2 else t + 1", "k = 3"),
 }
 WRONG_ADVICE = {"ex-se-1": "a softmax across channels", "ex-eca-2": "k = 5 for C = 256"}
-CHEAT = {  # the library's answer imported (it used to score full marks); a backward that raises
-    "ex-se-1": (None, "from attncv.attention.se import SE as MySE"),
+# SE: layers of its own, the library's forward imported inside its own (it used to score full
+# marks), and the grader patched to pass anything (so did that); ECA: a backward that raises
+SNEAKY_SE = """\
+import attncv.exercises.channel as grading
+from torch import nn
+
+grading.check_se = lambda *args, **kwargs: type("Pass", (), {"assert_passed": lambda self: None})()
+
+
+class MySE(nn.Module):
+    def __init__(self, channels, reduction=16):
+        super().__init__()
+        self.channels = channels
+        self.fc1 = nn.Conv2d(channels, channels // reduction, 1)
+        self.fc2 = nn.Conv2d(channels // reduction, channels, 1)
+        self.tap = nn.Identity()
+
+    def forward(self, x):
+        from attncv.attention.se import SE
+
+        return SE.forward(self, x)
+"""
+CHEAT = {
+    "ex-se-1": (None, SNEAKY_SE),
     "ex-eca-2": (
         "w = torch.sigmoid(self.conv(y)).squeeze(1)",
         "w = torch.sigmoid(self.conv(y)).squeeze(1).clamp_(0, 1)",
@@ -253,10 +277,11 @@ def _submit(
 @pytest.mark.slow
 def test_nbgrader_autogrades_a_class(tmp_path):
     """Two chapters (SE, ECA), three students: one with the book's solutions, one with SE's gate a
-    softmax and ECA's kernel fixed at 3, one who imports the library's SE as their own and whose
-    ECA raises in the backward pass (an in-place clamp_). Full marks for the first; for the
-    others, exactly the two exercises' points lost, and the graders' messages in the feedback:
-    the rule against the library's answer, and a ✗ line (not a crash) for the backward pass."""
+    softmax and ECA's kernel fixed at 3, one whose SE runs the library's forward (imported inside
+    its own) and patches the grader to pass anything, and whose ECA raises in the backward pass
+    (an in-place clamp_). Full marks for the first; for the others, exactly the two exercises'
+    points lost, and the graders' messages in the feedback: the rule against the library's
+    answer, and a ✗ line (not a crash) for the backward pass."""
     if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
         if os.environ.get("ATTNCV_NBGRADER_TEST"):
             pytest.fail("ATTNCV_NBGRADER_TEST is set, but nbgrader is not installed")

@@ -11,9 +11,11 @@ the points of :mod:`.points`:
 - a code cell tagged ``solution`` becomes an nbgrader solution cell: the book's code between
   ``### BEGIN SOLUTION`` and ``### END SOLUTION``, after a comment saying what to write;
 - a grader cell becomes an autograded test cell worth the exercise's points, its
-  ``assert check_x(...)`` turned into ``check_x(...).assert_passed()``: a failure raises
-  ``GradeFailure`` with the grader's own message, which is what the student's feedback shows,
-  below the grader's printed report;
+  ``assert check_x(...)`` turned into ``graders().check_x(...).assert_passed()``: a failure
+  raises ``GradeFailure`` with the grader's own message, which is what the student's feedback
+  shows, below the grader's printed report. ``graders()`` (:mod:`attncv.exercises.fresh`) reads
+  the graders afresh from their files, so an answer cell that changed ``attncv``'s modules
+  (the grader, the reference) does not change its grade;
 - a written exercise (no grader) gets a manually graded answer cell where the book has its
   ``{solution}``, holding that solution: ``nbgrader generate_assignment`` clears it for the
   students, and source/ keeps it for the instructor;
@@ -59,6 +61,9 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # out everything in source/<chapter>/): the benchmark's recorded sweeps, without which it would
 # train a whole sweep in the students' brief profile.
 FILES: dict[str, tuple[str, ...]] = {"benchmark": ("results",)}
+# A test cell's first line: the graders read afresh from their files (an answer cell above may
+# have changed the attncv modules it imported)
+FRESH = "from attncv.exercises.fresh import graders  # a fresh copy: answer cells cannot change it"
 CONFIG = "nbgrader_config.py"
 CONFIG_TEXT = '''\
 """nbgrader's configuration for the attncv course directory.
@@ -203,7 +208,9 @@ class _Builder:
             self.cells.append(new)
         elif block.kind == GRADER and ex is not None:
             grade_id = _unique(_id(f"{ex.label}-grader"), self.cells)
-            source = GRADER_LINE.sub(r"\g<call>.assert_passed()", cell.source)
+            source = f"{FRESH}\n" + GRADER_LINE.sub(
+                r"graders().\g<call>.assert_passed()", cell.source
+            )
             new = nbformat.v4.new_code_cell(source, id=grade_id)
             new.metadata.update(metadata)
             share = self.points[ex.label] / len(ex.graders)

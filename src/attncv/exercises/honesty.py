@@ -64,10 +64,37 @@ def _module_of(obj: object) -> str:
     return name if isinstance(name, str) else ""
 
 
+# attncv, and the root of the fresh copy these graders may be part of (:mod:`.fresh`)
+ROOTS = frozenset({LIBRARY, __name__.split(".")[0]})
+
+
 def from_library(obj: object) -> bool:
-    """A module, class, function or instance that comes from ``attncv``."""
-    name = _module_of(obj)
-    return name == LIBRARY or name.startswith(LIBRARY + ".")
+    """A module, class, function or instance that comes from ``attncv`` (or a fresh copy)."""
+    return _module_of(obj).split(".")[0] in ROOTS
+
+
+def _place(obj: object) -> tuple[str, str] | None:
+    """(module within the library, qualified name) of a library class or function: the same for
+    ``attncv``'s object and a fresh copy's (:mod:`.fresh`)."""
+    if not isinstance(obj, type | FunctionType):
+        return None
+    root, _, rest = getattr(obj, "__module__", "").partition(".")
+    return (rest, obj.__qualname__) if root in ROOTS else None
+
+
+def same(a: object, b: object) -> bool:
+    """The same library object, in ``attncv`` or in a fresh copy of it."""
+    return a is b or (_place(a) is not None and _place(a) == _place(b))
+
+
+def is_a(obj: object, classes: Collection[object]) -> bool:
+    """``isinstance(obj, classes)``, a fresh copy's classes counting as ``attncv``'s."""
+    return any(same(t, c) for t in type(obj).__mro__ for c in classes)
+
+
+def subclasses(cls: object, base: object) -> bool:
+    """``issubclass(cls, base)``, a fresh copy's classes counting as ``attncv``'s."""
+    return isinstance(cls, type) and any(same(t, base) for t in cls.__mro__)
 
 
 def _name(obj: object) -> str:
@@ -96,11 +123,11 @@ class _Look:
         self.done: set[int] = set()
 
     def allowed(self, obj: object) -> bool:
-        classes = tuple(h for h in self.helpers if isinstance(h, type))
+        classes = [h for h in self.helpers if isinstance(h, type)]
         return (
-            any(obj is h for h in self.helpers)
-            or isinstance(obj, classes)
-            or (self.subclass is not None and obj is self.subclass)
+            any(same(obj, h) for h in self.helpers)
+            or is_a(obj, classes)
+            or (self.subclass is not None and same(obj, self.subclass))
         )
 
     def value(self, obj: object, where: str, home: str) -> str | None:
@@ -272,7 +299,7 @@ def _class(look: _Look, cls: type, home: str) -> str | None:
     library = [b for b in cls.__mro__ if from_library(b)]
     if cls in library:
         return f"{look.name} is {_name(cls)} itself"
-    if library and (look.subclass is None or library[0] is not look.subclass):
+    if library and (look.subclass is None or not same(library[0], look.subclass)):
         return f"{look.name} subclasses {_name(library[0])}"
     for method in look.own:
         owner = _defined_by(cls, method)
@@ -300,9 +327,9 @@ def borrowed_parts(
     if from_library(module):  # a factory that returns the library's module itself
         return f"the answer builds {_name(type(module))} itself"
     for where, sub in _submodules(module):
-        if sub is module or not from_library(sub) or any(type(sub) is h for h in allowed):
+        if sub is module or not from_library(sub) or any(same(type(sub), h) for h in allowed):
             continue
-        if parts and not isinstance(sub, tuple(whole)):
+        if parts and not is_a(sub, whole):
             continue
         return f"{_label(module)} wraps {_name(type(sub))} ({where})"
     return None
@@ -317,7 +344,7 @@ def library_parts(module: nn.Module, *, whole: Collection[type] = ()) -> set[typ
         if sub is not module
         and isinstance(sub, nn.Module)
         and from_library(type(sub))
-        and not isinstance(sub, tuple(whole))
+        and not is_a(sub, whole)
     }
 
 
