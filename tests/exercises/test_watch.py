@@ -205,7 +205,7 @@ def test_the_watch_alone_refuses_an_import_inside_forward(monkeypatch) -> None:
     """With the code reading switched off, running the library is still seen."""
     _no_reading(monkeypatch)
     msg = _refused(channel.check_se(ImportInForward, verbose=False))
-    assert "it runs attncv.attention.se.SE.forward" in msg
+    assert "ImportInForward runs attncv.attention.se.SE.forward" in msg
 
 
 def test_residual_attention_may_not_reach_the_librarys_mask_through_the_mro() -> None:

@@ -232,7 +232,8 @@ def watch_answer(
                 (forbidden if name in own else roots).append(attr)
         forbidden = [f for f in forbidden if f is not answer]
     limit = watch_.TIME_LIMIT if time_limit is None else time_limit
-    return watch_.Watch(roots=roots, forbidden=forbidden, time_limit=limit)
+    name = honesty.label(candidate)
+    return watch_.Watch(roots=roots, forbidden=forbidden, time_limit=limit, name=name)
 
 
 def stopped(report: GradeReport, stop: Exception) -> None:

@@ -282,7 +282,7 @@ def borrowed(
     """
     if placeholder(candidate):
         return None  # a student copy's stub: building it says "not written yet"
-    look = _Look(_label(candidate), helpers, own, subclass)
+    look = _Look(label(candidate), helpers, own, subclass)
     home = _home(candidate)
     if isinstance(candidate, type):
         return _class(look, candidate, home)
@@ -331,7 +331,7 @@ def borrowed_parts(
             continue
         if parts and not is_a(sub, whole):
             continue
-        return f"{_label(module)} wraps {_name(type(sub))} ({where})"
+        return f"{label(module)} wraps {_name(type(sub))} ({where})"
     return None
 
 
@@ -371,7 +371,7 @@ def _submodules(module: nn.Module) -> Iterator[tuple[str, object]]:
         stack += [(w, v) for w, v in items if isinstance(v, nn.Module | list | tuple | dict)]
 
 
-def _label(candidate: object) -> str:
+def label(candidate: object) -> str:
     for obj in (candidate, getattr(candidate, "func", None)):
         name = getattr(obj, "__name__", None)
         if isinstance(name, str):

@@ -138,6 +138,7 @@ class Watch:
         forbidden: library objects that must never run for the reader (the answer itself).
         time_limit: seconds the reader's code may run in all, summed over every
             :meth:`run` (None: no limit).
+        name: the answer's name in the messages (``MySE``).
     """
 
     def __init__(
@@ -146,7 +147,9 @@ class Watch:
         roots: Collection[object] = (),
         forbidden: Collection[object] = (),
         time_limit: float | None = TIME_LIMIT,
+        name: str = "the answer",
     ) -> None:
+        self.name = name
         self.roots = {key(c) for obj in roots for c in codes(obj)}
         self.forbidden = {key(c) for obj in forbidden for c in codes(obj)} - self.roots
         self.time_limit = time_limit
@@ -200,7 +203,7 @@ class Watch:
             self._check(frame)
         elif event == "c_call" and arg is sys.setprofile:
             if kind(frame.f_code.co_filename) != GRADER:
-                self.violation = "it calls sys.setprofile, which switches off the grader's watch"
+                self.violation = f"{self.name} calls sys.setprofile: it switches off the watch"
 
     def _check(self, frame: FrameType) -> None:
         """Refuse a library frame unless it is, or is called from, a root, with no frame of the
@@ -214,7 +217,9 @@ class Watch:
                 if kind(f.f_code.co_filename) in (READER, GRADER):
                     break
                 f = f.f_back
-        self.violation = f"it runs {describe(code)}, the library's code, while it is graded"
+        self.violation = (
+            f"{self.name} runs {describe(code)}, the library's code, while it is graded"
+        )
 
 
 class _Watching:
@@ -260,7 +265,7 @@ class _Watching:
         if watch.left is not None:
             watch.left -= time.monotonic() - self.start
         if not hook_left and not watch.timed_out and watch.violation is None:
-            watch.violation = "it switched off the grader's watch (sys.setprofile)"
+            watch.violation = f"{watch.name} switched off the grader's watch (sys.setprofile)"
 
     def _ring(self, signum: int, frame: FrameType | None) -> None:
         if self.ringing:
