@@ -164,6 +164,10 @@ def check_module(
         stopped(report, stop)
     except watch_.Raised as raised:  # the reader's code, somewhere we did not expect: report it
         report.add("the grader could run your module", False, what_raised(raised.exc))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 (the reader's objects, where the grader reads them)
+        report.add("the grader could run your module", False, what_raised(exc))
     return _done(report, verbose)
 
 
@@ -226,7 +230,7 @@ def watch_answer(
     if honesty.placeholder(candidate):  # a student copy's stub: it says "not written yet"
         roots.append(candidate.__mro__[1])  # type: ignore[union-attr]
     forbidden: list[object] = [answer] if answer is not None else []
-    if subclass is not None:
+    if subclass is not None and honesty.subclasses(candidate, subclass):
         for base in subclass.__mro__:
             for name, attr in vars(base).items():
                 (forbidden if name in own else roots).append(attr)
@@ -294,8 +298,8 @@ def _describe(candidate: object) -> str:
 
 def _an_instance(report: GradeReport, candidate: object) -> bool:
     """A built module passed in place of its class: say so (calling it would run forward)."""
-    if not isinstance(candidate, nn.Module):
-        return False
+    if not isinstance(candidate, nn.Module) or honesty.from_library(candidate):
+        return False  # the library's own module: the own-code rule says what is wrong
     cls = type(candidate).__name__
     return not report.add(
         "builds",
@@ -496,21 +500,24 @@ def _copy_weights(source: nn.Module, target: nn.Module, watch: watch_.Watch) -> 
     """Copy parameters and buffers in registration order, matched by shape, not by name."""
     src, dst = _tensors(source), watch.run(_tensors, target)
     src_shapes = sorted(_key(t) for t in src)
-    dst_shapes = sorted(_key(t) for t in dst)
+    dst_shapes = watch.run(lambda: sorted(_key(t) for t in dst))
     if src_shapes != dst_shapes:
         return (
             f"the reference's tensors have shapes {src_shapes}, yours {dst_shapes}; create the "
             "layers with the same sizes (a 1x1 convolution and a Linear layer of the same "
             "size hold the same weights, so either is fine if you reshape)"
         )
-    pool = list(src)
+    watch.run(_copy_into, [s.detach().clone() for s in src], dst)  # the reader's tensors
+    return None
+
+
+def _copy_into(pool: list[Tensor], dst: list[Tensor]) -> None:
     with torch.no_grad():
         for t in dst:
             for i, s in enumerate(pool):
                 if _key(s) == _key(t):
                     t.copy_(pool.pop(i).reshape(t.shape))
                     break
-    return None
 
 
 def _key(t: Tensor) -> tuple[int, ...]:
