@@ -172,13 +172,18 @@ class Watch:
         """
         error: BaseException | None = None
         result = None
+        watching = _Watching(self)
         try:
-            with self._watching():
+            try:
+                watching.on()
                 result = fn(*args)
+            finally:
+                watching.off()
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit and TimeLimit too: the reader's to answer for
             error = exc
+        watching.off()  # again, in case the alarm rang before the first could run
         if self.violation is not None:
             raise Refused(self.violation)
         if self.timed_out or isinstance(error, TimeLimit):
@@ -188,22 +193,21 @@ class Watch:
             raise Raised(error)
         return result  # type: ignore[return-value]
 
-    def _watching(self) -> _Watching:
-        return _Watching(self)
-
     def _profile(self, frame: FrameType, event: str, arg: object) -> None:
         if event not in ("call", "c_call"):
+            return
+        where = kind(frame.f_code.co_filename)
+        if where == GRADER:  # the graders' own code, this watch included
             return
         if self._deadline is not None and time.monotonic() > self._deadline:
             self.timed_out = True  # where no alarm rings: outside the main thread
             raise TimeLimit
         if self.violation is not None:
             return
-        if event == "call" and kind(frame.f_code.co_filename) == LIBRARY:
+        if event == "call" and where == LIBRARY:
             self._check(frame)
         elif event == "c_call" and arg is sys.setprofile:
-            if kind(frame.f_code.co_filename) != GRADER:
-                self.violation = f"{self.name} calls sys.setprofile: it switches off the watch"
+            self.violation = f"{self.name} calls sys.setprofile: it switches off the watch"
 
     def _check(self, frame: FrameType) -> None:
         """Refuse a library frame unless it is, or is called from, a root, with no frame of the
@@ -223,7 +227,8 @@ class Watch:
 
 
 class _Watching:
-    """The profiler hook and the alarm, on for one :meth:`Watch.run`."""
+    """The profiler hook and the alarm, on for one :meth:`Watch.run`; :meth:`off` may be called
+    more than once, and after an :meth:`on` that did not finish."""
 
     def __init__(self, watch: Watch) -> None:
         self.watch = watch
@@ -232,40 +237,48 @@ class _Watching:
             and hasattr(signal, "setitimer")
             and threading.current_thread() is threading.main_thread()
         )
-
-    def __enter__(self) -> None:
-        watch = self.watch
+        self.ringing = self.armed = self.hooked = False
         self.start = time.monotonic()
+
+    def on(self) -> None:
+        watch = self.watch
         if watch.left is not None:
             if watch.left <= 0:
                 watch.timed_out = True
                 raise TimeLimit
             watch._deadline = self.start + watch.left
+        self.profile, self.thread_profile = sys.getprofile(), _thread_profile()
         self.ringing = True
         if self.alarm:
             self.handler = signal.signal(signal.SIGALRM, self._ring)
+            self.armed = True
             self.outer = signal.setitimer(signal.ITIMER_REAL, watch.left, 1.0)
-        self.profile, self.thread_profile = sys.getprofile(), _thread_profile()
+        self.hooked = True
         threading.setprofile(watch._hook)
         sys.setprofile(watch._hook)
 
-    def __exit__(self, *exc: object) -> None:
+    def off(self) -> None:
         watch = self.watch
         watch._deadline = None  # first: neither the hook nor the alarm may stop this method
         self.ringing = False
-        hook_left = sys.getprofile() is watch._hook
-        sys.setprofile(self.profile)
-        threading.setprofile(self.thread_profile)  # type: ignore[arg-type]
-        if self.alarm:
+        if self.hooked:
+            self.hooked = False
+            hook_left = sys.getprofile() is watch._hook
+            sys.setprofile(self.profile)
+            threading.setprofile(self.thread_profile)  # type: ignore[arg-type]
+            if not hook_left and not watch.timed_out and watch.violation is None:
+                watch.violation = f"{watch.name} switched off the grader's watch (sys.setprofile)"
+        if self.armed:
+            self.armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.handler if self.handler is not None else 0)
-            if self.outer[0] > 0:  # someone else's timer: let it go on
+            handler = self.handler if self.handler is not None else signal.SIG_DFL
+            signal.signal(signal.SIGALRM, handler)
+            if getattr(self, "outer", (0.0, 0.0))[0] > 0:  # someone else's timer: let it go on
                 rest = max(self.outer[0] - (time.monotonic() - self.start), 1e-3)
                 signal.setitimer(signal.ITIMER_REAL, rest, self.outer[1])
-        if watch.left is not None:
+        if watch.left is not None and self.start is not None:
             watch.left -= time.monotonic() - self.start
-        if not hook_left and not watch.timed_out and watch.violation is None:
-            watch.violation = f"{watch.name} switched off the grader's watch (sys.setprofile)"
+            self.start = None  # type: ignore[assignment]
 
     def _ring(self, signum: int, frame: FrameType | None) -> None:
         if self.ringing:
