@@ -103,3 +103,83 @@ def test_the_library_function_checks_too(no_work) -> None:
         sweep(["se"], profile="smoke", epochs=0)
     with pytest.raises(ValueError, match="seeds"):
         sweep(["se"], profile="smoke", seeds=[-1])
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--devices", "gpu"], "--devices"),  # used to end in torch's RuntimeError traceback
+        (["--devices", ""], "--devices"),
+        (["--devices", "cpu,,cpu"], "empty entry"),
+        (["--retries", "-1"], "--retries"),  # Ray reads -1 as "retry forever"
+        (["--resume"], "--resume needs --out"),  # used to be ignored without a word
+    ],
+)
+def test_bad_places_fail_before_any_work(flags, says, capsys, no_work) -> None:
+    assert bench_main(["sweep", *TINY, "--train-size", "100", *flags]) == 2
+    assert says in _one_error_line(capsys)
+
+
+def test_a_missing_data_folder_fails_before_any_work(
+    tmp_path, monkeypatch, capsys, no_work
+) -> None:
+    """--data-dir or $ATTNCV_DATA naming no folder used to end in a DataError traceback."""
+    missing = tmp_path / "no-such-folder"
+    assert bench_main(["sweep", *TINY, "--train-size", "100", "--data-dir", str(missing)]) == 2
+    assert "--data-dir" in (line := _one_error_line(capsys)) and str(missing) in line
+    monkeypatch.setenv("ATTNCV_DATA", str(missing))
+    assert bench_main(["sweep", *TINY, "--train-size", "100"]) == 2
+    assert "$ATTNCV_DATA" in _one_error_line(capsys)
+
+
+def _saved(**parts) -> dict:
+    """A saved sweep's JSON, whole but for ``parts``."""
+    run = {"name": "none", "title": "Baseline", "family": "none", "seed": 0, "dataset": "d"}
+    run |= {"device": "CPU", "best5_acc": 0.1, "final_acc": 0.1, "test_acc": [0.1]}
+    run |= {"params": 1, "train_ips": 1.0}
+    raw = {"recipe": {"name": "fast", "train": {}}, "scale": {}, "data": "d"}
+    raw |= {"environment": {}, "runs": [run], "schema": 1, "failed": []}
+    return raw | parts
+
+
+@pytest.mark.parametrize(
+    ("parts", "says"),
+    [
+        ({"recipe": {"name": "fast"}}, "recipe has no"),  # used to be a KeyError traceback
+        ({"scale": []}, "scale is not"),  # an AttributeError traceback
+        ({"runs": [{"name": "none"}]}, "runs[0].title"),  # a KeyError, after training
+        ({"runs": "none"}, "runs is not"),  # a TypeError
+        ({"failed": [{"seed": 0}]}, "failed[0].name"),
+    ],
+)
+def test_a_resume_file_with_a_bad_inner_structure_is_named(
+    parts, says, tmp_path, capsys, no_work
+) -> None:
+    out = tmp_path / "bad.json"
+    out.write_text(json.dumps(_saved(**parts)))
+    assert bench_main(["sweep", *TINY, "--train-size", "100", "--resume", "--out", str(out)]) == 2
+    line = _one_error_line(capsys)
+    assert str(out) in line and says in line
+
+
+def test_resume_onto_other_data_is_refused_before_any_run_trains(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """The kept runs used other data than this sweep loads: it used to train the missing run,
+    then throw it away at its checkpoint (one table, one dataset) and save it nowhere."""
+    out = tmp_path / "other-data.json"
+    argv = ["sweep", *TINY, "--names", "none", "--train-size", "100", "--out", str(out)]
+    assert bench_main(argv) == 0
+    raw = json.loads(out.read_text())
+    raw["runs"][0]["dataset"] = raw["data"] = "CIFAR-100 (elsewhere)"
+    out.write_text(json.dumps(raw))
+    capsys.readouterr()
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a run trained on other data than the runs it resumes")
+
+    monkeypatch.setattr(sweep_module, "run_one", forbidden)
+    assert bench_main([*argv, "--seeds", "0", "1", "--resume"]) == 2
+    line = _one_error_line(capsys)
+    assert "other data" in line and "CIFAR-100 (elsewhere)" in line
+    assert json.loads(out.read_text()) == raw  # the file is left as it was

@@ -8,14 +8,19 @@ synthetic ones: CPU runs are deterministic at one thread, so Ray's and this proc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -158,3 +163,107 @@ def test_without_ray_several_devices_give_the_install_line(monkeypatch, capsys) 
     assert INSTALL in capsys.readouterr().err
     one = sweep(["none"], progress=False, **TINY)  # one device needs no Ray
     assert [(r["name"], r["seed"]) for r in one.runs] == [("none", 0)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def test_an_address_where_nothing_listens_is_refused_in_seconds(monkeypatch, capsys) -> None:
+    """It used to hang in ray.init (stopped after 623 s)."""
+    ray = pytest.importorskip("ray")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # not this module's local Ray
+    address = f"127.0.0.1:{_free_port()}"  # nothing listens there
+    t0 = time.monotonic()
+    assert bench_main([*ARGS, "--devices", "cpu", "--address", address]) == 2
+    assert time.monotonic() - t0 < 30
+    err = capsys.readouterr().err
+    assert "No Ray cluster answers" in err and address in err and len(err.splitlines()) == 1
+
+
+@contextlib.contextmanager
+def _head(token: bool) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Ray head of this test's own (``ray start --head --block``: its own port, temporary
+    folder and home, so no other Ray on this machine is touched; stopped by its process group),
+    with token authentication on (a token made in its home first, as the README's recipe does)
+    or off; its address and the environment a driver on its node has."""
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    home = Path(tempfile.mkdtemp(prefix="attncv-home-"))
+    temp = Path(tempfile.mkdtemp(prefix="ray-"))  # short: Ray's socket paths have a limit
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env |= {"HOME": str(home), "PYTHONPATH": SRC, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
+    if token:
+        subprocess.run(
+            [ray_bin, "get-auth-token", "--generate"], env=env, check=True, capture_output=True
+        )
+    else:
+        env["RAY_AUTH_MODE"] = "disabled"
+    command = [ray_bin, "start", "--head", f"--port={_free_port()}", f"--temp-dir={temp}"]
+    command += ["--num-cpus=2", "--num-gpus=0", "--include-dashboard=false"]
+    command += ["--disable-usage-stats", "--block"]
+    log = open(temp / "head.log", "wb")  # noqa: SIM115 (closed below)
+    head = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        found = temp / "ray_current_cluster"
+        deadline = time.monotonic() + 120
+        while not (found.exists() and found.read_text().strip()):
+            assert head.poll() is None, (temp / "head.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "the Ray head did not start in 120 s"
+            time.sleep(0.5)
+        env.pop("RAY_AUTH_MODE", None)  # the driver's own choice
+        yield found.read_text().strip(), env
+    finally:
+        head.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(60)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGKILL)  # anything of this head left: its group only
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _driver(address: str, env: dict[str, str], out: Path) -> subprocess.Popen:
+    """The README's sweep, joining the head by its address: two runs, a CPU each."""
+    command = [sys.executable, "-m", "attncv.bench", "sweep", "--profile", "smoke"]
+    command += ["--names", "none", "--seeds", "0", "1", "--train-size", "100"]
+    command += ["--test-size", "50", "--cost-steps", "1", "--devices", "cpu"]
+    command += ["--address", address, "--out", str(out)]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _ended(driver: subprocess.Popen) -> tuple[int, str]:
+    try:
+        _, err = driver.communicate(timeout=300)
+    finally:
+        driver.kill()
+    return driver.returncode, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("token", [True, False], ids=["token", "no-token"])
+def test_the_recipe_joins_a_head_by_its_address(token, tmp_path) -> None:
+    """Over 30 s: a Ray head of its own, a driver whose two workers import torch, and (with a
+    token) a failed join beside it (Ray retries for 20 s). A head started where a token exists
+    has token authentication, and Ray sends the token to an address only with
+    RAY_AUTH_MODE=token, which the recipe exports: without it the join used to fail as 'No Ray
+    cluster answers'; now the message says what to set. A head without a token takes a driver
+    as it is."""
+    with _head(token) as (address, env):
+        refused = _driver(address, env, tmp_path / "refused.json") if token else None
+        driver = _driver(
+            address, env | ({"RAY_AUTH_MODE": "token"} if token else {}), tmp_path / "joined.json"
+        )
+        code, err = _ended(driver)
+        assert code == 0, err[-3000:]
+        if refused is not None:
+            code, err = _ended(refused)
+            assert code == 2, err[-2000:]
+            assert "RAY_AUTH_MODE=token" in err.splitlines()[-1] and "InvalidAuthToken" in err
+    assert _pairs(tmp_path / "joined.json") == [("none", 0), ("none", 1)]

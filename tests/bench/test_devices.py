@@ -34,3 +34,12 @@ def test_one_device_trains_here_more_or_a_cluster_on_ray() -> None:
     assert placement("cuda:0,cuda:1", "auto").tasks == 2
     with pytest.raises(ValueError, match="mixes kinds"):
         placement("cpu,cuda:0", "auto")
+
+
+@pytest.mark.parametrize("devices", ["gpu", "", " , ", "cpu,,cpu", "cpu,tpu"])
+def test_a_device_torch_cannot_train_on_is_a_value_error(devices) -> None:
+    """``gpu`` used to escape as torch's RuntimeError (a traceback, exit 1); ``cpu,,cpu`` too."""
+    with pytest.raises(ValueError, match="--devices"):
+        parse_devices(devices)
+    with pytest.raises(ValueError, match="--devices"):
+        placement(devices, "auto")

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..attention import registry
+from ..data import DataError
 from ..env import default_device
 from ..train import RECIPES
 from . import modules, paths, sweep, timm
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return _run(args)
-    except (ValueError, ImportError, OSError) as exc:  # expected: one line, no traceback
+    except (ValueError, ImportError, OSError, DataError) as exc:  # expected: one line
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
 

@@ -8,8 +8,12 @@ when a sweep asks for more than one device or a cluster. Where Ray runs:
   with the driver's torch threads shared out between them (what the tests use). Ray stops again
   when the sweep ends. No dashboard: join a cluster for one.
 - ``Placement(address="auto")`` (or ``"ray://host:port"``, Ray Client, which needs
-  ``ray[client]``): joins the cluster that ``ray start --head`` and ``ray start --address=...``
-  made; a GPU per task unless the devices say ``cpu``.
+  ``ray[client]``, or the head's ``"host:6379"``): joins the cluster that ``ray start --head``
+  and ``ray start --address=...`` made; a GPU per task unless the devices say ``cpu``. An
+  address where nothing accepts a connection is refused within seconds (Ray would wait
+  minutes); a cluster that refuses the driver's authentication (Ray 2.60 turns token
+  authentication on where a token exists, and sends the token to an address only with
+  ``RAY_AUTH_MODE=token``) is named as such, with the variables to set.
 - Ray already started in this process (a notebook, the tests): used as it is, left running.
 
 Each task loads the data on its node (``setup``, :func:`attncv.data.load_cifar`: a node without
@@ -21,8 +25,10 @@ all see). A task first checks that its node runs the driver's attncv code.
 Faults: a task whose worker dies (killed, out of memory, a lost node) is run again, up to
 ``retries`` times (Ray's ``max_retries``); a task that raises is a failure, reported with its
 traceback, and the others go on; every finished run goes to ``checkpoint`` at once (the sweep
-rewrites its JSON), so SIGINT or SIGTERM to the driver, which cancels the tasks in flight, loses
-only those.
+rewrites its JSON), and a SIGINT or SIGTERM that arrives meanwhile waits for it
+(:func:`.signals.held`), so a stop, which cancels the tasks in flight, loses only those. A task
+whose ``setup`` raises :class:`Refused` (its data are not those of the runs the sweep resumes)
+stops the sweep: the tasks in flight are cancelled and the driver raises its ``ValueError``.
 
 A test hook, for the tests of these faults: ``$ATTNCV_TEST_FAULT`` is JSON, ``{"name": "se",
 "seed": 1, "action": "exit" | "raise" | "sleep", "once": "<file>"}``: the task of that run exits
@@ -38,8 +44,9 @@ import json
 import logging
 import os
 import platform
-import signal
-import threading
+import socket
+import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -50,6 +57,7 @@ from typing import Any
 import torch
 
 from .devices import Placement
+from .signals import held, sigterm_interrupts
 
 INSTALL = 'pip install "attncv[cluster]"'
 FAULT_VARIABLE = "ATTNCV_TEST_FAULT"
@@ -58,6 +66,19 @@ Job = tuple[str, int]
 Setup = Callable[[str, dict[str, Any]], Any]  # (device, settings) -> state, e.g. the data there
 Run = Callable[[Job, Any, dict[str, Any]], dict[str, Any]]  # (job, state, settings) -> row
 Checkpoint = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]  # (rows, failures)
+PROBE_SECONDS = 5.0  # how long a cluster's address may take to accept a connection
+AUTH_FAILED = ("InvalidAuthToken", "Unauthenticated", "AuthenticationError")  # Ray's words
+
+
+class Refused(ValueError):
+    """Raised by a task's ``setup`` when no run of this sweep may train there (its data are not
+    the data of the runs it resumes): the driver cancels every task and stops the sweep."""
+
+
+def check_retries(retries: int) -> None:
+    """``--retries`` is a whole number of at least 0 (Ray reads -1 as "retry forever")."""
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"--retries must be a whole number of at least 0, not {retries!r}.")
 
 
 def require_ray() -> Any:
@@ -67,7 +88,7 @@ def require_ray() -> Any:
     except ImportError as exc:
         raise ImportError(
             "Training on more than one device, or on a Ray cluster, runs on Ray, which is not "
-            f"installed: {INSTALL} (or pip install 'ray>=2.9'). One device trains without it."
+            f"installed: {INSTALL} (or pip install 'ray>=2.60,<3'). One device trains without it."
         ) from exc
     return ray
 
@@ -86,7 +107,7 @@ def run_on_ray(
     order. ``setup`` and ``run`` must be module-level functions (the tasks import them)."""
     ray = require_ray()
     ours = not ray.is_initialized()  # a Ray this call starts or joins, it also stops or leaves
-    with _sigterm_interrupts() as again:
+    with sigterm_interrupts() as again:
         try:
             if ours:
                 _connect(ray, place)
@@ -101,13 +122,12 @@ def _connect(ray: Any, place: Placement) -> None:
     """Start Ray here, or join the cluster at ``place.address``."""
     quiet = {"logging_level": logging.WARNING}
     if place.address is not None:
-        try:
-            ray.init(address=place.address, **quiet)
-        except ConnectionError as exc:
-            raise ValueError(
-                f"No Ray cluster answers at {place.address!r} ({exc}). Start one first: "
-                "`ray start --head` on one node, `ray start --address=<head>:6379` on the others."
-            ) from None
+        _answers(place.address)
+        with _stderr_kept() as said:
+            try:
+                ray.init(address=place.address, **quiet)
+            except Exception as exc:  # Ray raises ConnectionError, RuntimeError or its own
+                raise ValueError(_not_joined(place.address, f"{exc} {said()}")) from None
         if place.kind == "cuda" and not ray.cluster_resources().get("GPU"):
             raise ValueError(
                 f"The Ray cluster at {place.address!r} has no GPUs; --devices cpu trains on its "
@@ -130,6 +150,76 @@ def _connect(ray: Any, place: Placement) -> None:
                 raise
             ray.shutdown()  # Ray gives its new node 30 s, which a busy machine can miss
             print("Ray's start timed out (a busy machine?); starting it once more.", flush=True)
+
+
+def _answers(address: str) -> None:
+    """A ``ValueError`` in seconds where nothing accepts a connection at ``address``
+    (``host:port`` or ``ray://host:port``; ``auto`` is Ray's to find): Ray itself waits minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto" or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise ValueError(
+            f"No Ray cluster answers at {address!r} ({reason} within {PROBE_SECONDS:g} s). Start "
+            "one first: `ray start --head --port=6379` on one node, `ray start "
+            "--address=<head-ip>:6379` on the others (see the README's benchmark section)."
+        ) from None
+
+
+def _not_joined(address: str, said: str) -> str:
+    """Why ``ray.init(address=...)`` failed, on one line, with what to do."""
+    if any(word in said for word in AUTH_FAILED):
+        return (
+            f"The Ray cluster at {address!r} refused this driver's authentication "
+            "(InvalidAuthToken): it was started with token authentication (where a token "
+            "exists, ~/.ray/auth_token, `ray start --head` turns it on), and Ray sends the token "
+            "to an address only with RAY_AUTH_MODE=token. Export RAY_AUTH_MODE=token with the "
+            "cluster's token (the same ~/.ray/auth_token, or RAY_AUTH_TOKEN_PATH or "
+            "RAY_AUTH_TOKEN), or run the sweep on a node of the cluster with --address auto."
+        )
+    first = said.strip().splitlines()[0] if said.strip() else "no reason given"
+    return (
+        f"Could not join the Ray cluster at {address!r} ({first}). Is it a Ray head's GCS "
+        "port (`ray start --head --port=6379`), running the same Ray version as here?"
+    )
+
+
+@contextlib.contextmanager
+def _stderr_kept() -> Iterator[Callable[[], str]]:
+    """Capture what is written to file descriptor 2 in the block (Ray's C++ core logs there,
+    which is the only place it names an authentication failure); yields a function that returns
+    it. Written on to stderr after the block unless it names an authentication failure (then
+    the sweep's own message replaces twenty lines of retries)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        sink = tempfile.TemporaryFile()
+        os.dup2(sink.fileno(), 2)
+    except (OSError, ValueError):  # no file descriptor 2 here: nothing to capture
+        yield lambda: ""
+        return
+    text = ""
+
+    def said() -> str:
+        nonlocal text
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        sink.seek(0)
+        text = sink.read().decode(errors="replace")
+        return text
+
+    try:
+        yield said
+    finally:
+        said()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.close()
+        if text and not any(word in text for word in AUTH_FAILED):
+            sys.stderr.write(text)
 
 
 @contextlib.contextmanager
@@ -186,28 +276,8 @@ def _drive(
                 job = todo.pop(0)
                 running[task.remote(job, settings, setup, run)] = job
             done, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
-            for ref in done:
-                job = running.pop(ref)
-                outcome = _outcome(ray, ref, job)
-                finished = len(rows) + len(failures) + 1
-                clock = f"[{finished}/{len(jobs)} {time.perf_counter() - t0:6.0f} s]"
-                if "row" in outcome:
-                    row = outcome["row"]
-                    rows.append(row)
-                    print(
-                        f"{clock} {row['name']} seed {row['seed']} on {row['device']}: best-5"
-                        f" {row['best5_acc']:.1%}, final {row['final_acc']:.1%}",
-                        flush=True,
-                    )
-                else:
-                    failures.append(outcome["failed"])
-                    print(
-                        f"{clock} FAILED {job[0]} seed {job[1]} on "
-                        f"{outcome['failed']['node']}: {outcome['failed']['error']}",
-                        flush=True,
-                    )
-                if checkpoint:
-                    checkpoint(rows, failures)
+            with held():  # a finished run is written before an interrupt is honoured
+                _finish(ray, done, running, jobs, rows, failures, t0, checkpoint)
     except KeyboardInterrupt:
         for ref in running:
             ray.cancel(ref, force=True)
@@ -218,6 +288,47 @@ def _drive(
         )
         raise
     return rows, failures
+
+
+def _finish(
+    ray: Any,
+    done: list[Any],
+    running: dict[Any, Job],
+    jobs: list[Job],
+    rows: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+    t0: float,
+    checkpoint: Checkpoint | None,
+) -> None:
+    """Record the tasks in ``done``: a row or a failure each, printed and checkpointed; a task
+    that refused (:class:`Refused`) stops the sweep, its tasks in flight cancelled."""
+    for ref in done:
+        job = running.pop(ref)
+        outcome = _outcome(ray, ref, job)
+        if "refused" in outcome:
+            for other in running:
+                ray.cancel(other, force=True)
+            running.clear()
+            raise ValueError(outcome["refused"])
+        finished = len(rows) + len(failures) + 1
+        clock = f"[{finished}/{len(jobs)} {time.perf_counter() - t0:6.0f} s]"
+        if "row" in outcome:
+            row = outcome["row"]
+            rows.append(row)
+            print(
+                f"{clock} {row['name']} seed {row['seed']} on {row['device']}: best-5"
+                f" {row['best5_acc']:.1%}, final {row['final_acc']:.1%}",
+                flush=True,
+            )
+        else:
+            failures.append(outcome["failed"])
+            print(
+                f"{clock} FAILED {job[0]} seed {job[1]} on "
+                f"{outcome['failed']['node']}: {outcome['failed']['error']}",
+                flush=True,
+            )
+        if checkpoint:
+            checkpoint(rows, failures)
 
 
 def _outcome(ray: Any, ref: Any, job: Job) -> dict[str, Any]:
@@ -236,25 +347,6 @@ def _outcome(ray: Any, ref: Any, job: Job) -> dict[str, Any]:
                 "traceback": text,
             }
         }
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[Callable[[], None]]:
-    """SIGTERM (a batch system's stop, ``kill``) interrupts the driver as Ctrl-C does, so the
-    tasks in flight are cancelled and the finished runs are already saved. Yields a function
-    that puts the handler back (``ray.init`` replaces it)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    old = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield lambda: signal.signal(signal.SIGTERM, interrupt)
-    finally:
-        signal.signal(signal.SIGTERM, old)
 
 
 @cache
@@ -295,6 +387,8 @@ def _task(job: Job, settings: dict[str, Any], setup: Setup, run: Run) -> dict[st
             _DATA.clear()  # one dataset per worker: a GPU holds one copy
             _DATA[key] = setup(device, settings)
         return {"row": run(job, _DATA[key], settings), "node": node}
+    except Refused as exc:
+        return {"refused": f"{node}: {exc}"}
     except Exception as exc:
         return {
             "failed": {

@@ -33,9 +33,8 @@ def parse_devices(devices: Sequence[str] | str | int | None) -> list[str]:
                 f"--devices {n} asks for {n} GPUs, but torch sees {torch.cuda.device_count()} here."
             )
         return [f"cuda:{i}" for i in range(n)]
-    devs = [d.strip() for d in (devices.split(",") if isinstance(devices, str) else devices)]
+    devs = named(devices)
     for d in devs:
-        torch.device(d)  # a clear error for a misspelt device
         if d.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"Device {d!r} asked for, but torch sees no GPU here.")
     return devs
@@ -77,8 +76,32 @@ def placement(devices: Sequence[str] | str | int | None, address: str | None = N
         return Placement("cuda", (), address, None)
     if isinstance(devices, int) or (isinstance(devices, str) and devices.strip().isdigit()):
         return Placement("cuda", (), address, max(1, int(devices)))
-    devs = [d.strip() for d in (devices.split(",") if isinstance(devices, str) else devices)]
+    devs = named(devices)
     kinds = {torch.device(d).type for d in devs}
     if len(kinds) > 1:
         raise ValueError(f"--devices {','.join(devs)} mixes kinds; one kind per sweep.")
     return Placement(kinds.pop(), (), address, len(devs) if len(devs) > 1 else None)
+
+
+KINDS = ("cpu", "cuda")  # what a sweep trains on
+
+
+def named(devices: Sequence[str] | str) -> list[str]:
+    """``"cuda:0,cuda:1"`` (or a list) as a list of device names, each one torch reads as a CPU
+    or a CUDA device; an empty name, or one like ``gpu``, is a ``ValueError`` that says what to
+    write instead."""
+    given = devices if isinstance(devices, str) else ",".join(str(d) for d in devices)
+    devs = [d.strip() for d in given.split(",")]
+    hint = "write cuda:0,cuda:1, all, a count of GPUs, or cpu,cpu"
+    if not any(devs):
+        raise ValueError(f"--devices {given!r} names no device; {hint}.")
+    for d in devs:
+        if not d:
+            raise ValueError(f"--devices {given!r} has an empty entry; {hint}.")
+        try:
+            kind = torch.device(d).type
+        except (RuntimeError, ValueError):
+            kind = None
+        if kind not in KINDS:
+            raise ValueError(f"--devices {given!r}: {d!r} is not a CPU or CUDA device; {hint}.")
+    return devs

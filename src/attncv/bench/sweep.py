@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
@@ -39,6 +40,8 @@ from . import cluster
 from .checks import check_batches, check_numbers, check_out, save_or_keep
 from .devices import Placement, placement
 from .provenance import environment, git_commit
+from .resume import check_data_folder, check_resume, check_saved, same_data
+from .signals import held, sigterm_interrupts
 
 SCHEMA = 1
 
@@ -220,8 +223,11 @@ def sweep(
         cost_steps=cost_steps,
     )
     check_out(out)
+    check_resume(resume, out)
+    cluster.check_retries(retries)
     names = _with_baseline(names)
     place = placement(devices, address)
+    check_data_folder(data_dir, place.address)
     if place.on_ray:
         cluster.require_ray()  # before any training: without Ray, the install line
     code = git_commit()  # the commit this process's code came from, not whatever HEAD is later
@@ -235,6 +241,9 @@ def sweep(
     check_batches(scale.train_size, scale.train.batch_size)
     jobs = [(n, s) for s in seeds for n in names]
     kept, kept_failed = _resumable(out, rec, scale) if resume and out else ([], [])
+    kept_data = sorted({r["dataset"] for r in kept})
+    if len(kept_data) > 1:
+        raise ValueError(f"{out} holds runs on different data ({kept_data}); resume needs one.")
     jobs = [j for j in jobs if j not in {(r["name"], r["seed"]) for r in kept}]
     kept_failed = [f for f in kept_failed if (f["name"], f["seed"]) not in jobs]  # retrained
     if cost_steps is None and prof.name == "smoke":
@@ -245,6 +254,8 @@ def sweep(
         "cache": cache,
         "cost_steps": cost_steps,
         "data_dir": data_dir,
+        "dataset": kept_data[0] if len(kept_data) == 1 else None,  # each device checks its data
+        "resumed": str(out),
     }
     document = partial(
         _document,
@@ -263,28 +274,58 @@ def sweep(
 
     def checkpoint(new: list[dict[str, Any]], failed: Sequence[dict[str, Any]] = ()) -> None:
         if out:
-            save_or_keep(document(new, kept_failed + list(failed)), out, final=False)
+            _save(document, new, kept_failed + list(failed), out, final=False)
 
     failed: list[dict[str, Any]] = []
-    if not jobs:
-        rows = []
-    elif not place.on_ray:
-        rows = _run_jobs(place.devices[0], jobs, settings, progress, checkpoint)
-    else:
-        rows, failed = cluster.run_on_ray(
-            jobs,
-            settings,
-            _load,
-            _run_quietly,
-            place,
-            retries=retries,
-            checkpoint=checkpoint,
-        )
-    result = document(rows, kept_failed + failed)
+    with sigterm_interrupts():  # SIGTERM stops the sweep as Ctrl-C does, on one device too
+        if not jobs:
+            rows = []
+        elif not place.on_ray:
+            rows = _run_jobs(place.devices[0], jobs, settings, progress, checkpoint)
+        else:
+            rows, failed = cluster.run_on_ray(
+                jobs,
+                settings,
+                _load,
+                _run_quietly,
+                place,
+                retries=retries,
+                checkpoint=checkpoint,
+            )
     if out:
-        print(f"Wrote {save_or_keep(result, out)}")
+        result = _save(document, rows, kept_failed + failed, out, final=True)
+    else:
+        result = document(rows, kept_failed + failed)
     for f in failed:
         print(f"FAILED: {f['name']} seed {f['seed']} on {f['node']}:\n{f['traceback']}")
+    return result
+
+
+def _save(
+    document: Callable[..., Sweep],
+    rows: list[dict[str, Any]],
+    failed: list[dict[str, Any]],
+    out: str | os.PathLike[str],
+    *,
+    final: bool,
+) -> Sweep:
+    """Write the sweep so far to ``out`` (:func:`save_or_keep`: where that fails, beside it).
+    Runs that cannot join its table (other data than the runs kept there) are never lost: they
+    go to a ``.unsaved-`` file beside it, and at the end the sweep stops with an error."""
+    try:
+        result = document(rows, failed)
+    except ValueError as exc:  # one table, one dataset: these runs cannot join it
+        target = Path(out)
+        aside = target.with_name(f"{target.stem}.unsaved-{os.getpid()}{target.suffix or '.json'}")
+        kept = save_or_keep(document(rows, failed, kept=[], mixed=True), aside, final=final)
+        message = f"{exc} This sweep's runs are in {kept}; {out} is unchanged."
+        if final:
+            raise ValueError(message) from None
+        print(f"warning: {message}", file=sys.stderr)
+        return document(rows, failed, kept=[], mixed=True)
+    where = save_or_keep(result, out, final=final)
+    if final:
+        print(f"Wrote {where}")
     return result
 
 
@@ -318,11 +359,13 @@ def _document(
     scale: dict[str, Any],
     environment: dict[str, Any],
     order: list[str],
+    mixed: bool = False,
 ) -> Sweep:
-    """The sweep so far: this process's runs (stamped with its commit) and the resumed ones."""
+    """The sweep so far: this process's runs (stamped with its commit) and the resumed ones;
+    a ``ValueError`` if they used different data, unless ``mixed`` (a file set aside)."""
     rows = [r | {"git_commit": commit} for r in new] + kept
     datasets = sorted({r["dataset"] for r in rows})
-    if len(datasets) > 1:
+    if len(datasets) > 1 and not mixed:
         raise ValueError(f"These runs used different data ({datasets}); one table, one dataset.")
     return Sweep(
         about,
@@ -346,6 +389,7 @@ def _resumable(
     if not Path(out).exists():
         return [], []
     old = Sweep.load(out)
+    check_saved(asdict(old), out)  # every part, before anything reads one of them
     same = json.loads(json.dumps({"train": asdict(recipe.train), "scale": scale_record(scale)}))
     if old.recipe["train"] != same["train"] or {
         k: v for k, v in old.scale.items() if k not in ("profile", "note")
@@ -356,10 +400,14 @@ def _resumable(
 
 
 def _load(device: str, settings: dict[str, Any]) -> CifarData:
+    """The data on ``device``; :class:`cluster.Refused` before any run trains if they are not
+    the data of the runs the sweep resumes."""
     scale = settings["scale"]
-    return load_cifar(
+    data = load_cifar(
         settings["data_dir"], train_size=scale.train_size, test_size=scale.test_size, device=device
     )
+    same_data(settings.get("dataset"), data.description, settings.get("resumed", "--out"))
+    return data
 
 
 def _run(
@@ -387,9 +435,11 @@ def _run_jobs(
     data = _load(device, settings)
     rows: list[dict[str, Any]] = []
     for job in jobs:
-        rows.append(_run(job, data, settings, progress))
-        if checkpoint:
-            checkpoint(rows)
+        row = _run(job, data, settings, progress)
+        with held():  # written before an interrupt is honoured
+            rows.append(row)
+            if checkpoint:
+                checkpoint(rows)
     return rows
 
 
