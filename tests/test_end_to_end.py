@@ -17,8 +17,8 @@ import pytest
 import torch
 
 import attncv
-from attncv.views import channel as cv
 from attncv.views import plots
+from attncv.views import se as sev
 from attncv.views.probe import class_means, class_spread
 
 matplotlib.use("Agg")
@@ -96,7 +96,7 @@ def test_cifar100_from_load_to_the_chapters_views(cifar100: Path, capsys) -> Non
 
     means = class_means(model, data)  # the SE chapter's per-class gates, 100 classes
     assert means["layer2.0"].shape[0] == 100
-    figures.append(cv.excitations(means, data.classes, ["layer2.0", "layer4.0"]))
+    figures.append(sev.excitations(means, data.classes, ["layer2.0", "layer4.0"]))
     assert all(np.isfinite(v) for v in class_spread(means).values())
 
     _, again = attncv.train_model("se", data, prof, progress=False)  # the runs cache

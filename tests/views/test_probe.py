@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from attncv.views.probe import class_spread, spread_resamples
+from attncv.views.probe import class_spread, module_input, short_blocks, spread_resamples
 from attncv.views.verdicts import half_interval
 
 
@@ -25,3 +25,15 @@ def test_half_interval_is_half_the_central_95_percent() -> None:
     values = torch.arange(1001, dtype=torch.float64)  # 0 .. 1000: 2.5% at 25, 97.5% at 975
     assert half_interval(values) == pytest.approx(475.0)
     assert half_interval(torch.full((10,), 3.0)) == 0
+
+
+def test_module_input_is_what_the_module_receives() -> None:
+    import attncv
+
+    model = attncv.resnet18(10, attention="ccnet", width=16).train()
+    x = module_input(model, model.layer2[1].after, torch.randn(2, 3, 32, 32))
+    assert x.shape == (2, 32, 16, 16) and model.training
+
+
+def test_short_blocks_drop_the_layer_prefix() -> None:
+    assert short_blocks(["layer2.1", "layer4.0"]) == ["2.1", "4.0"]

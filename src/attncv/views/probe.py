@@ -9,7 +9,7 @@ spatial and mixed chapters all read their models this way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -26,6 +26,11 @@ def block_of(tap: str) -> str:
     if parts[-1] == "tap" and len(parts) > 1:
         parts.pop()
     return ".".join(parts)
+
+
+def short_blocks(blocks: Sequence[str]) -> list[str]:
+    """Block names for a crowded axis: ``"layer2.1"`` -> ``"2.1"``."""
+    return [b.removeprefix("layer") for b in blocks]
 
 
 @torch.no_grad()
@@ -99,3 +104,18 @@ def spread_resamples(
         return var.clamp(min=0).sqrt().mean(dim=1)
 
     return {name: spread(g) for name, g in gates.items()}
+
+
+@torch.no_grad()
+def module_input(model: nn.Module, module: nn.Module, images: Tensor) -> Tensor:
+    """What ``module`` receives inside ``model`` (in eval mode) for normalised ``images``."""
+    seen: dict[str, Tensor] = {}
+    hook = module.register_forward_pre_hook(lambda _m, inp: seen.update(x=inp[0].detach()))
+    was_training = model.training
+    try:
+        model.eval()
+        model(images)
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return seen["x"]

@@ -1,0 +1,17 @@
+"""train.scale_probe: the SK chapter's training data with objects rescaled at random."""
+
+from __future__ import annotations
+
+import torch
+
+from attncv.train import get_profile
+from attncv.train.scale_probe import scale_probe
+
+
+def test_scale_probe() -> None:
+    data, longer = scale_probe(get_profile("smoke", "cpu"))
+    assert longer == {} and "rescaled at random" in data.description
+    x = data.train_images[:4]
+    out = data.transform(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    assert torch.equal(data.test_images, scale_probe(get_profile("smoke", "cpu"))[0].test_images)
