@@ -164,3 +164,36 @@ def test_gain_verdict_never_asks_for_seeds_a_gap_beyond_the_noise_does_not_need(
         v = gain_verdict("SE", acc, 0.50, noise, paper="p")
         assert "seeds of each" not in v.finding and "7.1 points" in v.finding
         assert "cannot say how much of the gap would repeat" in v.finding
+
+
+# --- shared by the chapters: paired evidence, accuracies of two runs ---------------------------
+from attncv.train import FitResult  # noqa: E402
+from attncv.views.verdicts import accuracy_verdict, paired_evidence  # noqa: E402
+
+
+def result(name: str, acc: float) -> FitResult:
+    return FitResult(name, "d", "cpu", {}, history=[{"epoch": 1, "test_acc": acc}])
+
+
+def shifted(base: torch.Tensor, by: float) -> torch.Tensor:
+    """``base`` plus ``by`` and a little paired noise of mean zero: a trained value against a
+    control whose mean difference is exactly ``by``."""
+    noise = torch.randn(base.shape, generator=torch.Generator().manual_seed(1))
+    return base + by + 0.01 * (noise - noise.mean())
+
+
+def test_paired_evidence_band_comes_from_the_bootstrap() -> None:
+    base = torch.rand(200, generator=torch.Generator().manual_seed(0))
+    e = paired_evidence("s", shifted(base, 0.1), base, "ctrl")
+    assert e.holds is True and 0 < e.band < 0.01 and "200 test images" in e.band_how
+    assert paired_evidence("s", shifted(base, -0.1), base, "ctrl").holds is False
+    assert paired_evidence("s", shifted(base, 0.0), base, "ctrl").holds is None
+
+
+@pytest.mark.parametrize(("acc", "holds"), [(0.60, True), (0.40, False), (0.51, None)])
+def test_accuracy_verdict_three_outcomes(acc: float, holds: bool | None) -> None:
+    noise = Noise((0.47, 0.50, 0.53), (0, 1, 2))  # sd 3 points: band 4.2 points
+    v = accuracy_verdict("it helps", "CBAM", result("c", acc), result("b", 0.50), noise)
+    assert v.holds is holds
+    if holds is None:
+        assert f"about {noise.seeds_needed(acc - 0.50)} seeds of each" in v.finding

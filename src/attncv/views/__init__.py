@@ -1,9 +1,13 @@
 """The views layer: what a trained model learned, shown, in one figure style (:mod:`.style`).
- :mod:`.plots` (curves, images, learned scales,
-schedules), :mod:`.probe` (attention weights per block and per class), :mod:`.channel`,
-:mod:`.query_maps` (the maps of query-based attention and their statistics, shared),
-:mod:`.self_attention`, :mod:`.non_local`, :mod:`.stn`, :mod:`.objects` (where attention goes
-on a canvas) and :mod:`.mixed` (each chapter's figures), :mod:`.verdicts` (the paper's
-observation against this run's), :mod:`.tables` (HTML tables) and :mod:`.widgets` (explorers)."""
+
+Shared: :mod:`.plots` (curves, images, learned scales, schedules), :mod:`.probe` (attention
+weights per block and per class), :mod:`.grids` (maps beside their photos), :mod:`.query_maps`
+(the maps of query-based attention and their statistics), :mod:`.masks` (masks over channels and
+positions), :mod:`.objects` (where attention goes on a canvas), :mod:`.verdicts` (the paper's
+observation against this run's), :mod:`.tables` (HTML tables) and :mod:`.widgets` (explorers).
+One file per chapter, importing only the shared files, never another chapter's:
+:mod:`.se`, :mod:`.sk`, :mod:`.eca`, :mod:`.self_attention`, :mod:`.non_local`, :mod:`.stn`,
+:mod:`.cbam`, :mod:`.danet`, :mod:`.ccnet`, :mod:`.residual_attention` and
+:mod:`.coordinate_attention`."""
 
 from . import style  # noqa: F401  (the book's figure style, set once for every view)

@@ -16,6 +16,11 @@ run's own numbers, never a sentence that assumes the paper's result. One rule fo
 this run measured, its evidence, and the outcome in words (:attr:`Verdict.finding`). It shows as
 a styled callout in the book (:meth:`Verdict._repr_html_`) and as text on a terminal, and
 :meth:`Verdict.glue` hands its outcome and sentence to the prose.
+
+Shared by the chapters: :func:`paired_evidence` (per-image values against their control, a paired
+bootstrap band), :func:`gain_verdict` and :func:`accuracy_verdict` (one run's accuracy against
+another's, within the seed noise), and :func:`by_outcome` and :func:`join_names` to word a
+verdict over several blocks or stages.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
+from torch import Tensor
 
 from ..train.noise import Noise
+from ..train.result import FitResult
 from .glue import glue as _glue
 
 WIDTH = 90  # columns, as every text output of the book
@@ -353,3 +360,44 @@ def gain_verdict(
             f"them{need}.",
         },
     )
+
+
+def paired_evidence(
+    statistic: str,
+    trained: Tensor,
+    control: Tensor,
+    control_label: str,
+    *,
+    expected: str = "above",
+    fmt: str = ".3f",
+    units: str = "test images",
+) -> Evidence:
+    """One :class:`Evidence` from per-unit values of a statistic on the trained network and on its
+    control, on the same units: the means, and the half-width of the 95% paired bootstrap interval
+    of their difference as the band."""
+    n = torch.as_tensor(trained).numel()
+    how = f"95% paired bootstrap over {n:,} {units}"
+    return Evidence.paired(
+        statistic, trained, control, control_label, how=how, expected=expected, fmt=fmt
+    )
+
+
+def by_outcome(evidence: Sequence[Evidence], names: Sequence[str]) -> dict[bool | None, list[str]]:
+    """The names of the evidence rows by outcome: ``{True: [...], False: [...], None: [...]}``."""
+    out: dict[bool | None, list[str]] = {True: [], False: [], None: []}
+    for e, name in zip(evidence, names, strict=True):
+        out[e.holds].append(name)
+    return out
+
+
+def join_names(names: Sequence[str]) -> str:
+    """Names in a sentence: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def accuracy_verdict(
+    paper: str, name: str, result: FitResult, baseline: FitResult, noise: Noise
+) -> Verdict:
+    """Does ``result`` beat the baseline, beyond the noise of two single runs? The book's one
+    single-run accuracy verdict (:func:`gain_verdict`), read from two runs."""
+    return gain_verdict(name, result.final_acc, baseline.final_acc, noise, paper=paper)

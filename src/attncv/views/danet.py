@@ -1,0 +1,176 @@
+"""What DANet learned, as figures and a verdict, for the DANet chapter.
+
+:func:`danet_scales`, :func:`scale_curves` and :func:`scales_story` (alpha and beta),
+:func:`query_maps`, :func:`position_weights` and :func:`query_dependence` (do PAM's maps depend
+on the query, more than with random query and key projections? :func:`danet_verdict`, with a
+paired bootstrap band over the test images), :func:`channel_affinity` (CAM's weights).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from torch import Tensor, nn
+
+from ..attention.danet import DANet
+from ..attention.positions import flatten
+from ..train import FitResult
+from . import style
+from .plots import MAP_CMAP, caption
+from .query_maps import map_stats_per_image
+from .verdicts import Verdict, by_outcome, join_names, paired_evidence
+
+
+def danet_scales(model: nn.Module) -> dict[str, float]:
+    """Every DANet's alpha and beta, for ``train_model(on_epoch=...)``:
+    ``{"layer3.0.alpha": ..., "layer3.0.beta": ...}``."""
+    out = {}
+    for name, m in model.named_modules():
+        if isinstance(m, DANet):
+            block = name.removesuffix(".after")
+            out[f"{block}.alpha"] = m.alpha.item()
+            out[f"{block}.beta"] = m.beta.item()
+    return out
+
+
+def scales_story(scales: Mapping[str, float], *, small: float = 0.1) -> str:
+    """What the trained alpha and beta (``{"layer3.0.alpha": ..., ...}``) say, in a sentence:
+    how large alpha grew (under ``small``, PAM adds next to nothing, and its query and key
+    convolutions, whose gradient alpha scales, hardly train) and where beta grew most, with its
+    sign (a negative beta subtracts CAM's mixture of channels)."""
+    alphas = {k.removesuffix(".alpha"): v for k, v in scales.items() if k.endswith(".alpha")}
+    betas = {k.removesuffix(".beta"): v for k, v in scales.items() if k.endswith(".beta")}
+    a_block = max(alphas, key=lambda b: abs(alphas[b]))
+    b_block = max(betas, key=lambda b: abs(betas[b]))
+    a, b = alphas[a_block], betas[b_block]
+    if abs(a) < small:
+        pam = (
+            f"alpha stays within ±{abs(a):.2f} in every block (largest at {a_block}), so "
+            "position attention adds next to nothing, and its query and key convolutions, "
+            "whose gradient alpha scales, hardly train"
+        )
+    else:
+        pam = f"alpha reaches {a:+.2f} at {a_block}, so position attention adds to the features"
+    if abs(b) < small:
+        cam = f"beta stays within ±{abs(b):.2f} too: channel attention is barely used either"
+    else:
+        sign = "subtracts" if b < 0 else "adds"
+        cam = (
+            f"beta reaches {b:+.2f} at {b_block}: there the network {sign} {abs(b):.2f} times "
+            "the channel-attention mixture"
+        )
+    return f"{pam[0].upper()}{pam[1:]}; {cam}."
+
+
+def scale_curves(result: FitResult, *, note: str = "") -> Figure:
+    """Alpha (left) and beta (right) of every block per epoch, from 0 at initialisation."""
+    fig, axes = plt.subplots(1, 2, figsize=style.figsize(3.0), constrained_layout=True)
+    keys = [k for k in result.history[0] if k.endswith((".alpha", ".beta"))]
+    epochs = [0, *result.curve("epoch")]
+    for key in keys:
+        block, which = key.rsplit(".", 1)
+        ax = axes[0] if which == "alpha" else axes[1]
+        ax.plot(epochs, [0.0, *result.curve(key)], marker=".", label=block)
+    axes[0].set(title="alpha (position)", xlabel="epoch", ylabel="value")
+    axes[1].set(title="beta (channel)", xlabel="epoch")
+    for ax in axes:
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.grid(alpha=0.3)
+    axes[1].legend()
+    return caption(fig, note) if note else fig
+
+
+def query_maps(attn: Tensor, queries: Mapping[str, tuple[int, int]], h: int, w: int):
+    """Rows of the position attention (N, hw, hw) for query cells (y, x): ``{name: (N, h, w)}``."""
+    return {name: attn[:, y * w + x].view(-1, h, w) for name, (y, x) in queries.items()}
+
+
+@torch.no_grad()
+def position_weights(module: DANet, x: Tensor) -> Tensor:
+    """PAM's weights (N, HW, HW) for the features ``x`` (N, C, H, W) that ``module`` receives:
+    row i is query position i's softmax over every key position."""
+    q, k = flatten(module.query(x)), flatten(module.key(x))  # (N, HW, C')
+    return (q @ k.transpose(1, 2)).softmax(-1)
+
+
+def query_dependence(attn: Tensor) -> Tensor:
+    """How much the position attention depends on the query, per image: the total-variation
+    distance ``0.5 * sum_k |S_ik - S_jk|`` between the maps of two different query positions
+    i, j, averaged over all pairs (``attn``: (N, hw, hw) on a square map, rows sum to 1): (N,).
+    0: every query gathers the same context; 1: their maps share no weight. The spatial
+    chapters' statistic (:func:`~.query_maps.map_stats_per_image`, ``query_tv``), the same rule."""
+    side = math.isqrt(attn.shape[1])
+    if side * side != attn.shape[1]:
+        raise ValueError(f"query_dependence needs a square map, got {attn.shape[1]} positions.")
+    return map_stats_per_image(attn, (side, side))["query_tv"]
+
+
+def danet_verdict(
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    *,
+    control_label: str = "random query and key weights",
+) -> Verdict:
+    """Do PAM's maps depend on the query position more than with random query and key
+    projections of the same trained features?
+
+    ``trained`` and ``control``: per-image :func:`query_dependence` ``{block: (N,)}`` on the
+    same test images. One :class:`~.verdicts.Evidence` per block, with a paired bootstrap band
+    over the images."""
+    names = list(trained)
+    evidence = tuple(
+        paired_evidence(f"query dependence (TV), {b}", trained[b], control[b], control_label)
+        for b in names
+    )
+    side = by_outcome(evidence, names)
+    parts = []
+    if side[True]:
+        parts.append(f"more query-dependent than with {control_label} at {join_names(side[True])}")
+    if side[False]:
+        parts.append(f"less query-dependent at {join_names(side[False])}")
+    if side[None]:
+        parts.append(f"as query-dependent as the control at {join_names(side[None])}")
+    found = "; ".join(parts)
+    return Verdict(
+        paper="each position attends to positions of similar features, so different query "
+        "positions get different maps (Fu et al. 2019, Fig. 4)",
+        run="total-variation distance between the maps of two query positions of one image, "
+        "per test image, with the trained query and key weights and with random ones on the "
+        "same features",
+        evidence=evidence,
+        words={
+            True: f"The trained maps are {found}: training made the queries look at different "
+            "places.",
+            False: f"The trained maps are {found}: "
+            + (
+                "the blocks disagree, so training did not make the queries look at different "
+                "places throughout."
+                if side[True]
+                else "training made the maps more alike across queries than random "
+                "projections leave them."
+            ),
+            None: f"The trained maps are {found}: how much they depend on the query is what "
+            "random projections of these features already give, not something training added.",
+        },
+    )
+
+
+def channel_affinity(
+    means: Mapping[str, Tensor], *, percentile: float = 0.99, note: str = ""
+) -> Figure:
+    """CAM's mean weights x_ji (``{block: (C, C)}``), one panel per block, each on its own scale
+    from 0 to its ``percentile`` quantile (brighter weights drawn at the top colour), with its
+    own colour bar: the blocks' weights differ in size by their 1/C."""
+    fig, axes = plt.subplots(
+        1, len(means), figsize=style.figsize(3.0), squeeze=False, constrained_layout=True
+    )
+    for ax, (block, m) in zip(axes[0], means.items(), strict=True):
+        top = m.flatten().double().quantile(percentile).item()
+        im = ax.imshow(m.numpy(), cmap=MAP_CMAP, vmin=0, vmax=top, interpolation="nearest")
+        ax.set(title=block, xlabel="channel i", ylabel="channel j")
+        fig.colorbar(im, ax=ax, shrink=0.8, label="mean x_ji")
+    return caption(fig, note) if note else fig
