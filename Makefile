@@ -9,7 +9,7 @@ NB      ?= $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoint
 export ATTNCV_DATA ?= $(if $(wildcard $(DATA)),$(DATA),)
 export ATTNCV_OFFLINE ?= $(if $(wildcard $(DATA)),1,)
 
-.PHONY: setup book test unit notebooks execute lint clean student assignments gpu gpu-prepare gpu-collect
+.PHONY: setup book test unit quick notebooks execute lint clean student assignments gpu gpu-prepare gpu-collect
 
 setup: $(VENV)/.installed
 
@@ -25,18 +25,29 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "Open _build/html/index.html"
 
+# Both cores: pytest-xdist, one test file (so one module's fixtures, one notebook's kernel) per
+# worker at a time; each worker's torch on one thread, so two workers do not fight over two cores.
+XDIST   ?= -n 2 --dist loadfile
+ONE     := OMP_NUM_THREADS=1
+
 # The tests: unit tests, every notebook re-executed in the smoke profile (nbval), and the book
-# built with warnings as errors (the browser test reads that build).
+# built with warnings as errors (the browser test reads that build). Each prints where its time
+# goes: the 30 slowest tests, and every notebook's time.
 test: setup lint
 	$(MAKE) book
-	$(BIN)/python -m pytest tests
-	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
+	$(MAKE) unit
+	$(MAKE) notebooks
 
 unit: setup
-	$(BIN)/python -m pytest tests
+	$(ONE) $(BIN)/python -m pytest tests $(XDIST) --durations=30
+
+# The edit loop: the unit tests without the slow mark (no training runs, browser, nbgrader, Ray).
+quick: setup
+	$(ONE) $(BIN)/python -m pytest tests -m "not slow" $(XDIST) -q
 
 notebooks: setup
-	CI=true $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider chapters
+	CI=true $(ONE) $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider -p tests.notebook_times \
+	  $(XDIST) chapters
 
 # Execute notebooks top to bottom in the brief profile and keep the outputs (commit them).
 # One notebook at a time (baseline first when it is among them), each one's wall time printed.
