@@ -10,7 +10,11 @@ as the nbgrader assignments' test cells do.
 
 Before any of that, the answer must be the reader's own code (:mod:`.honesty`): the library's
 module imported under another name, a subclass of it or a wrapper around it is refused with a
-message that names the rule. The book marks its hidden answers with :func:`reference_solution`,
+message that names the rule. The graders also watch what runs (:mod:`.watch`): library code that
+runs for the answer, however the answer reached it, is refused the same way, and the reader's
+code has a time limit. The autograder's test cells call the graders from a fresh copy
+(:func:`attncv.exercises.fresh.graders`) that an answer cell cannot have patched. The book marks
+its hidden answers with :func:`reference_solution`,
 and the report then says it checked the hidden reference solution.
 """
 
