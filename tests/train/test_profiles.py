@@ -32,6 +32,16 @@ def test_brief_shrinks_on_a_cpu_and_says_so() -> None:
     assert "about a minute" not in cpu.note and "a chapter may train several" in cpu.note
 
 
+@pytest.mark.parametrize(
+    ("name", "device", "expected"),
+    [("brief", "cpu", True), ("brief", "cuda", False), ("smoke", "cpu", False)],
+)
+def test_brief_on_cpu_is_the_shrunk_brief_run_only(name: str, device: str, expected: bool) -> None:
+    prof = get_profile(name, device)
+    assert prof.brief_on_cpu is expected
+    assert (prof.width < 64 and prof.train.epochs == 8) is expected  # what it stands for
+
+
 def test_full_is_the_seed_recipe() -> None:
     full = get_profile("full", "cuda")
     assert full.train == SEED_RECIPE and full.train_size is None

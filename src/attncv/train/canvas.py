@@ -40,7 +40,7 @@ def canvas_task(data: CifarData, *, seed: int = 0) -> tuple[CifarData, Tensor]:
 def canvas_epochs(profile: Profile) -> int:
     """The epochs of a canvas run: the profile's, except a CPU's brief run (:data:`CPU_EPOCHS`),
     where a chapter must stay within five minutes with its CIFAR run and this one."""
-    if profile.name == "brief" and profile.device == "cpu":
+    if profile.brief_on_cpu:
         return min(CPU_EPOCHS, profile.train.epochs)
     return profile.train.epochs
 

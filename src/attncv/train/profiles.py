@@ -44,6 +44,12 @@ class Profile:
     train: TrainConfig = field(default_factory=TrainConfig)
     note: str = ""
 
+    @property
+    def brief_on_cpu(self) -> bool:
+        """The brief profile shrunk for a CPU (4,000 images, 8 epochs, quarter width): where a
+        chapter trims its extra runs to stay within minutes. The one place this is decided."""
+        return self.name == "brief" and self.device == "cpu"
+
     def data_kwargs(self) -> dict[str, object]:
         """Keyword arguments for :func:`attncv.load_cifar`."""
         return {"train_size": self.train_size, "test_size": self.test_size, "device": self.device}

@@ -28,7 +28,7 @@ def scale_probe(
     many scales. Returns the data and the training overrides for :func:`attncv.train_model`: on
     a CPU's brief profile the whole offline subset (10,000 training images) and 10 epochs, about
     4 minutes for SK on 2 cores; elsewhere the profile's own sizes."""
-    longer = profile.name == "brief" and profile.device == "cpu"
+    longer = profile.brief_on_cpu
     sizes = {"train_size": 10_000, "test_size": None} if longer else {}
     data = load_cifar(**{**profile.data_kwargs(), **sizes})
     low, high = scale
