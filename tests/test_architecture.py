@@ -4,6 +4,7 @@ every module importable on its own in a fresh interpreter, from the source tree.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -27,8 +28,9 @@ def graph() -> grimp.ImportGraph:
 
 
 def test_import_linter_contracts_are_kept() -> None:
-    """The layers contract and the env contract in pyproject.toml (run ``lint-imports`` to see
-    the broken imports, with their lines, when this fails)."""
+    """The contracts in pyproject.toml: the layers, env, a chapter's views independent of every
+    other chapter's, and nothing in views importing what trains (run ``lint-imports`` to see the
+    broken imports, with their lines, when this fails)."""
     code = (
         "from importlinter.cli import lint_imports; raise SystemExit(lint_imports(no_cache=True))"
     )
@@ -41,7 +43,37 @@ def test_import_linter_contracts_are_kept() -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "2 kept, 0 broken" in done.stdout
+    assert "4 kept, 0 broken" in done.stdout
+
+
+# What trains, as the train package exports it: views may read results, profiles and noise from
+# train/, never run these (the "views-do-not-train" contract covers the train submodules).
+TRAINS = {"fit", "train_model", "Step", "measure_noise"}
+
+
+def _names_from_train(path: Path) -> set[str]:
+    """The names ``path`` imports from the train layer (``from ..train import x``)."""
+    tree = ast.parse(path.read_text())
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").split(".")[0] == "train"
+        and node.level == 2
+        for alias in node.names
+    }
+
+
+def test_nothing_in_views_trains() -> None:
+    views = sorted((SRC / "attncv" / "views").glob("*.py"))
+    offenders = {p.name: _names_from_train(p) & TRAINS for p in views}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_views_check_sees_a_training_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from ..train import FitResult, fit\nfrom ..train.loop import Step\n")
+    assert _names_from_train(bad) & TRAINS == {"fit", "Step"}
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
