@@ -267,3 +267,23 @@ def test_the_recipe_joins_a_head_by_its_address(token, tmp_path) -> None:
             assert code == 2, err[-2000:]
             assert "RAY_AUTH_MODE=token" in err.splitlines()[-1] and "InvalidAuthToken" in err
     assert _pairs(tmp_path / "joined.json") == [("none", 0), ("none", 1)]
+
+
+@pytest.mark.slow
+def test_resume_onto_other_data_is_refused_by_the_tasks(ray_address, tmp_path, capsys) -> None:
+    """Each task compares the data it loaded with the kept runs' before training: the sweep
+    stops with one line. It used to train a run, then lose it when the checkpoint raised (one
+    table, one dataset) out of the driver's loop, killing the tasks in flight."""
+    out = tmp_path / "other-data.json"
+    argv = ["sweep", "--profile", "smoke", "--names", "none", "--train-size", "100"]
+    argv += ["--test-size", "50", "--cost-steps", "1", "--devices", "cpu,cpu"]
+    assert bench_main([*argv, "--seeds", "0", "--out", str(out)]) == 0
+    raw = json.loads(out.read_text())
+    raw["runs"][0]["dataset"] = raw["data"] = "CIFAR-100 (elsewhere)"
+    out.write_text(json.dumps(raw))
+    capsys.readouterr()
+    assert bench_main([*argv, "--seeds", "0", "1", "2", "--out", str(out), "--resume"]) == 2
+    printed = capsys.readouterr()
+    assert "best-5" not in printed.out  # no run trained
+    assert "other data" in printed.err and len(printed.err.strip().splitlines()) == 1
+    assert json.loads(out.read_text()) == raw

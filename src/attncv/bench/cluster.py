@@ -382,7 +382,7 @@ def _task(job: Job, settings: dict[str, Any], setup: Setup, run: Run) -> dict[st
         else:
             torch.set_num_threads(settings["threads"])
         key = (device, json.dumps(settings["env"], sort_keys=True), repr(settings.get("scale")))
-        key += (settings.get("data_dir"),)
+        key += (settings.get("data_dir"), settings.get("dataset"))  # setup checks the data
         if key not in _DATA:
             _DATA.clear()  # one dataset per worker: a GPU holds one copy
             _DATA[key] = setup(device, settings)
