@@ -1,6 +1,8 @@
 """Every verdict in the committed notebooks as one Markdown table: chapter, statistic, trained,
-control, noise band (and how it was measured), outcome. Read from the verdict callouts that the
-notebooks' outputs hold, so the table is what the book shows.
+control, noise band (and how it was measured), outcome. Read from the verdicts' JSON records
+(``application/vnd.attncv.verdict+json``, stored beside each callout's HTML), so the table is what
+the book shows; a callout executed before verdicts carried records is read from its labelled HTML
+cells instead, until its notebook is executed again.
 
     python scripts/verdict_table.py [chapters]
 """
@@ -13,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+RECORD_MIME = "application/vnd.attncv.verdict+json"  # attncv.views.verdicts.RECORD_MIME
 ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
 CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)  # cells may carry data-label
 
@@ -25,6 +28,11 @@ def verdicts(notebook: Path) -> list[tuple[str, str, list[list[str]]]]:
     found = []
     for cell in json.loads(notebook.read_text())["cells"]:
         for out in cell.get("outputs", []):
+            record = out.get("data", {}).get(RECORD_MIME)
+            if record is not None:
+                rows = [e["cells"] for e in record["evidence"]]
+                found.append((record["outcome"], record["paper"], rows))
+                continue
             page = "".join(out.get("data", {}).get("text/html", []))
             if "attncv-verdict-title" not in page:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -197,3 +198,24 @@ def test_accuracy_verdict_three_outcomes(acc: float, holds: bool | None) -> None
     assert v.holds is holds
     if holds is None:
         assert f"about {noise.seeds_needed(acc - 0.50)} seeds of each" in v.finding
+
+
+from IPython.core.formatters import DisplayFormatter  # noqa: E402
+
+from attncv.views.verdicts import RECORD_MIME  # noqa: E402
+
+
+def test_a_verdict_displays_its_callout_and_carries_its_record_as_json() -> None:
+    ev = Evidence("class spread", 2.4, 0.6, "the network before training", 0.4, "95% bootstrap")
+    nothing = Evidence("gap", float("nan"), 0.5, "the baseline", 0.1, "95% bootstrap")
+    verdict = Verdict("Late gates are class-specific.", "r", evidence=(ev, nothing), words={})
+    data, _ = DisplayFormatter().format(verdict)  # what a notebook stores for the cell
+    assert {"text/plain", "text/html", RECORD_MIME} <= set(data)
+    assert "attncv-verdict-title" in data["text/html"]
+    record = json.loads(json.dumps(data[RECORD_MIME], allow_nan=False))  # strict JSON: no NaN
+    assert record["outcome"] == verdict.short == "too small to tell" and record["holds"] is None
+    assert record["paper"] == "Late gates are class-specific."
+    first, second = record["evidence"]
+    assert first["trained"] == 2.4 and first["control_label"] == "the network before training"
+    assert first["band_how"] == "95% bootstrap" and first["outcome"] == "holds"
+    assert first["cells"] == ev.row() and second["trained"] is None  # NaN: nothing measured

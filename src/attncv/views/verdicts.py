@@ -26,6 +26,7 @@ verdict over several blocks or stages.
 from __future__ import annotations
 
 import html
+import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,17 @@ NOTES_OUTCOMES = {
     None: "this table cannot tell: the differences are within the noise of its seeds.",
 }
 SHORT = {True: "holds", False: "the opposite", None: "too small to tell"}
+# A verdict's machine-readable record, stored beside its HTML in the notebook's output (a second
+# MIME type): what scripts/verdict_table.py and the tests read, never the printed text.
+RECORD_MIME = "application/vnd.attncv.verdict+json"
+RECORD_VERSION = 1
+
+
+def _number(value: float) -> float | None:
+    """A float for a JSON record: NaN or infinity (nothing measured) as None, since JSON has
+    neither."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def judge(
@@ -190,6 +202,23 @@ class Evidence:
             f"{side} the noise band of ±{band} ({self.band_how})."
         )
 
+    def record(self) -> dict[str, object]:
+        """The comparison as plain data (JSON): the numbers, the control, the band and how it
+        was measured, the outcome, and the table cells the book shows (:meth:`row`)."""
+        return {
+            "statistic": self.statistic,
+            "trained": _number(self.trained),
+            "control": _number(self.control),
+            "control_label": self.control_label,
+            "difference": _number(self.difference),
+            "band": _number(self.band),
+            "band_how": self.band_how,
+            "expected": self.expected,
+            "holds": self.holds,
+            "outcome": SHORT[self.holds],
+            "cells": self.row(),
+        }
+
     def row(self) -> list[str]:
         """Cells for a table: statistic, trained, control, difference, band, outcome."""
         band = self._f(self.band, True).lstrip("+")
@@ -272,6 +301,29 @@ class Verdict:
             textwrap.fill(f"{label}: {text}", WIDTH, subsequent_indent="  ")
             for label, text in parts
         )
+
+    def record(self) -> dict[str, object]:
+        """The verdict as plain data (JSON): whose observation, this run's, the outcome and its
+        sentence, and every piece of evidence (:meth:`Evidence.record`)."""
+        return {
+            "version": RECORD_VERSION,
+            "source": self.source,
+            "paper": self.paper,
+            "run": self.run,
+            "holds": self.holds,
+            "outcome": self.short,
+            "finding": self.finding,
+            "note": self.note,
+            "evidence": [e.record() for e in self.evidence],
+        }
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, object]:
+        """What a notebook stores: the callout (HTML), the text, and the record (JSON)."""
+        return {
+            "text/plain": str(self),
+            "text/html": self._repr_html_(),
+            RECORD_MIME: self.record(),
+        }
 
     def _repr_pretty_(self, printer: object, cycle: bool) -> None:
         printer.text(str(self))  # IPython shows the verdict as text when it ends a cell
