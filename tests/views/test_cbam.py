@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from attncv.views import cbam as cbamv
+from attncv.views import evidence_words as ew
 from attncv.views import style
 
 
@@ -48,6 +49,8 @@ def test_cbam_verdict_three_outcomes_against_the_control(centre: float, holds: b
     v = cbamv.cbam_verdict(trained, control)
     assert v.holds is holds and len(v.evidence) == 2 and "stage 4" not in v.finding
     assert "Grad-CAM" in v.paper and v.finding
+    assert {e.control_label for e in v.evidence} == {ew.UNTRAINED}
+    assert {e.band_how for e in v.evidence} == {ew.band_how(len(control["stage 1"]), "test images")}
 
 
 def test_cbam_verdict_says_where_the_stages_disagree() -> None:
@@ -76,6 +79,8 @@ def test_specificity_verdict_three_outcomes(last: float, holds: bool | None) -> 
     trained, _ = channel_gates(last)
     v = cbamv.specificity_verdict(trained, control, labels, 3, resamples=100)
     assert v.holds is holds and v.evidence[0].control == pytest.approx(1.0, rel=0.1)
+    assert v.evidence[0].control_label == ew.UNTRAINED
+    assert v.evidence[0].band_how == ew.band_how(300, "test images")
 
 
 def test_class_gates_draws_on_the_whole_scale() -> None:

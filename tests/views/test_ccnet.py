@@ -13,6 +13,7 @@ import torch
 
 from attncv.attention.ccnet import CCNet
 from attncv.views import ccnet as ccnetv
+from attncv.views import evidence_words as ew
 from attncv.views import style
 
 
@@ -82,7 +83,7 @@ def test_cross_grid_puts_the_weights_on_the_row_and_column() -> None:
 def test_ccnet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     base = 0.1 + 0.05 * torch.rand(40, generator=torch.Generator().manual_seed(0))
     v = ccnetv.ccnet_verdict(shifted(base, by), base, gamma=0.075)
-    assert v.holds is holds and "+0.075" in v.evidence[0].control_label
+    assert v.holds is holds and v.evidence[0].control_label == ew.uniform_weights(0.075)
 
 
 def test_ccnet_verdict_reads_shares_of_a_few_hundredths_of_a_percent() -> None:

@@ -14,6 +14,7 @@ import torch
 from attncv.attention.danet import DANet
 from attncv.train import FitResult
 from attncv.views import danet as danetv
+from attncv.views import evidence_words as ew
 from attncv.views import style
 
 
@@ -84,6 +85,10 @@ def test_danet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     trained = {"layer3.0": shifted(base, by), "layer3.1": shifted(base, by)}
     v = danetv.danet_verdict(trained, {"layer3.0": base, "layer3.1": base})
     assert v.holds is holds and "layer3.0 and layer3.1" in v.finding
+    assert {e.control_label for e in v.evidence} == {ew.RANDOM_QUERY_KEY}
+    assert {e.band_how for e in v.evidence} == {ew.band_how(100, "test images")}
+    drawn = danetv.danet_verdict(trained, {"layer3.0": base, "layer3.1": base}, draws=3)
+    assert {e.control_label for e in drawn.evidence} == {ew.random_query_key(3)}
 
 
 def test_channel_affinity_gives_each_panel_its_own_scale() -> None:

@@ -10,6 +10,7 @@ from attncv.attention.eca import ECA
 from attncv.data import synthetic
 from attncv.model import resnet18
 from attncv.views import eca as ecav
+from attncv.views import evidence_words as ew
 
 matplotlib.use("Agg")
 
@@ -70,7 +71,8 @@ def test_eca_verdicts_read_all_three_outcomes() -> None:
         }
         v = ecav.eca_verdict(ablation)
         assert v.holds is expected and "Wang et al. 2020" in v.paper
-        assert "paired bootstrap over 400 test images" in v.evidence[0].band_how
+        assert v.evidence[0].band_how == ew.band_how(400, "test images")
+        assert v.evidence[0].control_label == ew.NEIGHBOURS_AT_MEAN
         assert all(len(line) <= 90 for line in str(v).splitlines())
     assert v.evidence[0].band > 0
     noise = _noise(0.02)

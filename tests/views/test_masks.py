@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.views import evidence_words as ew
 from attncv.views import masks
 
 
@@ -57,3 +58,5 @@ def test_mixed_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     v = masks.mixed_verdict(shifted(base, by), base, paper="mixed attention is best")
     assert v.holds is holds and "mixed attention is best" in str(v)
     assert "before training" in v.finding
+    assert v.evidence[0].control_label == ew.UNTRAINED
+    assert v.evidence[0].band_how == ew.band_how(80, "test images")

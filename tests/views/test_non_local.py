@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from attncv.views import evidence_words as ew
 from attncv.views import non_local as nlv
 from tests.views.test_query_maps import _per_image, _shares
 
@@ -59,6 +60,8 @@ def test_modes_verdict_against_seed_noise(accuracies, holds) -> None:
     assert v.evidence[0].band == pytest.approx(nlv.mean_range(3) * noise.sd)
     two = nlv.modes_verdict({"a": 0.48, "b": 0.47}, noise, 1000)
     assert two.evidence[0].band == pytest.approx(noise.band())  # as accuracy_evidence
+    assert two.evidence[0].band_how == noise.how()  # and in its words
+    assert two.evidence[0].control_label == v.evidence[0].control_label == ew.NO_DIFFERENCE
     assert ("cannot tell" if holds is None else "mattered") in v.finding
 
 
@@ -66,4 +69,4 @@ def test_modes_verdict_uses_the_test_error_where_it_is_larger() -> None:
     from attncv.train.noise import Noise
 
     v = nlv.modes_verdict({"a": 0.5, "b": 0.5}, Noise((0.5, 0.5001), (0, 1)), 8)
-    assert v.holds is None and "standard error" in v.evidence[0].band_how
+    assert v.holds is None and ew.standard_error_how(8, "test images") in v.evidence[0].band_how

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from attncv.views import evidence_words as ew
 from attncv.views import objects
 
 
@@ -30,11 +31,11 @@ def test_object_verdict(trained: float, holds) -> None:
         control,
         where="b",
         paper="p",
-        control_label="random query/key weights",
+        control_label=ew.RANDOM_QUERY_KEY,
     )
-    assert v.holds is holds and "100 test canvases" in v.evidence[0].band_how
+    assert v.holds is holds and v.evidence[0].band_how == ew.band_how(100, "test canvases")
     assert {True: "more than", None: "as much as", False: "less than"}[holds] in v.finding
-    assert "random query/key weights" in v.finding
+    assert ew.RANDOM_QUERY_KEY in v.finding
 
 
 def test_gate_on_object_is_one_for_a_blind_gate_and_above_for_one_on_the_object() -> None:

@@ -9,6 +9,7 @@ import torch
 from attncv.attention import capture
 from attncv.data import synthetic
 from attncv.model import resnet18
+from attncv.views import evidence_words as ew
 from attncv.views import probe as vp
 from attncv.views import se as sev
 
@@ -65,11 +66,10 @@ def test_se_verdict_reads_all_three_outcomes() -> None:
         v = sev.se_verdict(trained, control, labels, num_classes=4, resamples=200)
         assert v.holds is expected, (late, str(v))
         late_vs_early, e = v.evidence
-        assert "class spread at layer2.0" in late_vs_early.control_label
+        assert late_vs_early.control_label == ew.at_block("class spread", "layer2.0")
         assert late_vs_early.holds is expected  # the late block against the early one
-        assert "before training" in e.control_label and "bootstrap over 200 test images" in (
-            e.band_how
-        )
+        assert e.control_label == ew.UNTRAINED
+        assert e.band_how == late_vs_early.band_how == ew.band_how(200, "test images")
         assert 0 < e.band < 1 and "Hu et al. 2018" in v.paper
         assert {True: "paper's pattern, and training", False: "opposite", None: "cannot tell"}[
             expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attncv.views import evidence_words as ew
 from attncv.views import self_attention as sav
 from tests.views.test_query_maps import _per_image, _shares
 
@@ -24,6 +25,9 @@ def test_gamma_verdict(means, holds, words) -> None:
     assert "gamma = 0.100, 0.200" in v.run
     assert "layer2.0 adds most (6.5%" in v.finding  # the words follow the per-block numbers
     assert len(v.evidence) == 2 and v.evidence[0].control == 0.0
+    assert {e.control_label for e in v.evidence} == {ew.AT_START}
+    n = len(shares["layer2.0"])  # a share against exactly 0: the band of the mean alone
+    assert {e.band_how for e in v.evidence} == {ew.band_how(n, "test images", paired=False)}
     assert max(len(line) for line in str(v).splitlines()) <= 90
 
 
@@ -47,4 +51,5 @@ def test_sagan_maps_verdict_against_random_projections(tv, far, holds, words) ->
     v = sav.sagan_maps_verdict(_per_image(tv, far), control, where="layer2.1")
     assert v.holds is holds and words in v.finding and "Fig. 5" in v.paper
     assert v.evidence[0].control == pytest.approx(control["query_tv"].mean().item())
-    assert "paired" in v.evidence[0].band_how
+    assert v.evidence[0].band_how == ew.band_how(len(control["query_tv"]), "test images")
+    assert v.evidence[0].control_label == ew.RANDOM_QUERY_KEY

@@ -8,6 +8,7 @@ import torch
 
 from attncv.data import synthetic
 from attncv.model import resnet18
+from attncv.views import evidence_words as ew
 from attncv.views import sk as skv
 
 matplotlib.use("Agg")
@@ -72,7 +73,8 @@ def test_sk_verdict() -> None:
         assert f"{shift:+.4f} in layer1 and layer2 (mean over 32 channels" in v.run
         assert "+0.0000 before training" in v.run and "+0.0000 in layer4" in v.run
         (e,) = v.evidence
-        assert "bootstrap over 32 channels" in e.band_how and 0 < e.band < 0.01
+        assert e.band_how == ew.band_how(32, "channels", paired=False) and 0 < e.band < 0.01
+        assert e.control_label == ew.UNTRAINED
         assert all(len(line) <= 90 for line in str(v).splitlines())
     torch.testing.assert_close(
         skv.scale_shift(weights(0.02), 1.0, 2.0, ["layer4"]), torch.zeros(16)

@@ -15,6 +15,13 @@ from attncv.data.distorted import on_canvas  # noqa: E402
 from attncv.model import glimpse_resnet18  # noqa: E402
 from attncv.train.noise import Noise  # noqa: E402
 from attncv.views import stn  # noqa: E402
+from attncv.views.evidence_words import (  # noqa: E402
+    FIXED_WINDOW,
+    PLAIN_NETWORK,
+    band_how,
+    standard_error_how,
+    window_at_start,
+)
 
 
 def _theta(x, y, s):
@@ -66,7 +73,8 @@ def test_where_verdict(noise, holds, words) -> None:
         y = p[:, 1] + noise * torch.randn(len(p), generator=g)
     v = stn.where_verdict(_theta(x, y, torch.full_like(x, 0.5)), p, canvas=64)
     assert v.holds is holds and words in v.finding
-    assert v.evidence[0].control_label == "a window fixed at the canvas centre"
+    assert v.evidence[0].control_label == FIXED_WINDOW
+    assert v.evidence[0].band_how == band_how(len(p), "test canvases")
     assert "Jaderberg" in v.paper
 
 
@@ -89,7 +97,8 @@ def test_scale_verdict(follow, holds, words) -> None:
     side = 1.2 * p[:, 2] if follow else 0.52 + 0.01 * torch.randn(len(p), generator=g)
     v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
     assert v.holds is holds and words in v.finding
-    assert len(v.evidence) == 2 and "start (32 px)" in v.evidence[1].control_label
+    assert len(v.evidence) == 2 and v.evidence[1].control_label == window_at_start(32)
+    assert v.evidence[0].band_how == v.evidence[1].band_how == band_how(len(p), "test canvases")
 
 
 def test_scale_verdict_too_small_to_tell() -> None:
@@ -112,16 +121,19 @@ def test_accuracy_verdict(glimpse, fixed, holds, start) -> None:
     noise = Noise((0.49, 0.46, 0.52), (0, 1, 2))  # sd 3.0 points: band 4.2 points
     v = stn.accuracy_verdict(glimpse, fixed, 0.40, noise=noise, n_test=1000)
     assert v.holds is holds and v.finding.startswith(start)
-    assert "one seed per arm" in v.evidence[0].band_how
+    assert v.evidence[0].band_how == noise.how()  # the seed noise's one wording
+    assert [e.control_label for e in v.evidence] == [PLAIN_NETWORK, FIXED_WINDOW]
     assert v.evidence[0].band == pytest.approx(noise.band())
 
 
 def test_canvas_band_takes_the_larger() -> None:
     noise = Noise((0.5, 0.5001), (0, 1))
     band, how = stn.canvas_band(noise, (0.5, 0.5), 100)
-    assert band == pytest.approx((2 * 0.25 / 100) ** 0.5) and "standard error" in how
-    band, how = stn.canvas_band(Noise((0.4, 0.5), (0, 1)), (0.5, 0.5), 1000)
-    assert "seed sd" in how
+    assert band == pytest.approx((2 * 0.25 / 100) ** 0.5)
+    assert how == standard_error_how(100, "test canvases", difference=True)
+    seeds = Noise((0.4, 0.5), (0, 1))
+    band, how = stn.canvas_band(seeds, (0.5, 0.5), 1000)
+    assert band == pytest.approx(seeds.band()) and how == seeds.how()
 
 
 def test_canvas_curves() -> None:

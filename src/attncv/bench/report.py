@@ -14,6 +14,7 @@ from typing import Any
 
 from ..train import RECIPES
 from ..train.progress import wrap
+from ..views.evidence_words import BASELINE
 from ..views.plots import epochs
 from ..views.tables import Table
 from ..views.verdicts import Evidence, Verdict
@@ -325,7 +326,7 @@ def _channel_claim(rows: list[dict[str, Any]]) -> list[Verdict]:
         return []
     base = rows[0]
     evidence = tuple(
-        welch_evidence(f"accuracy, {r['title']}", r["top1_all"], base["top1_all"], "the baseline")
+        welch_evidence(f"accuracy, {r['title']}", r["top1_all"], base["top1_all"], BASELINE)
         for r in channel
     )
     return [

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from . import style
+from .evidence_words import UNTRAINED, band_how
 from .plots import MAP_CMAP, caption
 from .probe import spread_resamples
 from .verdicts import Evidence, Verdict, by_outcome, half_interval, join_names, paired_evidence
@@ -59,7 +60,7 @@ def cbam_verdict(
     trained: Mapping[str, Tensor],
     control: Mapping[str, Tensor],
     *,
-    control_label: str = "the same network before training",
+    control_label: str = UNTRAINED,
 ) -> Verdict:
     """Is CBAM's spatial gate higher on the image centre than around it, more than in its
     control?
@@ -149,7 +150,7 @@ def specificity_verdict(
     labels: Tensor,
     num_classes: int,
     *,
-    control_label: str = "the same network before training",
+    control_label: str = UNTRAINED,
     resamples: int = 500,
     seed: int = 0,
 ) -> Verdict:
@@ -174,7 +175,7 @@ def specificity_verdict(
         control=c,
         control_label=control_label,
         band=half_interval((ratio - ratio0)[:-1]),
-        band_how=f"95% paired bootstrap over {len(labels):,} test images",
+        band_how=band_how(len(labels), "test images"),
         fmt=".2f",
     )
     return Verdict(

@@ -20,6 +20,7 @@ from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
 from ..model import count_macs, saved_bytes
 from . import style
+from .evidence_words import uniform_weights
 from .plots import MAP_CMAP, caption
 from .tables import Table
 from .verdicts import Verdict, paired_evidence
@@ -186,7 +187,7 @@ def ccnet_verdict(trained: Tensor, reference: Tensor, *, gamma: float) -> Verdic
         "off-cross share after two passes",
         trained,
         reference,
-        f"uniform weights at the trained gamma {gamma:+.3f}",
+        uniform_weights(gamma),
         fmt=".3%",  # shares of a few hundredths of a percent: three decimals of a percent
     )
     return Verdict(

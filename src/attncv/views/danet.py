@@ -20,6 +20,7 @@ from ..attention.danet import DANet
 from ..attention.positions import flatten
 from ..train import FitResult
 from . import style
+from .evidence_words import random_query_key
 from .plots import MAP_CMAP, caption
 from .query_maps import map_stats_per_image
 from .verdicts import Verdict, by_outcome, join_names, paired_evidence
@@ -113,14 +114,18 @@ def danet_verdict(
     trained: Mapping[str, Tensor],
     control: Mapping[str, Tensor],
     *,
-    control_label: str = "random query and key weights",
+    control_label: str | None = None,
+    draws: int = 1,
 ) -> Verdict:
     """Do PAM's maps depend on the query position more than with random query and key
     projections of the same trained features?
 
     ``trained`` and ``control``: per-image :func:`query_dependence` ``{block: (N,)}`` on the
     same test images. One :class:`~.verdicts.Evidence` per block, with a paired bootstrap band
-    over the images."""
+    over the images. ``control_label`` defaults to :func:`~.evidence_words.random_query_key`
+    with the number of random ``draws`` averaged in ``control``."""
+    if control_label is None:
+        control_label = random_query_key(draws)
     names = list(trained)
     evidence = tuple(
         paired_evidence(f"query dependence (TV), {b}", trained[b], control[b], control_label)

@@ -22,6 +22,7 @@ from ..data import CifarData
 from ..model import count_params, resnet18
 from ..train import FitResult, Noise
 from . import style
+from .evidence_words import NEIGHBOURS_AT_MEAN, band_how
 from .plots import caption
 from .probe import block_of
 from .tables import Table
@@ -146,9 +147,9 @@ def eca_verdict(ablation: dict[str, Tensor | float]) -> Verdict:
         statistic="test accuracy of the trained ECA network",
         trained=acc,
         control=ablated,
-        control_label="neighbour terms held at their mean",
+        control_label=NEIGHBOURS_AT_MEAN,
         band=band,
-        band_how=f"95% paired bootstrap over {len(correct)} test images",
+        band_how=band_how(len(correct), "test images"),
         fmt=".1%",
     )
     drop = (acc - ablated) * 100

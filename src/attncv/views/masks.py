@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import Tensor
 
+from .evidence_words import UNTRAINED
 from .tables import Table
 from .verdicts import Verdict, paired_evidence
 
@@ -77,7 +78,7 @@ def mixed_verdict(
     control: Tensor,
     *,
     paper: str,
-    control_label: str = "the same network before training",
+    control_label: str = UNTRAINED,
 ) -> Verdict:
     """Does the learned mask weigh positions more than the untrained one does?
 

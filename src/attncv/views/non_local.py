@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from ..data import CifarData
 from ..train import FitResult
 from ..train.noise import Noise
+from .evidence_words import NO_DIFFERENCE, standard_error_how
 from .plots import provenance
 from .query_maps import _maps_verdict, _use_verdict, block_maps, map_stats, residual_share
 from .tables import Table
@@ -69,12 +70,19 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
     n = len(values)
     p = min(max(sum(values) / n, 1 / n_test), 1 - 1 / n_test)
     se = (p * (1 - p) / n_test) ** 0.5
+    seeds = noise.sd >= se
     sd, which = (
         (noise.sd, f"sd {noise.sd * 100:.1f} points from the baseline's seeds")
-        if noise.sd >= se
-        else (se, f"test-image standard error {se * 100:.1f} points on {n_test:,} images")
+        if seeds
+        else (se, f"{standard_error_how(n_test, 'test images')}, {se * 100:.1f} points")
     )
     factor = max(2**0.5, mean_range(n))  # two runs: sqrt(2) sd, as every accuracy comparison
+    how = (  # two runs on the seed noise: the band of every single-run accuracy comparison
+        noise.how()
+        if n == 2 and seeds
+        else f"{n} single runs: {factor:.2f} x {which}"
+        + (" (the mean range of that many runs)" if n > 2 else " (sqrt 2: a difference)")
+    )
     spread = max(values) - min(values)
     best, worst = max(accuracies, key=accuracies.get), min(accuracies, key=accuracies.get)
     name = lambda m: m.replace("_", " ")  # noqa: E731
@@ -82,12 +90,9 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         statistic=f"range of the {n} pairwise functions' final test accuracies",
         trained=spread,
         control=0.0,
-        control_label="no difference",
+        control_label=NO_DIFFERENCE,
         band=factor * sd,
-        band_how=(
-            f"{n} single runs: {factor:.2f} x {which}"
-            + (" (the mean range of that many runs)" if n > 2 else " (sqrt 2: a difference)")
-        ),
+        band_how=how,
         expected="below",
         fmt=".1%",
     )

@@ -115,7 +115,7 @@ def object_verdict(
         trained,
         control,
         control_label,
-        how=f"paired 95% bootstrap over {len(trained)} test canvases",
+        units="test canvases",
         fmt=".3f",
     )
     pair = f"{ev.trained:.2f}x against {ev.control:.2f}x"

@@ -26,6 +26,7 @@ from ..attention.non_local import NonLocal
 from ..attention.self_attention import SelfAttention
 from ..data import CifarData
 from . import style
+from .evidence_words import AT_START, RANDOM_QUERY_KEY, band_how, level_text
 from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
@@ -108,7 +109,6 @@ def query_maps(
 
 POSITION_BLOCKS = (SelfAttention, NonLocal)  # residual blocks: output = input + branch
 FAR = 0.25  # "far": beyond this fraction of the grid's longer side from the query
-IMAGES = "95% bootstrap over {n} test images"
 
 
 @torch.no_grad()
@@ -251,9 +251,9 @@ def _use_verdict(
             statistic=f"share of its input that {block} adds",
             trained=v.double().mean().item(),
             control=0.0,
-            control_label="the block at its start (identity)",
+            control_label=AT_START,
             band=bootstrap_band(v),
-            band_how=IMAGES.format(n=len(v)),
+            band_how=band_how(len(v), "test images", paired=False),
             fmt=".1%",
         )
         for block, v in shares.items()
@@ -307,11 +307,11 @@ def use_table(
         ["block", scale, "share of the input's norm"],
         rows,
         caption=f"Share: ||block(x) - x|| / ||x|| per image, the mean over {images} test images "
-        "(± the 95% bootstrap band over the images).",
+        f"(± the {level_text()} bootstrap band over the images).",
     )
 
 
-MAP_CONTROL = "random query/key weights on the same features"
+MAP_CONTROL = RANDOM_QUERY_KEY  # the notebooks import it by this name
 
 
 def _map_words(tv: Evidence, far: Evidence, where: str) -> str:
@@ -341,15 +341,12 @@ def maps_evidence(
     :func:`~attncv.train.controls.random_projections` (its query/key weights re-initialised),
     each with a paired 95%
     bootstrap band over the images. The paper's direction: above the control for both."""
-    n = len(trained["query_tv"])
-    how = "paired " + IMAGES.format(n=n)
     return (
         Evidence.paired(
             f"query dependence (TV between two queries' maps), {where}",
             trained["query_tv"],
             control["query_tv"],
             MAP_CONTROL,
-            how=how,
             fmt=".3f",
         ),
         Evidence.paired(
@@ -357,7 +354,6 @@ def maps_evidence(
             trained["far_ratio"],
             control["far_ratio"],
             MAP_CONTROL,
-            how=how,
             fmt=".3f",
         ),
     )

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from ..data import CifarData
 from . import style
+from .evidence_words import UNTRAINED, at_block, band_how
 from .plots import caption
 from .probe import short_blocks, spread_resamples, tap_weights
 from .verdicts import Evidence, Verdict, half_interval
@@ -140,12 +141,12 @@ def se_verdict(
     r, r0 = ratio[-1].item(), ratio0[-1].item()
     big, small = late_s[-1].item(), early_s[-1].item()
     b1, b2 = half_interval((ratio - ratio0)[:-1]), half_interval((late_s - early_s)[:-1])
-    how = f"95% bootstrap over {n} test images"
+    how = band_how(n, "test images")  # one resample serves both blocks and both networks
     against_untrained = Evidence(
         statistic=f"class spread, {late} over {early}",
         trained=r,
         control=r0,
-        control_label="the network before training, same seed",
+        control_label=UNTRAINED,
         band=b1,
         band_how=how,
         fmt=".2f",
@@ -154,7 +155,7 @@ def se_verdict(
         statistic=f"class spread at {late}",
         trained=big,
         control=small,
-        control_label=f"the class spread at {early}",
+        control_label=at_block("class spread", early),
         band=b2,
         band_how=how,
         fmt=".4f",

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from ..data import CifarData
 from . import style
+from .evidence_words import UNTRAINED, band_how
 from .plots import caption, to_rgb
 from .probe import short_blocks, tap_weights
 from .verdicts import Evidence, Verdict, bootstrap_band
@@ -158,9 +159,9 @@ def sk_verdict(
         statistic=f"weight on the dilated branch, {large:g}x minus {small:g}x, {stages}",
         trained=stat,
         control=stat0,
-        control_label="the network before training, same seed",
+        control_label=UNTRAINED,
         band=band,
-        band_how=f"95% bootstrap over {len(shift)} channels",
+        band_how=band_how(len(shift), "channels", paired=False),
         fmt=".4f",
     )
     grow = f"from {small:g}x to {large:g}x"

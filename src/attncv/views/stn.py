@@ -29,6 +29,14 @@ from ..train import FitResult
 from ..train.noise import Noise
 from ..train.speed import throughput
 from . import style
+from .evidence_words import (
+    FIXED_WINDOW,
+    OBJECT_SIDES,
+    PLAIN_NETWORK,
+    band_how,
+    standard_error_how,
+    window_at_start,
+)
 from .plots import caption, provenance, to_rgb
 from .tables import Table
 from .verdicts import Evidence, Verdict
@@ -126,8 +134,8 @@ def where_verdict(theta: Tensor, placements: Tensor, *, canvas: int) -> Verdict:
         "distance from window centre to object centre (px)",
         d,
         d0,
-        "a window fixed at the canvas centre",
-        how=f"paired 95% bootstrap over {n:,} test canvases",
+        FIXED_WINDOW,
+        units="test canvases",
         expected="below",
         fmt=".1f",
     )
@@ -137,7 +145,7 @@ def where_verdict(theta: Tensor, placements: Tensor, *, canvas: int) -> Verdict:
     return Verdict(
         paper="a transformer learns from the classification loss alone to find the object on "
         f"a cluttered canvas and centre its window on it ({PAPER})",
-        run=f"the window's centre lies {pair} for a window fixed at the canvas centre; it "
+        run=f"the window's centre lies {pair} for {FIXED_WINDOW}; it "
         f"follows the object's centre with {follows}.",
         evidence=(ev,),
         words={
@@ -164,9 +172,9 @@ def scale_verdict(theta: Tensor, placements: Tensor, *, canvas: int, start: floa
         statistic="spread (sd) of the window's side (px)",
         trained=side.std().item(),
         control=obj.std().item(),
-        control_label="the objects' sides",
+        control_label=OBJECT_SIDES,
         band=_sd_band(side, obj),
-        band_how=f"paired 95% bootstrap over {n:,} test canvases",
+        band_how=band_how(n, "test canvases"),
         fmt=".1f",
     )
     zoom, zoom0 = side / obj, start * canvas / obj
@@ -174,8 +182,8 @@ def scale_verdict(theta: Tensor, placements: Tensor, *, canvas: int, start: floa
         "window side / object side",
         zoom,
         zoom0,
-        f"the window at its start ({start * canvas:.0f} px)",
-        how=f"paired 95% bootstrap over {n:,} test canvases",
+        window_at_start(start * canvas),
+        units="test canvases",
         expected="below",
         fmt=".3f",  # the window barely moves: two decimals would print -0.00 +- 0.00
     )
@@ -211,8 +219,8 @@ def canvas_band(noise: Noise, accuracies: Sequence[float], n_test: int) -> tuple
     se = (2 * p * (1 - p) / n_test) ** 0.5
     seeds = noise.band()
     if seeds >= se:
-        return seeds, f"sqrt(2) x the baseline's seed sd, {noise.sd * 100:.1f} points"
-    return se, f"test-image standard error of a difference on {n_test:,} canvases"
+        return seeds, noise.how()
+    return se, standard_error_how(n_test, "test canvases", difference=True)
 
 
 def accuracy_verdict(
@@ -223,7 +231,6 @@ def accuracy_verdict(
     (what finding the object is worth, apart from reading at the glimpse's resolution). One
     seed per arm; the band is :func:`canvas_band`."""
     band, how = canvas_band(noise, (glimpse, fixed, plain), n_test)
-    how = f"one seed per arm; {how}"
 
     def evidence(label: str, reference: float) -> Evidence:
         return Evidence(
@@ -236,8 +243,8 @@ def accuracy_verdict(
             fmt=".1%",
         )
 
-    over_plain = evidence("the plain network (whole canvas)", plain)
-    over_fixed = evidence("a fixed centred window", fixed)
+    over_plain = evidence(PLAIN_NETWORK, plain)
+    over_fixed = evidence(FIXED_WINDOW, fixed)
     parts = (
         f"the learned window ends {(glimpse - plain) * 100:+.1f} points against the plain "
         f"network; of these, reading at the glimpse's resolution through a fixed centred window "

@@ -20,7 +20,8 @@ a styled callout in the book (:meth:`Verdict._repr_html_`) and as text on a term
 Shared by the chapters: :func:`paired_evidence` (per-image values against their control, a paired
 bootstrap band), :func:`gain_verdict` and :func:`accuracy_verdict` (one run's accuracy against
 another's, within the seed noise), and :func:`by_outcome` and :func:`join_names` to word a
-verdict over several blocks or stages.
+verdict over several blocks or stages. Their words, the controls' labels and how a band was
+measured, come from :mod:`.evidence_words`, written there once.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from torch import Tensor
 
 from ..train.noise import Noise
 from ..train.result import FitResult
+from .evidence_words import BASELINE, LEVEL, band_how
 from .glue import glue as _glue
 
 WIDTH = 90  # columns, as every text output of the book
-LEVEL = 0.95  # every bootstrap band of the book: the central 95% interval of the difference
 
 OUTCOMES = {
     True: "the paper's observation holds on this run.",
@@ -142,9 +143,9 @@ class Evidence:
     statistic: str  # what is measured, in words: "query dependence (TV) at layer2.1"
     trained: float
     control: float
-    control_label: str  # "random query/key weights on the same features"
+    control_label: str  # a control of .evidence_words: "the network before training"
     band: float  # differences within +-band are noise
-    band_how: str  # "95% bootstrap over 100 test images"
+    band_how: str  # .evidence_words.band_how: "95% paired bootstrap over 1,000 test images"
     expected: str = "above"
     fmt: str = ".2f"
 
@@ -159,13 +160,15 @@ class Evidence:
         control: torch.Tensor,
         control_label: str,
         *,
-        how: str,
+        units: str = "test images",
         expected: str = "above",
         fmt: str = ".2f",
     ) -> Evidence:
         """The mean of per-unit values (one per test image, canvas or channel) of the trained
         network against the same units' control values, the band a paired
-        :func:`bootstrap_band`; ``how`` says what was resampled."""
+        :func:`bootstrap_band`; ``units`` says what was resampled (its text:
+        :func:`~.evidence_words.band_how`)."""
+        how = band_how(torch.as_tensor(trained).numel(), units, paired=True)
         return cls(
             statistic,
             torch.as_tensor(trained).double().mean().item(),
@@ -238,7 +241,7 @@ def accuracy_evidence(
     reference: float,
     noise: Noise,
     *,
-    reference_label: str = "the baseline",
+    reference_label: str = BASELINE,
     runs: tuple[int, int] = (1, 1),
     expected: str = "above",
 ) -> Evidence:
@@ -376,7 +379,7 @@ def gain_verdict(
     noise: Noise,
     *,
     paper: str,
-    reference_label: str = "the baseline",
+    reference_label: str = BASELINE,
 ) -> Verdict:
     """``label``'s final test accuracy against ``reference`` (the baseline's, or a variant's),
     one run each, judged against the seed noise measured on the baseline
@@ -426,11 +429,9 @@ def paired_evidence(
 ) -> Evidence:
     """One :class:`Evidence` from per-unit values of a statistic on the trained network and on its
     control, on the same units: the means, and the half-width of the 95% paired bootstrap interval
-    of their difference as the band."""
-    n = torch.as_tensor(trained).numel()
-    how = f"95% paired bootstrap over {n:,} {units}"
+    of their difference as the band (:meth:`Evidence.paired`)."""
     return Evidence.paired(
-        statistic, trained, control, control_label, how=how, expected=expected, fmt=fmt
+        statistic, trained, control, control_label, units=units, expected=expected, fmt=fmt
     )
 
 
