@@ -2,9 +2,10 @@
 status, seconds and estimate; each notebook's test accuracies; each module's sweep and timm
 numbers; what is not done and why.
 
-The accuracies come from one place, ``accuracy_lines``: it reads them back from the text that
-``FitResult.summary()`` and the runs cache print into a notebook's outputs. Replacing it (with
-records a notebook writes as JSON, say) changes nothing else here."""
+The accuracies come from one place, ``accuracy_lines``: a trained run's JSON record
+(``application/vnd.attncv.run+json``, which ``fit`` stores beside its log in a notebook's output),
+and, for what carries no record (a run loaded from the runs cache, a notebook executed before
+runs carried records), the text that ``FitResult.summary()`` and the runs cache print."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ SUMMARY_LINE = re.compile(
     re.M,
 )
 
+# attncv.train.result.RUN_MIME (tests/scripts/test_gpu_run.py keeps them equal; this package runs
+# without attncv installed, so it cannot import it).
+RUN_MIME = "application/vnd.attncv.run+json"
+RECORD_KEYS = ("name", "device", "epochs", "seconds", "images_per_second")
+
 # attncv.train.runs.cached_line: a run loaded from the runs cache, one line.
 CACHED_LINE = re.compile(
     r"^(?P<name>[^\n:]+?): test accuracy (?P<accuracy>[\d.]+|nan)% after (?P<epochs>\d+) "
@@ -39,11 +45,20 @@ CACHED_LINE = re.compile(
 
 
 def accuracy_lines(notebook: Path) -> list[dict[str, Any]]:
-    """The FitResult summary lines printed in a notebook's outputs, each once, parsed."""
+    """Every run in a notebook's outputs, each once: from its record where it has one, else
+    parsed from the FitResult summary or cached-run line it printed."""
     nb = json.loads(notebook.read_text())
     seen, found = set(), []
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
+            record = out.get("data", {}).get(RUN_MIME)
+            if record is not None:
+                row = {k: record[k] for k in RECORD_KEYS}
+                row["test_accuracy"] = record["test_accuracy"]
+                row["best_accuracy"] = record["best_accuracy"]
+                if row not in found:
+                    found.append(row)
+                continue
             text = out.get("text", "")
             text = "".join(text) if isinstance(text, list) else text
             plain = out.get("data", {}).get("text/plain", "")

@@ -61,6 +61,33 @@ def test_the_summary_line_pattern_reads_what_fit_prints() -> None:
     assert m["accuracy"] == "52.0" and m["best"] == "53.2" and m["images_per_second"] == "31,234"
 
 
+def test_a_runs_record_is_read_before_its_printed_lines(tmp_path) -> None:
+    """A finished run's log output carries its record (what fit stores in a notebook): the
+    summary reads the record, once, not the summary text beside it; a cached-run line without a
+    record is still read from its text."""
+    from attncv.train.progress import LogBlock
+    from attncv.train.result import RUN_MIME
+    from attncv.train.runs import cached_line
+
+    assert summary.RUN_MIME == RUN_MIME
+    result = FitResult("se", "CIFAR-10", "cpu", {}, [{"test_acc": 0.25}, {"test_acc": 0.5}])
+    result.train_seconds, result.images_per_second = 3.0, 1000.0
+    block = LogBlock(("se",), result.summary(), record=result.record() | {"name": "from record"})
+    data = json.loads(json.dumps(block._repr_mimebundle_()))
+    cached = FitResult("none", "CIFAR-10", "cpu", {}, [{"test_acc": 0.3}])
+    cells = [
+        {"outputs": [{"output_type": "display_data", "data": data}]},
+        {"outputs": [{"output_type": "stream", "name": "stdout", "text": cached_line(cached)}]},
+    ]
+    nb = tmp_path / "chapter.ipynb"
+    nb.write_text(json.dumps({"cells": cells}))
+    rows = summary.accuracy_lines(nb)
+    assert [r["name"] for r in rows] == ["from record", "none"]
+    assert rows[0]["test_accuracy"] == 0.5 and rows[0]["best_accuracy"] == 0.5
+    assert rows[0]["epochs"] == 2 and rows[0]["images_per_second"] == 1000.0
+    assert rows[1] == {"name": "none", "epochs": 1, "test_accuracy": 0.3, "cached": True}
+
+
 def test_the_plan_covers_every_notebook_in_value_order() -> None:
     args = cli.parser().parse_args([])
     steps = plan(args, ROOT)

@@ -3,6 +3,8 @@ columns; in a terminal, plain lines."""
 
 from __future__ import annotations
 
+import json
+
 import IPython.display
 
 from attncv.data import synthetic
@@ -67,3 +69,16 @@ def test_none_is_silent(capsys) -> None:
     report = Reporter("none", 10, 2, "title")
     report.finish("done")
     assert capsys.readouterr().out == ""
+
+
+def test_a_finished_runs_block_carries_its_record_as_json() -> None:
+    from attncv.train.progress import LogBlock
+    from attncv.train.result import RUN_MIME, FitResult
+
+    running = LogBlock(("se",), status="training: epoch 1/2")
+    assert RUN_MIME not in running._repr_mimebundle_()  # no record before the run ends
+    result = FitResult("se", "CIFAR-10", "cpu", {}, [{"test_acc": float("nan")}])
+    done = LogBlock(("se",), result.summary(), record=result.record())
+    bundle = json.loads(json.dumps(done._repr_mimebundle_(), allow_nan=False))
+    assert bundle[RUN_MIME]["name"] == "se" and bundle[RUN_MIME]["test_accuracy"] is None
+    assert "attncv-run-box" in bundle["text/html"] and "se: test accuracy" in bundle["text/plain"]

@@ -1,5 +1,6 @@
 """The book's records: machine-readable JSON that a notebook output carries beside what a reader
-sees (a verdict's record, :data:`attncv.views.verdicts.RECORD_MIME`). Tools read the records; the
+sees (a verdict's record, :data:`attncv.views.verdicts.RECORD_MIME`; a finished run's,
+:data:`attncv.train.result.RUN_MIME`). Tools read the records; the
 book shows the HTML and must neither show nor warn about the JSON.
 
 :class:`RecordRenderer` is a myst-nb mime renderer plugin (registered under the entry point group
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..train.result import RUN_MIME
 from ..views.verdicts import RECORD_MIME
 
-RECORD_TYPES = (RECORD_MIME,)
+RECORD_TYPES = (RECORD_MIME, RUN_MIME)
 
 
 class RecordRenderer:

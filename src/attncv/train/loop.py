@@ -162,7 +162,7 @@ def fit(
     result.train_seconds = train_time
     result.wall_seconds = time.perf_counter() - wall0
     result.images_per_second = steps * cfg.batch_size * cfg.epochs / max(train_time, 1e-9)
-    report.finish(result.summary())
+    report.finish(result.summary(), record=result.record())
     return result
 
 

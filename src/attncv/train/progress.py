@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..env import in_kernel
+from .result import RUN_MIME
 
 WIDTH = 90  # columns: the book's code boxes show about this many without scrolling
 
@@ -36,12 +37,20 @@ class LogBlock:
     log: tuple[str, ...]
     summary: str = ""
     status: str = ""
+    record: dict[str, Any] | None = None  # the finished run's record (FitResult.record)
 
     def __str__(self) -> str:
         return "\n".join(self.log + ((self.summary,) if self.summary else ()))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """Text, HTML and, once the run has finished, its JSON record."""
+        bundle: dict[str, Any] = {"text/plain": str(self), "text/html": self._repr_html_()}
+        if self.record is not None:
+            bundle[RUN_MIME] = self.record
+        return bundle
 
     def _repr_html_(self) -> str:
         head = self.summary or self.status
@@ -62,6 +71,7 @@ class Reporter:
         self.bar: Any = None
         self.lines: list[str] = []
         self.summary = ""
+        self.record: dict[str, Any] | None = None
         self.status = "training: starting"
         self._handle: Any = None
         if mode == "auto":
@@ -86,7 +96,7 @@ class Reporter:
     def _show(self) -> None:
         from IPython.display import display
 
-        block = LogBlock(tuple(self.lines), self.summary, self.status)
+        block = LogBlock(tuple(self.lines), self.summary, self.status, self.record)
         if self._handle is None:
             self._handle = display(block, display_id=True)
         else:
@@ -118,8 +128,9 @@ class Reporter:
             self.bar.close()
             self.bar = None
 
-    def finish(self, summary: str) -> None:
-        """End the run: the summary closes the log block, or follows the bar as text."""
+    def finish(self, summary: str, record: dict[str, Any] | None = None) -> None:
+        """End the run: the summary closes the log block (with the run's ``record`` as JSON
+        beside it), or follows the bar as text."""
         if self.mode == "auto":
             self.close()
             print(summary, flush=True)
@@ -128,5 +139,5 @@ class Reporter:
         if not in_kernel():
             print(summary, flush=True)
             return
-        self.summary = summary
+        self.summary, self.record = summary, record
         self._show()

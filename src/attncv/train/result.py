@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# A run's machine-readable record, stored beside its log in a notebook's output (a second MIME
+# type): what the GPU run's summary reads, never the printed lines.
+RUN_MIME = "application/vnd.attncv.run+json"
+
+
+def _number(value: float) -> float | None:
+    """A float for a JSON record; NaN or infinity (nothing measured) as None."""
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def best5_mean(accuracies: Sequence[float]) -> float:
@@ -56,6 +67,20 @@ class FitResult:
             f"{epochs}\n  {self.train_seconds:.1f} s of training "
             f"({self.images_per_second:,.0f} images/s) on {self.device}\n{data}"
         )
+
+    def record(self) -> dict[str, Any]:
+        """The run as plain data (JSON) for a notebook's output: which run, on what, its test
+        accuracies and its speed."""
+        return {
+            "name": self.name,
+            "device": self.device,
+            "dataset": self.dataset,
+            "epochs": len(self.history),
+            "seconds": _number(self.train_seconds),
+            "images_per_second": _number(self.images_per_second),
+            "test_accuracy": _number(self.final_acc),
+            "best_accuracy": _number(self.best_acc),
+        }
 
     def to_json(self) -> str:
         return json.dumps(
