@@ -64,6 +64,7 @@ def _pairs(path: Path) -> list[tuple[str, int]]:
     return [(r["name"], r["seed"]) for r in Sweep.load(path).runs]
 
 
+@pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_two_cpu_tasks_give_the_same_rows_as_one_process(ray_address, capsys) -> None:
     on_ray = sweep(["se"], seeds=(0, 1), devices="cpu,cpu", **TINY)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[")]
@@ -78,6 +79,7 @@ def test_two_cpu_tasks_give_the_same_rows_as_one_process(ray_address, capsys) ->
     assert not on_ray.failed
 
 
+@pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_a_worker_that_dies_is_retried(ray_address, tmp_path, monkeypatch, capsys) -> None:
     died = tmp_path / "died"
     fault = {"name": "se", "seed": 1, "action": "exit", "once": str(died)}
@@ -89,6 +91,7 @@ def test_a_worker_that_dies_is_retried(ray_address, tmp_path, monkeypatch, capsy
     assert "se seed 1 on CPU" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_a_run_that_raises_is_named_and_the_others_kept(
     ray_address, tmp_path, monkeypatch, capsys
 ) -> None:
@@ -107,6 +110,7 @@ def test_a_run_that_raises_is_named_and_the_others_kept(
     assert _pairs(out) == ALL and not Sweep.load(out).failed
 
 
+@pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_a_stopped_driver_keeps_its_finished_runs_and_resume_trains_the_rest(
     ray_address, tmp_path, capsys
 ) -> None:
@@ -134,6 +138,7 @@ def test_a_stopped_driver_keeps_its_finished_runs_and_resume_trains_the_rest(
     assert _pairs(out) == ALL
 
 
+@pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path, monkeypatch, capsys) -> None:
     """SIGINT to this driver, while the fourth run hangs: exit status 130, three runs kept."""
     out = tmp_path / "interrupted.json"
