@@ -23,11 +23,13 @@ every chapter whose paper makes a claim about *where*:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
 
 from ..data import CifarData
+from ..data.cluttered import as_placements
 from .probe import tap_weights
 from .verdicts import Evidence, Verdict
 
@@ -142,3 +144,256 @@ def tap_at(maps: Mapping[str, Tensor], block: str) -> Tensor:
     if block not in maps:
         raise ValueError(f"no tap at {block!r} on the canvases; taps: {sorted(maps)}.")
     return maps[block]
+
+
+# -- Cluttered canvases: the target against distractors as contrasty as itself ----------------
+#
+# On the black canvases above, a map that merely follows contrast (or feature norm) scores 7-10x
+# on the object: the object is the only thing there. On the cluttered canvases
+# (:func:`attncv.data.cluttered.on_cluttered_canvas`) the target sits among distractors of the
+# same side and contrast, and the statistic compares the two, so contrast alone gives 1;
+# :func:`validate_statistic` shows it on every set of canvases (a negative and a positive
+# control). Boxes are in canvas pixels, ``(x0, y0, x1, y1)``, ``x1`` exclusive.
+
+CANVAS = 64  # pixels: the side of the canvases the boxes are given on
+NULL_BAND = (0.8, 1.25)  # where a control blind to the target must land (mean over canvases)
+POSITIVE_FLOOR = 3.0  # what a map placed on the target by hand must exceed
+
+
+def box_cover(boxes: Tensor, grid: tuple[int, int], canvas: int = CANVAS) -> Tensor:
+    """(..., h, w), float64: how many of a pixel box's pixels fall in each cell of a ``grid`` over
+    a ``canvas`` x ``canvas`` canvas (cells may be fractions of pixels). ``boxes`` (..., 4):
+    ``(x0, y0, x1, y1)`` in canvas pixels, ``x1`` exclusive. A map's mean weight per pixel on the
+    box (the map read as constant over each cell) is ``(map * cover).sum() / cover.sum()``."""
+    b = boxes.detach().cpu().double()
+    h, w = grid
+    ex = torch.linspace(0, canvas, w + 1, dtype=torch.float64)  # cell edges, pixels
+    ey = torch.linspace(0, canvas, h + 1, dtype=torch.float64)
+    ox = (torch.minimum(b[..., 2:3], ex[1:]) - torch.maximum(b[..., 0:1], ex[:-1])).clamp_min(0)
+    oy = (torch.minimum(b[..., 3:4], ey[1:]) - torch.maximum(b[..., 1:2], ey[:-1])).clamp_min(0)
+    return oy[..., :, None] * ox[..., None, :]  # (..., h, w)
+
+
+def seen_from_target(attention: Tensor, target_boxes: Tensor, canvas: int = CANVAS) -> Tensor:
+    """(N, side, side): what the queries on the target attend to. ``attention`` (N, L, L),
+    queries x keys on one square grid over the canvas (L = side * side); the mean of the query
+    rows, each weighted by the target's pixels in its cell, put back on the grid."""
+    n, q, k = attention.shape if attention.dim() == 3 else (0, 0, -1)
+    side = round(max(k, 0) ** 0.5)
+    if q != k or side * side != k or len(target_boxes) != n:
+        raise ValueError(
+            f"attention {tuple(attention.shape)} is not (N, L, L) on a square grid for "
+            f"{len(target_boxes)} target boxes."
+        )
+    weight = box_cover(target_boxes, (side, side), canvas).flatten(1)  # (N, L) queries
+    a = attention.detach().cpu().double()
+    rows = (weight[:, :, None] * a).sum(1) / weight.sum(1, keepdim=True).clamp_min(1e-12)
+    return rows.view(n, side, side)
+
+
+def _canvas_map(weights: Tensor, target_boxes: Tensor, canvas: int, attention: bool) -> Tensor:
+    """(N, h, w) float64: the map that :func:`target_over_distractors_per_image` reads."""
+    if attention:
+        return seen_from_target(weights, target_boxes, canvas)
+    if weights.dim() not in (3, 4) or len(weights) != len(target_boxes):
+        raise ValueError(
+            f"weights must be (N, h, w) or (N, C, h, w) for {len(target_boxes)} canvases; got "
+            f"shape {tuple(weights.shape)} (an attention map (N, L, L): attention=True)."
+        )
+    w = weights.detach().cpu().double()
+    return w.mean(1) if w.dim() == 4 else w
+
+
+def _mean_on(m: Tensor, boxes: Tensor, canvas: int) -> Tensor:
+    """(N,): the mean weight per pixel of maps ``m`` (N, h, w) over boxes (N, 4) or over the
+    pixels of several disjoint boxes (N, k, 4) together."""
+    cover = box_cover(boxes, (m.shape[1], m.shape[2]), canvas)
+    if cover.dim() == 4:
+        cover = cover.sum(1)  # (N, h, w): the boxes do not overlap
+    return (m * cover).sum((1, 2)) / cover.sum((1, 2)).clamp_min(1e-12)
+
+
+def target_over_distractors_per_image(
+    weights: Tensor,
+    target_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    canvas: int = CANVAS,
+    attention: bool = False,
+) -> Tensor:
+    """Per cluttered canvas (N,): the mean weight per pixel on the target's box over the mean
+    weight per pixel on the distractors' boxes (their pixels pooled). 1: no preference for the
+    target over things as large and contrasty as it (a uniform map gives exactly 1, one that
+    follows contrast about 1); above 1: the map prefers the labelled object.
+
+    ``weights``: a map or gate over the whole canvas, (N, h, w) or (N, C, h, w) (the channels
+    averaged), read as constant over each cell; or, with ``attention=True``, a position-attention
+    map (N, L, L) (queries x keys on a square grid), read from the queries on the target
+    (:func:`seen_from_target`; a map that merely attends near its query also scores above 1
+    there: use :func:`twin_over_distractor_per_image` for "similar content"). ``target_boxes``
+    (N, 4), ``distractor_boxes`` (N, k, 4) or (N, 4), pixels of a ``canvas``-pixel canvas
+    (:func:`attncv.data.cluttered.on_cluttered_canvas`).
+    """
+    m = _canvas_map(weights, target_boxes, canvas, attention)
+    d = distractor_boxes if distractor_boxes.dim() == 3 else distractor_boxes[:, None]
+    if len(d) != len(m):
+        raise ValueError(f"{len(d)} distractor boxes for {len(m)} canvases.")
+    return _mean_on(m, target_boxes, canvas) / _mean_on(m, d, canvas).clamp_min(1e-12)
+
+
+def twin_over_distractor_per_image(
+    weights: Tensor,
+    target_boxes: Tensor,
+    twin_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    canvas: int = CANVAS,
+    attention: bool = False,
+) -> Tensor:
+    """Per twin canvas (N,): the mean weight per pixel on the target's twin (a copy of it) over
+    that on the distractor exactly as far from the target (an image of another class, as large
+    and contrasty). 1: no preference for similar content (a uniform map, one that follows
+    contrast, and one that only decays with the distance from the target all give about 1);
+    above 1: the map finds what looks like the target.
+
+    ``weights`` as in :func:`target_over_distractors_per_image`: with ``attention=True`` a
+    position-attention map (N, L, L) read from the queries on the target (the papers' claim:
+    SAGAN, non-local, DANet), else a map or gate over the canvas. Boxes (N, 4) each, pixels of
+    a ``canvas``-pixel canvas (:func:`attncv.data.cluttered.on_twin_canvas`).
+    """
+    m = _canvas_map(weights, target_boxes, canvas, attention)
+    if not len(twin_boxes) == len(distractor_boxes) == len(m):
+        raise ValueError(f"twin and distractor boxes must be one per canvas ({len(m)}).")
+    return _mean_on(m, twin_boxes, canvas) / _mean_on(m, distractor_boxes, canvas).clamp_min(1e-12)
+
+
+def contrast_map(canvases: Tensor, grid: tuple[int, int]) -> Tensor:
+    """(N, h, w): the local image contrast, a map that knows nothing but contrast. Per cell of a
+    ``grid`` over the canvases (uint8 or float, (N, 3, H, W)), the standard deviation of each
+    colour channel's pixels, averaged over the channels (pixels on a 0-1 scale)."""
+    x = canvases.detach().cpu().double()
+    x = x / 255 if not canvases.is_floating_point() else x
+    mean = torch.nn.functional.adaptive_avg_pool2d(x, grid)  # (N, 3, h, w)
+    square = torch.nn.functional.adaptive_avg_pool2d(x * x, grid)
+    return (square - mean * mean).clamp_min(0).sqrt().mean(1)  # (N, h, w)
+
+
+def box_map(
+    boxes: Tensor, grid: tuple[int, int], canvas: int = CANVAS, *, floor: float = 0.1
+) -> Tensor:
+    """(N, h, w): a map set by hand on the boxes (N, 4): ``floor`` everywhere plus the share of
+    each cell covered by the box (the positive control)."""
+    cell = (canvas / grid[0]) * (canvas / grid[1])
+    return floor + box_cover(boxes, grid, canvas) / cell
+
+
+def distance_map(target_boxes: Tensor, grid: tuple[int, int], canvas: int = CANVAS) -> Tensor:
+    """(N, h, w): a map that only decays with the distance from the target's centre,
+    ``exp(-d / (canvas / 4))``: locality without content (a negative control for the twin)."""
+    b = target_boxes.detach().cpu().double()
+    h, w = grid
+    ys = (torch.arange(h, dtype=torch.float64) + 0.5) * canvas / h
+    xs = (torch.arange(w, dtype=torch.float64) + 0.5) * canvas / w
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2  # (N,)
+    d = (xs[None, None, :] - cx[:, None, None]) ** 2 + (ys[None, :, None] - cy[:, None, None]) ** 2
+    return torch.exp(-d.sqrt() / (canvas / 4))
+
+
+@dataclass(frozen=True)
+class Validation:
+    """A statistic on controls whose answer is known, per canvas: ``negatives`` must land near 1
+    (:data:`NULL_BAND`, on the mean), ``positive`` far above (:data:`POSITIVE_FLOOR`);
+    ``reference`` is shown, not checked (the black canvases' statistic on the contrast map)."""
+
+    statistic: str
+    negatives: dict[str, Tensor]
+    positive: tuple[str, Tensor]
+    reference: dict[str, Tensor] = field(default_factory=dict)
+
+    def means(self) -> dict[str, float]:
+        """The mean over canvases of every control, by name."""
+        every = {**self.negatives, self.positive[0]: self.positive[1], **self.reference}
+        return {name: float(v.mean()) for name, v in every.items()}
+
+    @property
+    def passes(self) -> bool:
+        """True when every negative control's mean is in :data:`NULL_BAND` and the positive's
+        is above :data:`POSITIVE_FLOOR`."""
+        lo, hi = NULL_BAND
+        blind = all(lo <= float(v.mean()) <= hi for v in self.negatives.values())
+        return blind and float(self.positive[1].mean()) > POSITIVE_FLOOR
+
+    def summary(self) -> str:
+        """One line: every control's mean, and whether the statistic tells them apart."""
+        m = self.means()
+        n = len(self.positive[1])
+        parts = [f"{name} {m[name]:.2f}x" for name in self.negatives]
+        text = (
+            f"{self.statistic} on {n} canvases: {', '.join(parts)} (null 1); "
+            f"{self.positive[0]} {m[self.positive[0]]:.2f}x"
+        )
+        text += "".join(f"; {name} {m[name]:.2f}x" for name in self.reference)
+        verdict = "tells them apart" if self.passes else "does NOT tell them apart"
+        return f"{text}: the statistic {verdict}."
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def validate_statistic(
+    canvases: Tensor,
+    target_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    grid: tuple[int, int] = (8, 8),
+) -> Validation:
+    """:func:`target_over_distractors_per_image` on the cluttered ``canvases`` (N, 3, S, S) for
+    controls on a ``grid``: the local contrast (:func:`contrast_map`) and a uniform map
+    (negatives: about 1 and exactly 1), a map set by hand on the target (:func:`box_map`,
+    positive: far above 1); for reference, :func:`gate_on_object_per_image`, the black
+    canvases' statistic, of the same contrast map (above 1: it rewards contrast)."""
+    size = canvases.shape[-1]
+    n = len(canvases)
+    contrast = contrast_map(canvases, grid)
+
+    def stat(m: Tensor) -> Tensor:
+        return target_over_distractors_per_image(m, target_boxes, distractor_boxes, canvas=size)
+
+    old = gate_on_object_per_image(contrast, as_placements(target_boxes, size))
+    return Validation(
+        "target over distractors",
+        {"contrast only": stat(contrast), "uniform": stat(torch.ones(n, *grid))},
+        ("hand-set on the target", stat(box_map(target_boxes, grid, size))),
+        {"contrast only, black canvases' statistic": old},
+    )
+
+
+def validate_twin_statistic(
+    canvases: Tensor,
+    target_boxes: Tensor,
+    twin_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    grid: tuple[int, int] = (8, 8),
+) -> Validation:
+    """:func:`twin_over_distractor_per_image` on the twin ``canvases`` for controls on a
+    ``grid``: the local contrast, a uniform map and one that only decays with the distance from
+    the target (:func:`distance_map`) (negatives: about 1), a map set by hand on the twin
+    (positive: far above 1)."""
+    size = canvases.shape[-1]
+    n = len(canvases)
+
+    def stat(m: Tensor) -> Tensor:
+        return twin_over_distractor_per_image(
+            m, target_boxes, twin_boxes, distractor_boxes, canvas=size
+        )
+
+    return Validation(
+        "twin over distractor",
+        {
+            "contrast only": stat(contrast_map(canvases, grid)),
+            "uniform": stat(torch.ones(n, *grid)),
+            "distance only": stat(distance_map(target_boxes, grid, size)),
+        },
+        ("hand-set on the twin", stat(box_map(twin_boxes, grid, size))),
+    )
