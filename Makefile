@@ -31,12 +31,14 @@ XDIST   ?= -n 2 --dist loadfile
 ONE     := OMP_NUM_THREADS=1
 
 # The tests: unit tests, every notebook re-executed in the smoke profile (nbval), and the book
-# built with warnings as errors (the browser test reads that build). Each prints where its time
-# goes: the 30 slowest tests, and every notebook's time.
+# built with warnings as errors (the browser test reads that build). Unit tests and notebooks run
+# in one pytest session, so its two workers share all the work (no core idles while the other
+# finishes one half); CI=true puts the notebooks in the smoke profile, and the unit tests'
+# conftest takes it away from them. It ends with the 30 slowest tests and every notebook's time.
 test: setup lint
 	$(MAKE) book
-	$(MAKE) unit
-	$(MAKE) notebooks
+	CI=true $(ONE) $(BIN)/python -m pytest tests chapters --nbval-lax -p tests.notebook_times \
+	  $(XDIST) --durations=30
 
 unit: setup
 	$(ONE) $(BIN)/python -m pytest tests $(XDIST) --durations=30

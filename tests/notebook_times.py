@@ -13,7 +13,9 @@ _TIMES: dict[str, float] = defaultdict(float)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _TIMES[report.nodeid.split("::")[0]] += report.duration
+    path = report.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):  # a run with the unit tests too (make test) lists notebooks only
+        _TIMES[path] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
