@@ -18,6 +18,7 @@ from attncv.bench.stats import welch_interval
 from attncv.bench.sweep import Sweep, sweep
 from attncv.data import DataSubstituteWarning
 from attncv.train import best5_mean
+from attncv.views.verdicts import MIXED
 
 matplotlib.use("Agg")
 pytestmark = pytest.mark.filterwarnings("ignore", category=DataSubstituteWarning)
@@ -253,7 +254,13 @@ def test_the_notes_claims_are_read_against_the_table() -> None:
     assert sk_best.holds is True and "SE" in sk_best.run  # against the best lightweight module
     assert sk_best.evidence[0].band_how.startswith("Welch's 95% interval, 3 and 3 runs")
     assert sk_heavy.holds is True  # more parameters and slower than every lightweight module
-    assert channel.holds is True and mixed.holds is False and spatial.holds is False
+    assert channel.holds is True and mixed.holds is False
+    # spatial is below channel but above mixed: the evidence disagrees, so the claim is mixed
+    assert spatial.holds is MIXED and spatial.short == "mixed"
+    assert spatial.finding == (
+        "The evidence disagrees: it bears the notes' claim out for accuracy, spatial against "
+        "channel, and shows the opposite for accuracy, spatial against mixed."
+    )
     assert "mixed 49.2%" in mixed.run and str(mixed).startswith("Notes: mixed")
     assert "contradicts" in mixed.outcome and "beat the mixed family" in mixed.finding
 

@@ -14,6 +14,7 @@ import torch
 from attncv.views import cbam as cbamv
 from attncv.views import evidence_words as ew
 from attncv.views import style
+from attncv.views.verdicts import MIXED
 
 
 def widths_ok(fig) -> bool:
@@ -58,8 +59,9 @@ def test_cbam_verdict_says_where_the_stages_disagree() -> None:
     trained = {"stage 1": gate_maps(0.1, side=32), "stage 2": gate_maps(-0.1, side=16)}
     v = cbamv.cbam_verdict(trained, control)
     assert (
-        v.holds is False
+        v.holds is MIXED  # one stage holds, one shows the opposite: mixed (it read "opposite")
         and "stage 1" in v.finding
+        and "the stages disagree" in v.finding
         and "lower on the centre on stage 2" in (v.finding)
     )
 

@@ -138,3 +138,43 @@ def test_control_labels_are_never_literals(path: Path) -> None:
                 and getattr(d, "value", "") is not None  # None: a helper fills it in
             ]
     assert not found, f"{path.name}: control labels typed in place at lines {found}"
+
+
+def test_the_ablation_controls_have_one_name_each() -> None:
+    assert ew.SWITCHED_OFF == "the block switched off" and ew.UNIFORM_MAP == "a uniform map"
+    assert {ew.SWITCHED_OFF, ew.UNIFORM_MAP} <= set(ew.CONTROLS)
+
+
+def test_welch_how_names_its_level_seeds_and_spread() -> None:
+    assert ew.welch_how(3, 3, 3.94) == (
+        "95% Welch interval of a difference of the means of 3 and 3 seeds (Student's t at 3.9 "
+        "df, from the standard error of each mean)"
+    )
+    assert ew.welch_how(2, 3, float("inf"), level=0.9).startswith("90% Welch")
+
+
+@pytest.mark.parametrize(
+    ("band", "decimals", "expected"),
+    [
+        (0.0834, 2, 3),  # two significant digits of the band: ±0.083, not ±0.08
+        (0.0834, 4, 4),  # never fewer than the numbers' own format
+        (4.6, 1, 1),
+        (21.4, 1, 1),
+        (21.4, 0, 0),
+        (0.43, 1, 2),
+        (0.0, 2, 2),  # no band: the format's decimals
+        (float("inf"), 1, 1),
+        (1e-12, 2, 6),  # at most 6
+    ],
+)
+def test_band_decimals(band: float, decimals: int, expected: int) -> None:
+    assert ew.band_decimals(band, decimals) == expected
+
+
+def test_counts_and_ratios_read_as_sentences() -> None:
+    assert ew.count_of(1, "seed") == "1 seed" and ew.count_of(3, "seed") == "3 seeds"
+    assert ew.count_of(1000, "test image") == "1,000 test images"
+    assert ew.count_of(2, "mouse", "mice") == "2 mice"
+    assert [ew.times(n) for n in (0, 1, 2, 3)] == ["never", "once", "twice", "3 times"]
+    assert ew.ratio_text(0.99, "the baseline's") == "0.99 times the baseline's"
+    assert ew.ratio_text(1.234, "its speed", fmt=".1f") == "1.2 times its speed"

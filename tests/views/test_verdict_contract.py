@@ -49,11 +49,12 @@ from attncv.views import se as sev
 from attncv.views import self_attention as sav
 from attncv.views import sk as skv
 from attncv.views.probe import module_input, tap_weights
-from attncv.views.verdicts import RECORD_MIME, Evidence, Verdict, both
+from attncv.views.verdicts import MIXED, RECORD_MIME, Evidence, Verdict, both
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-OUTCOMES = (True, False, None)
+OUTCOMES = (True, False, None)  # every piece of evidence has one; every verdict has words for each
+VERDICT_OUTCOMES = (*OUTCOMES, MIXED)  # a verdict whose evidence disagrees is mixed
 LEVEL = re.compile(r"\d+(?:\.\d+)?%")  # a bootstrap's level: "95%"
 SPREAD = re.compile(r"\b(?:sd|standard (?:deviation|error))\b", re.IGNORECASE)  # a seed/test SD
 SENTENCE = re.compile(r"[A-Z0-9].*\.", re.DOTALL)  # starts as a sentence does, ends with a stop
@@ -116,13 +117,16 @@ def check_contract(verdict: Verdict, *, unreachable: Mapping[bool | None, str] =
     assert verdict.evidence, "a verdict without evidence"
     for e in verdict.evidence:
         check_evidence(e)
-    assert any(verdict.holds is o for o in OUTCOMES), f"holds is {verdict.holds!r}"
+    assert any(verdict.holds is o for o in VERDICT_OUTCOMES), f"holds is {verdict.holds!r}"
     assert verdict.holds is both(*(e.holds for e in verdict.evidence)), (
         "the outcome is not what the evidence says"
     )
     assert verdict.holds not in unreachable, f"reached {verdict.holds}, said to be unreachable"
-    # words for every outcome, each a sentence (an unreachable one may be left out)
-    assert set(verdict.words) == set(OUTCOMES), f"words for {set(verdict.words)} only"
+    # words for every outcome, each a sentence (an unreachable one may be left out; mixed may
+    # be worded, else the finding says which evidence disagrees)
+    assert set(OUTCOMES) <= set(verdict.words) <= set(VERDICT_OUTCOMES), (
+        f"words for {set(verdict.words)} only"
+    )
     for outcome, text in verdict.words.items():
         if outcome in unreachable and not text:
             continue
@@ -133,7 +137,10 @@ def check_contract(verdict: Verdict, *, unreachable: Mapping[bool | None, str] =
         record = json.loads(json.dumps(verdict.record(), allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise AssertionError(f"the record is not plain JSON: {exc}") from exc
-    assert record["holds"] is verdict.holds and record["outcome"] == verdict.short
+    if verdict.holds is MIXED:  # JSON holds the fourth outcome as its string
+        assert record["holds"] == "mixed" and record["outcome"] == "mixed"
+    else:
+        assert record["holds"] is verdict.holds and record["outcome"] == verdict.short
     assert record["finding"] == verdict.finding
     assert record["paper"] == verdict.paper and record["run"] == verdict.run
     assert len(record["evidence"]) == len(verdict.evidence)
@@ -499,3 +506,19 @@ def test_an_unreachable_outcome_must_stay_unreached(good: Verdict) -> None:
     assert good.holds is True
     with pytest.raises(AssertionError, match="said to be unreachable"):
         check_contract(good, unreachable={True: "cannot"})
+
+
+def test_a_mixed_verdict_keeps_the_contract(good: Verdict) -> None:
+    """Evidence that disagrees (one piece holds, one shows the opposite) gives the fourth
+    outcome; the contract accepts it with or without words for it, and its record says so."""
+    opposite = dataclasses.replace(good.evidence[0], trained=good.evidence[0].control - 1.0)
+    assert good.evidence[0].holds is True and opposite.holds is False
+    mixed = dataclasses.replace(good, holds=None, evidence=(good.evidence[0], opposite))
+    assert mixed.holds is MIXED
+    check_contract(mixed)  # no words for it: the finding says what disagrees
+    assert mixed.finding.startswith("The evidence disagrees")
+    worded = dataclasses.replace(mixed, words=dict(good.words) | {MIXED: "Part of it holds."})
+    check_contract(worded)
+    assert worded.finding == "Part of it holds." and worded.record()["outcome"] == "mixed"
+    with pytest.raises(AssertionError, match="words for"):
+        check_contract(dataclasses.replace(mixed, words=dict(good.words) | {"maybe": "No."}))

@@ -21,7 +21,15 @@ from . import style
 from .evidence_words import UNTRAINED, band_how
 from .plots import MAP_CMAP, caption
 from .probe import spread_resamples
-from .verdicts import Evidence, Verdict, by_outcome, half_interval, join_names, paired_evidence
+from .verdicts import (
+    MIXED,
+    Evidence,
+    Verdict,
+    by_outcome,
+    half_interval,
+    join_names,
+    paired_evidence,
+)
 
 
 def centre_mask(h: int, w: int) -> Tensor:
@@ -114,6 +122,8 @@ def cbam_verdict(
             ),
             None: f"The trained gate is {found}: no stage prefers the middle of the frame "
             "beyond the noise.",
+            MIXED: f"The trained gate is {found}: the stages disagree, so the gate as a whole "
+            "does not single out the middle of the frame, where CIFAR's objects usually are.",
         },
     )
 

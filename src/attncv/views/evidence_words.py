@@ -12,11 +12,20 @@ one name in every chapter and every bootstrap band reads alike:
   :data:`BASELINE`, :data:`AT_START`, ...), and a helper where a control carries a number
   (:func:`random_query_key` with its draws, :func:`uniform_weights` with its gamma,
   :func:`window_at_start` with its side).
+- how a number reads beside its band and its count: :func:`band_decimals` (a band never shows
+  fewer significant digits than the number it bounds), :func:`count_of` (``"1 seed"``,
+  ``"3 seeds"``), :func:`ratio_text` (``"0.99 times the baseline's"``).
+
+The level itself, :data:`LEVEL`, and :func:`level_text` are the train layer's
+(:mod:`attncv.train.noise`, where the seed noise is judged at it too), re-exported here: one
+source for the bootstrap bands, the seed noise and Welch's interval.
 """
 
 from __future__ import annotations
 
-LEVEL = 0.95  # every bootstrap band of the book: the central 95% interval of the difference
+import math
+
+from ..train.noise import LEVEL, level_text
 
 # --- the controls: one name each ---
 
@@ -31,6 +40,8 @@ WINDOW_AT_START = "the window at its start"  # the STN's window before training 
 PLAIN_NETWORK = "the plain network (whole canvas)"  # the STN chapter's classifier without one
 OBJECT_SIDES = "the objects' sides"  # what a window sized to its object varies by
 NO_DIFFERENCE = "no difference"  # a range or gap the paper says is 0
+SWITCHED_OFF = "the block switched off"  # views.ablation: its residual scale set to 0 at test time
+UNIFORM_MAP = "a uniform map"  # views.ablation: every query weighs its keys evenly ("where" gone)
 
 CONTROLS = (
     UNTRAINED,
@@ -44,6 +55,8 @@ CONTROLS = (
     PLAIN_NETWORK,
     OBJECT_SIDES,
     NO_DIFFERENCE,
+    SWITCHED_OFF,
+    UNIFORM_MAP,
 )
 
 
@@ -73,13 +86,6 @@ def at_block(statistic: str, block: str) -> str:
 # --- how a band was measured ---
 
 
-def level_text(level: float = LEVEL) -> str:
-    """A level as a percentage: ``"95%"``, ``"97.5%"``."""
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}.")
-    return f"{round(level * 100, 6):g}%"
-
-
 def band_how(units: int, unit: str, *, paired: bool = True, level: float = LEVEL) -> str:
     """How a bootstrap band was measured, the one wording of the book:
     ``"95% paired bootstrap over 1,000 test images"`` (``paired``: one resample of the units
@@ -96,3 +102,50 @@ def standard_error_how(units: int, unit: str, *, difference: bool = False) -> st
     1,000 test canvases"``."""
     what = "a difference" if difference else "one accuracy"
     return f"test-image standard error of {what} on {int(units):,} {unit}"
+
+
+def welch_how(seeds_a: int, seeds_b: int, df: float, *, level: float = LEVEL) -> str:
+    """How a Welch band was measured (:func:`attncv.train.noise.welch_interval`): ``"95% Welch
+    interval of a difference of the means of 3 and 3 seeds (Student's t at 3.9 df, from the
+    standard error of each mean)"``."""
+    dof = "infinite" if math.isinf(df) else f"{df:.1f}"
+    return (
+        f"{level_text(level)} Welch interval of a difference of the means of {seeds_a} and "
+        f"{seeds_b} seeds (Student's t at {dof} df, from the standard error of each mean)"
+    )
+
+
+# --- how a number reads beside its band and its count ---
+
+MAX_DECIMALS = 6
+
+
+def band_decimals(band: float, decimals: int = 0) -> int:
+    """Decimals to print a band and the numbers it bounds with: enough for two significant digits
+    of the band (``0.083`` -> 3, ``4.6`` -> 1, ``21.4`` -> 0), never fewer than ``decimals`` (the
+    numbers' own format), at most 6. So a difference of ``+0.085`` never stands beside a band
+    printed ``±0.08``: both take the band's decimals. A band of 0 (or not finite) keeps
+    ``decimals``."""
+    if not math.isfinite(band) or band <= 0:
+        return decimals
+    needed = 1 - math.floor(math.log10(band))
+    return min(max(decimals, needed, 0), max(MAX_DECIMALS, decimals))
+
+
+def count_of(count: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``"1 seed"``, ``"3 seeds"``, ``"1,000 test
+    images"`` (``plural``: where adding an s is wrong)."""
+    many = plural if plural is not None else f"{noun}s"
+    return f"{count:,} {noun if count == 1 else many}"
+
+
+def times(count: int) -> str:
+    """How often something happened, in words: ``"never"``, ``"once"``, ``"twice"``, ``"3
+    times"`` (never ``"1 time(s)"``)."""
+    return {0: "never", 1: "once", 2: "twice"}.get(count, f"{count:,} times")
+
+
+def ratio_text(ratio: float, of: str, *, fmt: str = ".2f") -> str:
+    """A ratio that reads as a sentence: ``"0.99 times the baseline's"``, not ``"x0.99 the
+    baseline's"``."""
+    return f"{format(ratio, fmt)} times {of}"

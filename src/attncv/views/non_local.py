@@ -60,9 +60,10 @@ def mean_range(n: int, *, draws: int = 200_000) -> float:
 def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) -> Verdict:
     """The paper's pairwise functions against each other: the range (max - min) of the final
     test accuracies of single runs, one per mode. The paper: they agree (within half a point),
-    i.e. a range of 0. The band is ``max(sqrt(2), mean_range(n)) * sd``: for two runs the SD of
-    a difference (as :func:`~attncv.views.verdicts.accuracy_evidence`), for more the range that
-    noise alone gives as many single runs on average; sd the larger of the baseline's seed sd
+    i.e. a range of 0. The band is ``max(sqrt(2), mean_range(n)) * sd``: for more than two runs
+    the range that noise alone gives as many single runs on average (for two runs on the seed
+    noise, the 95% band of a difference, :meth:`~attncv.train.Noise.band`, as
+    :func:`~attncv.views.verdicts.accuracy_evidence`); sd the larger of the baseline's seed sd
     (``noise``) and the test-image standard error of one accuracy on ``n_test`` images. One
     seed per mode cannot confirm a half-point agreement: within the band the outcome is too
     small to tell; beyond it, one mode stood out (the opposite)."""
@@ -83,6 +84,8 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         else f"{n} single runs: {factor:.2f} x {which}"
         + (" (the mean range of that many runs)" if n > 2 else " (sqrt 2: a difference)")
     )
+    two = n == 2 and seeds  # two runs on the seed noise: the book's single-run band, at its level
+    width = noise.band() if two else factor * sd
     spread = max(values) - min(values)
     best, worst = max(accuracies, key=accuracies.get), min(accuracies, key=accuracies.get)
     name = lambda m: m.replace("_", " ")  # noqa: E731
@@ -91,13 +94,13 @@ def modes_verdict(accuracies: Mapping[str, float], noise: Noise, n_test: int) ->
         trained=spread,
         control=0.0,
         control_label=NO_DIFFERENCE,
-        band=factor * sd,
+        band=width,
         band_how=how,
         expected="below",
         fmt=".1%",
     )
     count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
-    band = f"the ±{factor * sd * 100:.1f}-point band of {count} single runs"
+    band = f"the ±{width * 100:.1f}-point band of {count} single runs"
     words = {
         None: f"The {count} pairwise functions end within {spread * 100:.1f} points of each "
         f"other ({name(best)} best, {name(worst)} worst), inside {band}: this run cannot tell "

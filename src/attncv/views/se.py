@@ -21,7 +21,7 @@ from . import style
 from .evidence_words import UNTRAINED, at_block, band_how
 from .plots import caption
 from .probe import short_blocks, spread_resamples, tap_weights
-from .verdicts import Evidence, Verdict, half_interval
+from .verdicts import MIXED, Evidence, Verdict, half_interval
 
 
 def excitations(
@@ -191,6 +191,8 @@ def se_verdict(
         True: "This is the paper's pattern, and training put it there.",
         False: "This run shows the opposite of the paper's pattern.",
         None: "This run cannot tell whether training made the late gates the class-specific ones.",
+        MIXED: "The two comparisons disagree: this run shows neither the paper's pattern nor its "
+        "opposite.",
     }[verdict.holds]
     sentence = f"On this run {blocks}; {learned}. {ending}"
-    return replace(verdict, words={True: sentence, False: sentence, None: sentence})
+    return replace(verdict, words=dict.fromkeys((True, False, None, MIXED), sentence))

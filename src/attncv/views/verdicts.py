@@ -9,8 +9,10 @@ run's own numbers, never a sentence that assumes the paper's result. One rule fo
 - the verdict says the paper's observation **holds** only when the trained value differs from its
   control, in the paper's direction, by more than a **band measured from the data**: a bootstrap
   over test images or channels (:func:`bootstrap_band`), or the run-to-run spread of the
-  baseline's seeds for accuracies (:func:`accuracy_evidence`). Beyond the band in the other
-  direction it is the **opposite**; within it, **too small to tell**.
+  baseline's seeds for accuracies (:func:`accuracy_evidence`), at the book's one level (95%).
+  Beyond the band in the other direction it is the **opposite**; within it, **too small to
+  tell**; a verdict whose pieces of evidence disagree (some hold, some show the opposite) is
+  **mixed** (:data:`MIXED`, :func:`both`).
 
 :class:`Evidence` is one such comparison; a :class:`Verdict` holds the paper's observation, what
 this run measured, its evidence, and the outcome in words (:attr:`Verdict.finding`). It shows as
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+import statistics
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,24 +39,52 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from ..train.noise import Noise
+from ..train.noise import Noise, welch_interval
 from ..train.result import FitResult
-from .evidence_words import BASELINE, LEVEL, band_how
+from .evidence_words import (
+    BASELINE,
+    LEVEL,
+    band_decimals,
+    band_how,
+    count_of,
+    level_text,
+    welch_how,
+)
 from .glue import glue as _glue
 
 WIDTH = 90  # columns, as every text output of the book
+
+
+class _Mixed(str):
+    """The fourth outcome: the evidence disagrees. A string (``"mixed"``, as the JSON record
+    writes it) that refuses to be read as true or false, so ``if verdict.holds:`` cannot take a
+    mixed verdict for one that holds: compare with ``is MIXED``."""
+
+    def __bool__(self) -> bool:
+        raise TypeError("a mixed outcome is neither true nor false: compare with `is MIXED`.")
+
+    def __reduce__(self) -> str:
+        return "MIXED"  # copies and pickles stay the one constant
+
+
+MIXED = _Mixed("mixed")  # a verdict whose evidence disagrees: some holds, some the opposite
+Outcome = bool | None | str  # True, False, None or MIXED
 
 OUTCOMES = {
     True: "the paper's observation holds on this run.",
     False: "this run shows the opposite of the paper's observation.",
     None: "too small to tell on this run: neither the paper's pattern nor its opposite.",
+    MIXED: "mixed on this run: part of the evidence bears the paper's observation out and part "
+    "shows the opposite.",
 }
 NOTES_OUTCOMES = {
     True: "the notes' claim holds on this table.",
     False: "this table contradicts the notes' claim.",
     None: "this table cannot tell: the differences are within the noise of its seeds.",
+    MIXED: "this table is mixed: part of it bears the notes' claim out and part contradicts it.",
 }
-SHORT = {True: "holds", False: "the opposite", None: "too small to tell"}
+SHORT = {True: "holds", False: "the opposite", None: "too small to tell", MIXED: "mixed"}
+KINDS = {True: "holds", False: "opposite", None: "unclear", MIXED: "mixed"}  # the callout's class
 # A verdict's machine-readable record, stored beside its HTML in the notebook's output (a second
 # MIME type): what scripts/verdict_table.py and the tests read, never the printed text.
 RECORD_MIME = "application/vnd.attncv.verdict+json"
@@ -84,11 +116,15 @@ def judge(
     return delta > 0
 
 
-def both(*holds: bool | None) -> bool | None:
-    """Combine parts of one observation: ``True`` only if all hold, ``False`` if any shows the
-    opposite, else ``None``."""
-    if any(h is False for h in holds):
-        return False
+def both(*holds: Outcome) -> Outcome:
+    """Combine parts of one observation: ``True`` only if all hold; :data:`MIXED` if some hold
+    and some show the opposite (or a part is itself mixed); ``False`` if some show the opposite
+    and none holds; else ``None`` (too small to tell)."""
+    if any(h is MIXED for h in holds):
+        return MIXED
+    opposite, held = any(h is False for h in holds), any(h is True for h in holds)
+    if opposite:
+        return MIXED if held else False
     return True if holds and all(h is True for h in holds) else None
 
 
@@ -188,12 +224,25 @@ class Evidence:
     def holds(self) -> bool | None:
         return judge(self.difference, expected=self.expected, band=self.band)
 
+    def _decimals(self) -> int | None:
+        """The decimals every number of this evidence is printed with: the format's, or more
+        where the band needs them (:func:`~.evidence_words.band_decimals`), so the band never
+        shows less precision than the difference it bounds."""
+        m = re.fullmatch(r"\.(\d+)([f%])", self.fmt)
+        if m is None:
+            return None  # a format of another kind: printed as given
+        scale = 100 if m.group(2) == "%" else 1
+        return band_decimals(self.band * scale, int(m.group(1)))
+
     def _f(self, value: float, signed: bool = False) -> str:
+        decimals = self._decimals()
+        sign = "+" if signed else ""
         if self.fmt.endswith("%"):
-            digits = self.fmt[:-1] or ".1"
-            number = format(value * 100, ("+" if signed else "") + digits + "f")
+            digits = f".{decimals}" if decimals is not None else (self.fmt[:-1] or ".1")
+            number = format(value * 100, sign + digits + "f")
             return f"{number} points" if signed else f"{number}%"
-        return format(value, ("+" if signed else "") + self.fmt)
+        fmt = f".{decimals}f" if decimals is not None else self.fmt
+        return format(value, sign + fmt)
 
     def text(self) -> str:
         """One sentence: trained against control, the difference and its band."""
@@ -235,24 +284,56 @@ class Evidence:
         ]
 
 
+def _accuracies(value: float | Sequence[float]) -> tuple[float, ...]:
+    """One accuracy, or the accuracies of several seeds, as a tuple of floats."""
+    try:
+        return (float(value),)  # a number (a float, a 0-d tensor)
+    except TypeError:
+        values = tuple(float(v) for v in value)
+    if not values:
+        raise ValueError("an accuracy comparison needs at least one accuracy on each side.")
+    return values
+
+
 def accuracy_evidence(
     label: str,
-    accuracy: float,
-    reference: float,
+    accuracy: float | Sequence[float],
+    reference: float | Sequence[float],
     noise: Noise,
     *,
     reference_label: str = BASELINE,
-    runs: tuple[int, int] = (1, 1),
+    runs: tuple[int, int] | None = None,
     expected: str = "above",
+    level: float = LEVEL,
 ) -> Evidence:
-    """Test accuracy of ``label`` against ``reference``, judged against the measured seed noise."""
+    """Test accuracy of ``label`` against ``reference``, judged at the book's level (95%).
+
+    Each side is one run's accuracy or the accuracies of several seeds, compared by their mean:
+
+    - one run against one run (``runs``, default ``(1, 1)``, for means of that many runs): the
+      band of the measured seed noise, :meth:`Noise.band`;
+    - one run against the baseline's seeds (``reference=noise.accuracies``): the run against
+      their mean, the band ``t sd sqrt(1 + 1/n)`` of one run against a mean of n
+      (``noise.band(1, n)``); several seeds against one run likewise;
+    - several seeds on both sides: Welch's interval of the two means
+      (:func:`~attncv.train.noise.welch_interval`), from the seeds' own spreads.
+    """
+    mine, theirs = _accuracies(accuracy), _accuracies(reference)
+    if runs is not None and (len(mine) > 1 or len(theirs) > 1):
+        raise ValueError("runs is for single accuracies; seeds given as sequences count them.")
+    if len(mine) > 1 and len(theirs) > 1:
+        _, band, df = welch_interval(mine, theirs, level=level)
+        how = welch_how(len(mine), len(theirs), df, level=level)
+    else:
+        runs = runs or (len(mine), len(theirs))
+        band, how = noise.band(*runs, level=level), noise.how(*runs, level=level)
     return Evidence(
         statistic=f"final test accuracy, {label}",
-        trained=accuracy,
-        control=reference,
+        trained=statistics.fmean(mine),
+        control=statistics.fmean(theirs),
         control_label=reference_label,
-        band=noise.band(*runs),
-        band_how=noise.how(*runs),
+        band=band,
+        band_how=how,
         expected=expected,
         fmt=".1%",
     )
@@ -262,20 +343,26 @@ def accuracy_evidence(
 class Verdict:
     """The paper's observation, this run's finding, its evidence, and whether they agree.
 
-    ``holds`` defaults to all of ``evidence`` holding (:func:`both`); ``words`` maps each
-    outcome (``True``, ``False``, ``None``) to a sentence saying what the run found, which
-    :attr:`finding` picks, so the outcome is always told in words after the verdict.
+    ``holds`` defaults to what ``evidence`` says together (:func:`both`): ``True``, ``False``,
+    ``None`` or :data:`MIXED`; ``words`` maps each outcome (``True``, ``False``, ``None``, and
+    :data:`MIXED` where the builder words it) to a sentence saying what the run found, which
+    :attr:`finding` picks, so the outcome is always told in words after the verdict (a mixed
+    verdict without words says which evidence disagrees).
     """
 
     paper: str
     run: str
-    holds: bool | None = None
+    holds: Outcome = None
     note: str = ""
     source: str = "Paper"  # whose observation: "Paper", or "Notes" for the course's source notes
     evidence: tuple[Evidence, ...] = ()
-    words: Mapping[bool | None, str] = field(default_factory=dict)
+    words: Mapping[Outcome, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.holds, str) and self.holds == MIXED:  # "mixed", e.g. from a record
+            object.__setattr__(self, "holds", MIXED)
+        if not (self.holds is None or self.holds is MIXED or isinstance(self.holds, bool)):
+            raise ValueError(f"holds must be True, False, None or MIXED, got {self.holds!r}.")
         if self.evidence and self.holds is None:
             object.__setattr__(self, "holds", both(*(e.holds for e in self.evidence)))
 
@@ -286,13 +373,43 @@ class Verdict:
 
     @property
     def short(self) -> str:
-        """The outcome in two or three words: "holds", "the opposite", "too small to tell"."""
+        """The outcome in a few words: "holds", "the opposite", "too small to tell", "mixed"."""
         return SHORT[self.holds]
 
     @property
     def finding(self) -> str:
-        """What this run found, in a sentence (from ``words``; else the outcome)."""
-        return self.words.get(self.holds, "") or self.outcome[0].upper() + self.outcome[1:]
+        """What this run found, in a sentence (from ``words``; else the outcome). A mixed verdict
+        without words for it takes the builder's one sentence where its words are the same for
+        every outcome, else says which evidence holds and which shows the opposite."""
+        words = self.words.get(self.holds, "")
+        if words:
+            return words
+        if self.holds is MIXED:
+            same = {self.words.get(o, "") for o in (True, False, None)}
+            if len(same) == 1 and "" not in same:  # one sentence for every outcome: it words
+                return same.pop()  # the evidence itself, so it serves a mixed verdict too
+            if self.evidence:
+                return self._disagreement()
+        return self.outcome[0].upper() + self.outcome[1:]
+
+    def _disagreement(self) -> str:
+        """What disagrees, in a sentence: the evidence that holds and the evidence that shows
+        the opposite, each named by its statistic and control."""
+
+        def name(e: Evidence) -> str:  # the statistic, and its control unless it names it
+            if e.control_label in e.statistic:
+                return e.statistic
+            return f"{e.statistic} against {e.control_label}"
+
+        held = [name(e) for e in self.evidence if e.holds is True]
+        opposite = [name(e) for e in self.evidence if e.holds is False]
+        if not held or not opposite:  # a mixed outcome set by hand, not by its evidence
+            return self.outcome[0].upper() + self.outcome[1:]
+        whose = "the notes' claim" if self.source == "Notes" else "the paper's observation"
+        return (
+            f"The evidence disagrees: it bears {whose} out for {join_names(held)}, and shows "
+            f"the opposite for {join_names(opposite)}."
+        )
 
     def __str__(self) -> str:
         parts = [(self.source, self.paper), ("This run", self.run)]
@@ -332,7 +449,7 @@ class Verdict:
         printer.text(str(self))  # IPython shows the verdict as text when it ends a cell
 
     def _repr_html_(self) -> str:
-        kind = {True: "holds", False: "opposite", None: "unclear"}[self.holds]
+        kind = KINDS[self.holds]
         esc = html.escape
         heads = ("statistic", "trained", "control", "difference", "noise band", "outcome")
         rows = "".join(  # data-label: a phone shows each row as "label: value" lines (the CSS)
@@ -372,47 +489,89 @@ class Verdict:
         return self
 
 
+def _arms(mine: int, theirs: int) -> str:
+    """What the band compares: ``"two single runs"``, ``"one run against a mean of 3"``,
+    ``"means of 3 and 3 seeds (Welch)"``."""
+    if mine == theirs == 1:
+        return "two single runs"
+    if mine == 1 or theirs == 1:
+        one, many = ("one run", f"a mean of {max(mine, theirs)}")
+        return f"{one} against {many}" if mine == 1 else f"{many} against {one}"
+    return f"means of {mine} and {theirs} seeds (Welch)"
+
+
+def _accuracy_text(values: tuple[float, ...]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.1%}"
+    each = ", ".join(f"{v:.1%}" for v in values)
+    return f"{statistics.fmean(values):.1%} (the mean of {count_of(len(values), 'seed')}: {each})"
+
+
 def gain_verdict(
     label: str,
-    accuracy: float,
-    reference: float,
+    accuracy: float | Sequence[float],
+    reference: float | Sequence[float],
     noise: Noise,
     *,
     paper: str,
     reference_label: str = BASELINE,
+    level: float = LEVEL,
 ) -> Verdict:
     """``label``'s final test accuracy against ``reference`` (the baseline's, or a variant's),
-    one run each, judged against the seed noise measured on the baseline
-    (:func:`accuracy_evidence`): the one accuracy verdict of the book for two single runs. Within
-    the noise the words say how many seeds per arm would resolve the gap
-    (:meth:`~attncv.train.Noise.seeds_needed`); beyond it, that one seed each cannot say how
-    much of the gap would repeat."""
-    evidence = accuracy_evidence(label, accuracy, reference, noise, reference_label=reference_label)
-    d, band = evidence.difference, f"±{evidence.band * 100:.1f} points"
+    judged at the book's level (95%) by :func:`accuracy_evidence`: the one accuracy verdict of
+    the book. Either side is one run's accuracy or several seeds' accuracies, compared by their
+    mean: pass the baseline's seeds (``noise.accuracies``) as ``reference`` to judge a run
+    against the baseline's mean rather than its seed 0 (the band of one run against a mean of
+    n); seeds on both sides are judged by Welch's interval. Within the band the words say how
+    many seeds per arm would resolve the gap (:meth:`~attncv.train.Noise.seeds_needed`); beyond
+    it, that one seed cannot say how much of the gap would repeat."""
+    mine, theirs = _accuracies(accuracy), _accuracies(reference)
+    evidence = accuracy_evidence(
+        label,
+        mine if len(mine) > 1 else mine[0],
+        theirs if len(theirs) > 1 else theirs[0],
+        noise,
+        reference_label=reference_label,
+        level=level,
+    )
+    d = evidence.difference
+    digits = band_decimals(evidence.band * 100, 1)
+    gap, band = f"{abs(d) * 100:.{digits}f}", f"±{evidence.band * 100:.{digits}f} points"
     cap = label[:1].upper() + label[1:]  # the label starts a sentence
-    seeds = noise.seeds_needed(d)
+    pair = _arms(len(mine), len(theirs))
+    within = f"the {level_text(level)} noise band of {band} for {pair}"
+    seeds = noise.seeds_needed(d, level=level)
     need = (
-        f"; telling a gap of {abs(d) * 100:.1f} points from chance would take about {seeds} "
-        "seeds of each"
+        f"; telling a gap of {gap} points from chance would take about "
+        f"{count_of(seeds, 'seed')} of each"
         if seeds
         else "; no number of seeds turns a gap of zero into an effect"
     )
-    once = "; one seed each cannot say how much of the gap would repeat with other seeds."
+    if len(mine) == 1:
+        who = "one seed each" if len(theirs) == 1 else f"one seed of {label}"
+        once = f"; {who} cannot say how much of the gap would repeat with other seeds."
+        rank = f"{who} cannot rank them"
+    else:
+        once = "."
+        rank = f"{count_of(len(mine), 'seed')} of {label} cannot rank them"
+    runs = {
+        (True, True): "one brief run each",
+        (True, False): f"one brief run against {count_of(len(theirs), 'seed')}",
+        (False, True): f"{count_of(len(mine), 'seed')} against one brief run",
+    }.get((len(mine) == 1, len(theirs) == 1), f"{len(mine)} and {len(theirs)} seeds")
     return Verdict(
         paper=paper,
         run=(
-            f"{label} {accuracy:.1%}, {reference_label} {reference:.1%}: {d * 100:+.1f} points, "
-            f"one brief run each; the baseline's seeds vary by {noise.sd * 100:.1f} points."
+            f"{label} {_accuracy_text(mine)}, {reference_label} {_accuracy_text(theirs)}: "
+            f"{d * 100:+.{digits}f} points, {runs}; the baseline's seeds vary by "
+            f"{noise.sd * 100:.1f} points."
         ),
         evidence=(evidence,),
         words={
-            True: f"{cap} finished {d * 100:.1f} points ahead of {reference_label}, beyond the "
-            f"{band} by which two single runs differ by chance{once}",
-            False: f"{cap} finished {-d * 100:.1f} points behind {reference_label}, beyond the "
-            f"{band} by which two single runs differ by chance{once}",
-            None: f"{cap} finished {d * 100:+.1f} points against {reference_label}, within the "
-            f"{band} by which two single runs differ by chance: one seed each cannot rank "
-            f"them{need}.",
+            True: f"{cap} finished {gap} points ahead of {reference_label}, beyond {within}{once}",
+            False: f"{cap} finished {gap} points behind {reference_label}, beyond {within}{once}",
+            None: f"{cap} finished {d * 100:+.{digits}f} points against {reference_label}, "
+            f"within {within}: {rank}{need}.",
         },
     )
 
@@ -449,8 +608,17 @@ def join_names(names: Sequence[str]) -> str:
 
 
 def accuracy_verdict(
-    paper: str, name: str, result: FitResult, baseline: FitResult, noise: Noise
+    paper: str,
+    name: str,
+    result: FitResult | Sequence[FitResult],
+    baseline: FitResult | Sequence[FitResult],
+    noise: Noise,
 ) -> Verdict:
-    """Does ``result`` beat the baseline, beyond the noise of two single runs? The book's one
-    single-run accuracy verdict (:func:`gain_verdict`), read from two runs."""
-    return gain_verdict(name, result.final_acc, baseline.final_acc, noise, paper=paper)
+    """Does ``result`` beat the baseline, beyond the noise at the book's level? The book's one
+    accuracy verdict (:func:`gain_verdict`), read from runs: one run each, or several seeds on
+    either side (their mean; the baseline's seeds give the baseline's mean)."""
+
+    def final(runs: FitResult | Sequence[FitResult]) -> float | list[float]:
+        return runs.final_acc if isinstance(runs, FitResult) else [r.final_acc for r in runs]
+
+    return gain_verdict(name, final(result), final(baseline), noise, paper=paper)
