@@ -142,6 +142,7 @@ def test_a_stopped_driver_keeps_its_finished_runs_and_resume_trains_the_rest(
 @pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path, monkeypatch, capsys) -> None:
     """SIGINT to this driver, while the fourth run hangs: exit status 130, three runs kept."""
+    _wait_until_idle()  # both CPUs free, so three runs can finish while the fourth hangs
     out = tmp_path / "interrupted.json"
     hang = {"name": "se", "seed": 1, "action": "sleep"}
     monkeypatch.setenv(FAULT_VARIABLE, json.dumps(hang))
@@ -153,6 +154,18 @@ def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path, monkeypatch, ca
     stopper.join(timeout=10)
     assert "Interrupted: 3 of 4 runs finished" in capsys.readouterr().out
     assert _pairs(out) == [("none", 0), ("se", 0), ("none", 1)]
+
+
+def _wait_until_idle(seconds: float = 90) -> None:
+    """Until the module's local Ray has every CPU free again: a task of an earlier test (a driver
+    that test killed) can hold a CPU for a while, and with one CPU the hanging run could be
+    scheduled before the third, so no moment would have exactly three runs kept (CI saw it)."""
+    import ray
+
+    deadline = time.monotonic() + seconds
+    while ray.available_resources().get("CPU", 0) < ray.cluster_resources().get("CPU", 0):
+        assert time.monotonic() < deadline, f"the local Ray's CPUs not free within {seconds} s"
+        time.sleep(0.5)
 
 
 def _wait_for_runs(out: Path, n: int, driver: subprocess.Popen | None = None) -> None:
@@ -255,6 +268,8 @@ def _ended(driver: subprocess.Popen) -> tuple[int, str]:
     return driver.returncode, err
 
 
+# Over 30 s with a token (about 35 s): `ray start --head` and a driver joining it by address are
+# two Ray starts, which is what the recipe does; the smallest sweep (one module, two seeds).
 @pytest.mark.slow
 @pytest.mark.parametrize("token", [True, False], ids=["token", "no-token"])
 def test_the_recipe_joins_a_head_by_its_address(token, tmp_path) -> None:

@@ -269,6 +269,8 @@ def _submit(
     nbformat.write(nb, target)
 
 
+# Over 30 s (about 45 s): nbgrader generates, autogrades (a kernel per student) and exports in
+# its own processes; one assignment and three students, the least that tests the flow.
 @pytest.mark.slow
 def test_nbgrader_autogrades_a_class(tmp_path):
     """One chapter (SE), three students: one with the book's solutions, one with SE's gate a

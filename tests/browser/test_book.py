@@ -219,6 +219,8 @@ def _chrome(phone: bool = False):
     return driver
 
 
+# Over 30 s (about 30 s on two cores): every page of the book opened twice in Chromium and read;
+# once per module, shared by every test of the file, so the pages are visited only once.
 @pytest.fixture(scope="module")
 def site(server: str, browser, phone) -> dict[str, Page]:
     """Every page of the book, visited once at 1280 px and once on a phone; screenshots of a

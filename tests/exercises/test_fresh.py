@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from attncv.attention.se import SE
 from attncv.exercises import GradeReport, channel, fresh, honesty
 from attncv.exercises import watch as watch_
 from attncv.exercises.honesty import RULE
+from tests.exercises.test_honesty import _solutions  # the book's graded answers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,17 +103,6 @@ def test_the_fresh_copy_refuses_the_cheats_too() -> None:
         graders.check_residual_attention(ThroughTheMro, verbose=False),
     ):
         assert not report.passed and RULE in report.failure
-
-
-def _solutions() -> list[tuple[str, str, str]]:
-    found = []
-    for path in sorted((ROOT / "chapters").rglob("*.ipynb")):
-        cells = json.loads(path.read_text())["cells"]
-        for i, cell in enumerate(cells[:-1]):
-            after = "".join(cells[i + 1]["source"])
-            if "solution" in cell["metadata"].get("tags", []) and "assert check_" in after:
-                found.append((path.stem, "".join(cell["source"]), after))
-    return found
 
 
 @pytest.mark.parametrize(("chapter", "solution", "grader"), _solutions(), ids=lambda v: v[:20])

@@ -244,6 +244,9 @@ def products(out: Path) -> set[str]:
         return set(z.namelist())
 
 
+# Over 30 s (about 55 s on two cores): four calls of the GPU run, each executing notebooks in
+# fresh kernels and a sweep in its own process, is what the rehearsal is for; already lean (two
+# notebooks, one module, one seed).
 @pytest.mark.slow
 def test_the_smoke_rehearsal_of_the_gpu_run(tmp_path) -> None:
     state = ["--state", str(tmp_path / "state"), "--seeds", "0"]

@@ -13,12 +13,8 @@ import torch
 
 from attncv.views import cbam as cbamv
 from attncv.views import evidence_words as ew
-from attncv.views import style
 from attncv.views.verdicts import MIXED
-
-
-def widths_ok(fig) -> bool:
-    return fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
+from tests.views.support import widths_ok
 
 
 def test_centre_mask_is_the_middle_half_of_each_side() -> None:

@@ -14,18 +14,7 @@ import torch
 from attncv.attention.ccnet import CCNet
 from attncv.views import ccnet as ccnetv
 from attncv.views import evidence_words as ew
-from attncv.views import style
-
-
-def shifted(base: torch.Tensor, by: float) -> torch.Tensor:
-    """``base`` plus ``by`` and a little paired noise of mean zero: a trained value against a
-    control whose mean difference is exactly ``by``."""
-    noise = torch.randn(base.shape, generator=torch.Generator().manual_seed(1))
-    return base + by + 0.01 * (noise - noise.mean())
-
-
-def widths_ok(fig) -> bool:
-    return fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
+from tests.views.support import shifted, widths_ok
 
 
 def test_attention_costs_agree_with_the_formulas() -> None:

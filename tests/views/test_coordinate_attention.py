@@ -10,11 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from attncv.views import coordinate_attention as cav
-from attncv.views import style
-
-
-def widths_ok(fig) -> bool:
-    return fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
+from tests.views.support import widths_ok
 
 
 def test_coordinate_gates_and_profiles() -> None:

@@ -15,18 +15,7 @@ from attncv.attention.danet import DANet
 from attncv.train import FitResult
 from attncv.views import danet as danetv
 from attncv.views import evidence_words as ew
-from attncv.views import style
-
-
-def shifted(base: torch.Tensor, by: float) -> torch.Tensor:
-    """``base`` plus ``by`` and a little paired noise of mean zero: a trained value against a
-    control whose mean difference is exactly ``by``."""
-    noise = torch.randn(base.shape, generator=torch.Generator().manual_seed(1))
-    return base + by + 0.01 * (noise - noise.mean())
-
-
-def widths_ok(fig) -> bool:
-    return fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
+from tests.views.support import shifted, widths_ok
 
 
 def test_danet_scales_reads_every_block() -> None:

@@ -9,11 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
-from attncv.views import grids, style
-
-
-def widths_ok(fig) -> bool:
-    return fig.get_figwidth() <= style.MAX_WIDTH + 1e-9
+from attncv.views import grids
+from tests.views.support import widths_ok
 
 
 def test_map_grid_draws_maps_beside_the_photos_on_one_scale() -> None:

@@ -8,13 +8,7 @@ import torch
 
 from attncv.views import evidence_words as ew
 from attncv.views import masks
-
-
-def shifted(base: torch.Tensor, by: float) -> torch.Tensor:
-    """``base`` plus ``by`` and a little paired noise of mean zero: a trained value against a
-    control whose mean difference is exactly ``by``."""
-    noise = torch.randn(base.shape, generator=torch.Generator().manual_seed(1))
-    return base + by + 0.01 * (noise - noise.mean())
+from tests.views.support import shifted
 
 
 def test_variance_parts_separate_channel_position_and_interaction() -> None:

@@ -9,6 +9,7 @@ import math
 import pytest
 
 from attncv.views.verdicts import MIXED, OUTCOMES, SHORT, Verdict, both, judge
+from tests.views.support import shifted
 
 
 @pytest.mark.parametrize(
@@ -301,13 +302,6 @@ from attncv.views.verdicts import accuracy_verdict, paired_evidence  # noqa: E40
 
 def result(name: str, acc: float) -> FitResult:
     return FitResult(name, "d", "cpu", {}, history=[{"epoch": 1, "test_acc": acc}])
-
-
-def shifted(base: torch.Tensor, by: float) -> torch.Tensor:
-    """``base`` plus ``by`` and a little paired noise of mean zero: a trained value against a
-    control whose mean difference is exactly ``by``."""
-    noise = torch.randn(base.shape, generator=torch.Generator().manual_seed(1))
-    return base + by + 0.01 * (noise - noise.mean())
 
 
 def test_paired_evidence_band_comes_from_the_bootstrap() -> None:

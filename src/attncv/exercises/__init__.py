@@ -18,7 +18,8 @@ its hidden answers with :func:`reference_solution`,
 and the report then says it checked the hidden reference solution.
 """
 
-from .grader import GradeFailure, GradeReport, check_module
+from .grader import check_module
 from .reference import reference_solution
+from .report import GradeFailure, GradeReport
 
 __all__ = ["GradeFailure", "GradeReport", "check_module", "reference_solution"]

@@ -8,7 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from ..model import BasicBlock
-from .grader import GradeReport, check_module
+from .grader import check_module
+from .report import GradeReport
 
 
 def _missing_relu(x: Tensor, got: Tensor, expected: Tensor) -> str | None:

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 
 from ..train import best5_mean
 from . import watch as watch_
-from .grader import GradeReport, own_code, stopped, watch_answer, what_raised
+from .grader import own_code, watch_answer
 from .reference import is_reference_solution
+from .report import GradeReport, stopped, what_raised
 
 CURVES: list[list[float]] = [
     [0.31, 0.45, 0.52, 0.58, 0.61, 0.63, 0.64, 0.66],  # rising: the best five are the last five

@@ -16,8 +16,9 @@ from torch import Tensor, nn
 from ..attention.eca import eca_kernel_size
 from ..attention.sk import sk_groups
 from . import honesty
-from .grader import GradeReport, Hint, check_module, own_code
+from .grader import Hint, check_module, own_code
 from .reference import is_reference_solution
+from .report import GradeReport
 
 
 def _implied_gate(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:

@@ -7,8 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from ..attention import registry
 from ..model import count_params
 from . import watch as watch_
-from .grader import GradeReport, own_code, stopped, watch_answer, what_raised
+from .grader import own_code, watch_answer
 from .reference import is_reference_solution
+from .report import GradeReport, stopped, what_raised
 
 SE_GRID = [(c, {"reduction": r}) for c in (16, 64, 100, 512) for r in (2, 4, 16)]
 

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 
 from ..attention.residual_attention import ResidualAttention
 from . import honesty
-from .grader import GradeReport, check_module
+from .grader import check_module
+from .report import GradeReport
 
 
 def _unchanged(x: Tensor, got: Tensor, _expected: Tensor) -> str | None:

@@ -15,7 +15,8 @@ import torch
 from torch import Tensor, nn
 
 from ..attention.stn import IDENTITY, SpatialTransformer, localization_network
-from .grader import GradeReport, check_module
+from .grader import check_module
+from .report import GradeReport
 
 SCALE = 0.5  # gamma (self-attention) and the BN scale (non-local) while grading
 WARP = (0.8, -0.1, 0.15, 0.1, 0.8, -0.2)  # theta while grading the spatial transformer
