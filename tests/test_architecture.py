@@ -163,3 +163,12 @@ def test_each_module_imports_first_in_a_fresh_interpreter() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     count, path = done.stdout.split()
     assert int(count) > 50 and Path(path).is_relative_to(SRC)
+
+
+def test_no_file_of_the_library_or_the_scripts_is_over_500_lines() -> None:
+    """One concept per file: a file past 500 lines is doing two jobs (split it)."""
+    files = [*(SRC / "attncv").rglob("*.py"), *(ROOT / "scripts").rglob("*.py")]
+    long = {
+        str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 500
+    }
+    assert len(files) > 100 and long == {}
