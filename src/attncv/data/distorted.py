@@ -3,6 +3,7 @@ device, fresh for every training batch and fixed (from a seed) for the test set.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import replace
 
 import torch
@@ -54,7 +55,12 @@ def on_canvas(
     Returns the new data and the test images' placements (N, 3): object centre x, y (normalised
     canvas coordinates) and side (a fraction of the canvas), what a transformer that finds the
     object should recover.
+
+    ``object_sizes`` is any range of whole sides within the canvas (low <= high, both 1 to
+    ``size``): (16, 24) by default, wider (10, 40, say) where a window's scale should matter. A
+    range outside that is a ``ValueError`` naming it.
     """
+    check_object_sizes(object_sizes, size)
     gen = torch.Generator(device=data.device).manual_seed(seed)
     placed = [
         place_on_canvas(batch, size=size, object_sizes=object_sizes, generator=gen)
@@ -72,3 +78,30 @@ def on_canvas(
         f"{size}x{size} canvas"
     )
     return replace(data, test_images=test, transform=transform, description=text), placements
+
+
+def check_object_sizes(object_sizes: tuple[int, int], size: int) -> None:
+    """Raise a ``ValueError`` unless ``object_sizes`` is a (low, high) pair of whole pixel sides
+    with ``1 <= low <= high <= size``: every object must fit on its ``size`` x ``size`` canvas."""
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise ValueError(
+            f"on_canvas: size must be a positive whole number of pixels, got {size!r}."
+        )
+    try:
+        lo, hi = object_sizes
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"on_canvas: object_sizes must be a (low, high) pair of pixel sides, got "
+            f"{object_sizes!r}."
+        ) from None
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in (lo, hi)):
+        raise ValueError(f"on_canvas: object_sizes must be whole pixels, got {object_sizes!r}.")
+    if not 1 <= lo <= hi:
+        raise ValueError(
+            f"on_canvas: object_sizes needs 1 <= low <= high, got low {lo} and high {hi}."
+        )
+    if hi > size:
+        raise ValueError(
+            f"on_canvas: object_sizes up to {hi} px do not fit on the {size}x{size} canvas "
+            f"(high must be <= {size})."
+        )
