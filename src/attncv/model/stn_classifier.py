@@ -33,6 +33,18 @@ class Downscale(nn.Module):
         return f"size={self.size}"
 
 
+def read_windows(x: Tensor, theta: Tensor, view: int) -> Tensor:
+    """Each input's window ``theta`` (N, 2, 3), read at ``view`` x ``view`` by the spatial
+    transformer's bilinear sampler (``align_corners=False``, zeros outside the input), in float32
+    (float64 stays) and returned in the input's dtype: what :class:`FixedWindow` and the oracle
+    window (:mod:`attncv.train.stn_oracle`) show the classifier. Shape: (N, C, H, W) -> (N, C,
+    view, view)."""
+    n, c = x.shape[:2]
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    grid = F.affine_grid(theta.to(dtype), [n, c, view, view], align_corners=False)
+    return F.grid_sample(x.to(dtype), grid, align_corners=False).to(x.dtype)
+
+
 class FixedWindow(nn.Module):
     """A square window of side ``side`` (a fraction of the input's side) centred at ``centre``
     (normalised coordinates, -1 to 1), read at ``view`` x ``view`` by the spatial transformer's
@@ -48,11 +60,7 @@ class FixedWindow(nn.Module):
         self.register_buffer("theta", theta, persistent=False)  # (2, 3)
 
     def forward(self, x: Tensor) -> Tensor:
-        n, c = x.shape[:2]
-        dtype = torch.promote_types(x.dtype, torch.float32)
-        theta = self.theta.to(dtype).expand(n, 2, 3)  # (N, 2, 3)
-        grid = F.affine_grid(theta, [n, c, self.view, self.view], align_corners=False)
-        return F.grid_sample(x.to(dtype), grid, align_corners=False).to(x.dtype)
+        return read_windows(x, self.theta.expand(len(x), 2, 3), self.view)
 
     def extra_repr(self) -> str:
         return f"side={self.side:.3f}, view={self.view}, centre={self.centre}"
