@@ -172,3 +172,17 @@ def test_transforms_and_figures_from_a_glimpse_model() -> None:
     fig = stn.recovery_plot(theta, placements)
     assert fig.axes[0].get_title() == "x: r = 1.00"
     plt.close(fig)
+
+
+def test_canvas_seed_band_is_the_plain_networks_own_noise() -> None:
+    accuracies, seeds = (0.40, 0.42, 0.43), (0, 1, 2)
+    noise = Noise(accuracies, seeds)
+    band, how = stn.canvas_seed_band(accuracies, seeds)  # one run against the seeds' mean
+    assert band == pytest.approx(4.303 * noise.sd * (1 + 1 / 3) ** 0.5)
+    assert how.startswith("95% interval of a difference of one run and a mean of 3 runs")
+    assert "(Student's t, 2 df)" in how and "baseline" not in how
+    assert how.endswith(f"sd 1.5 points from {PLAIN_NETWORK}, 3 seeds (0, 1, 2) on canvases")
+    pair, words = stn.canvas_seed_band(accuracies, seeds, runs_b=1)  # two single runs
+    assert pair == pytest.approx(noise.band()) and "two single runs" in words
+    with pytest.raises(ValueError, match="at least two seeds"):
+        stn.canvas_seed_band((0.4,), (0,))

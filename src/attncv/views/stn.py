@@ -9,7 +9,8 @@ by side (:func:`to_uint8` turns a normalised glimpse back into an image), :func:
 images and their warps; :func:`recovery_plot` plots predicted against true; :func:`where_verdict`,
 :func:`scale_verdict` and :func:`accuracy_verdict` compare with the paper's observation against
 controls (a window fixed at the canvas centre, the window at its start, the same network behind a
-fixed window).
+fixed window); :func:`canvas_seed_band` is the canvas task's own seed band, from the plain
+network's accuracies over seeds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..attention import capture
 from ..data import CifarData
 from ..model import count_macs, count_params
 from ..train import FitResult
-from ..train.noise import Noise
+from ..train.noise import LEVEL, Noise
 from ..train.speed import throughput
 from . import style
 from .evidence_words import (
@@ -34,6 +35,7 @@ from .evidence_words import (
     OBJECT_SIDES,
     PLAIN_NETWORK,
     band_how,
+    count_of,
     standard_error_how,
     window_at_start,
 )
@@ -221,6 +223,32 @@ def canvas_band(noise: Noise, accuracies: Sequence[float], n_test: int) -> tuple
     if seeds >= se:
         return seeds, noise.how()
     return se, standard_error_how(n_test, "test canvases", difference=True)
+
+
+def canvas_seed_band(
+    accuracies: Sequence[float],
+    seeds: Sequence[int],
+    *,
+    runs_a: int = 1,
+    runs_b: int | None = None,
+    level: float = LEVEL,
+) -> tuple[float, str]:
+    """The canvas task's own seed noise: the plain network's final test accuracies on the
+    canvases, one per seed of ``seeds`` (at least two), give the ``level`` (95%) band of a
+    difference of a mean of ``runs_a`` runs and one of ``runs_b`` (by default a single run
+    against the mean of these seeds; ``runs_b=1`` for two single runs), with Student's t at the
+    seeds' degrees of freedom (:meth:`~attncv.train.noise.Noise.band`). Returns the band and its
+    words, :meth:`~attncv.train.noise.Noise.how`'s, naming the plain network's canvas seeds in
+    place of the CIFAR baseline's."""
+    noise = Noise(tuple(float(a) for a in accuracies), tuple(seeds), "canvas task")
+    runs_b = len(noise.seeds) if runs_b is None else runs_b
+    band = noise.band(runs_a, runs_b, level=level)
+    interval = noise.how(runs_a, runs_b, level=level).rsplit("; sd ", 1)[0]
+    seeds_text = f"{count_of(len(noise.seeds), 'seed')} ({', '.join(map(str, noise.seeds))})"
+    how = (
+        f"{interval}; sd {noise.sd * 100:.1f} points from {PLAIN_NETWORK}, {seeds_text} on canvases"
+    )
+    return band, how
 
 
 def accuracy_verdict(
