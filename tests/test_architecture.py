@@ -148,6 +148,7 @@ print(len(names), attncv.__file__)
 """
 
 
+@pytest.mark.slow
 def test_each_module_imports_first_in_a_fresh_interpreter() -> None:
     """From the source tree (PYTHONPATH=src), installed or not: a cycle hidden in one import
     order breaks only when one particular module is imported first, so try each one first."""

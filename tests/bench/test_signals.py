@@ -53,6 +53,7 @@ def test_an_interrupt_during_a_checkpoint_keeps_the_run(tmp_path, monkeypatch, c
     assert [r["name"] for r in json.loads(out.read_text())["runs"]] == ["none"]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_one_device_sweep_with_a_message_and_130(tmp_path) -> None:
     """A one-device sweep killed by SIGTERM (scancel, a time limit) used to die at once, exit
     status -15 and no message; now it says what was kept, exits 130, and keeps the run that was

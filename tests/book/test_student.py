@@ -114,6 +114,7 @@ def test_unclosed_solution_is_dropped_to_the_end():
     assert (text, still_open) == ("keep", False)
 
 
+@pytest.mark.slow
 def test_student_copy_runs_and_the_stub_explains(tmp_path, monkeypatch):
     from nbclient import NotebookClient
 

@@ -41,6 +41,8 @@ import pytest
 
 from . import layout
 
+pytestmark = pytest.mark.slow  # every page in Chromium, twice (make quick leaves it out)
+
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("ATTNCV_BOOK_SITE", ROOT / "_build" / "html"))  # a copy, to test a test
 SHOTS = ROOT / "_build" / "screenshots"

@@ -292,6 +292,7 @@ def test_the_substitute_box_escapes_the_failure_reason(monkeypatch) -> None:
     assert "<urlopen" not in box
 
 
+@pytest.mark.slow
 def test_a_network_that_never_answers_falls_back_within_seconds(monkeypatch) -> None:
     """Issue 21: on a network that accepts connections and never answers, the fallback took
     61 s (30 s per source without a byte) and did not suggest ATTNCV_OFFLINE=1."""
