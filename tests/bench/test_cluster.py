@@ -146,12 +146,28 @@ def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path, monkeypatch, ca
     out = tmp_path / "interrupted.json"
     hang = {"name": "se", "seed": 1, "action": "sleep"}
     monkeypatch.setenv(FAULT_VARIABLE, json.dumps(hang))
-    stopper = threading.Thread(
-        target=lambda: (_wait_for_runs(out, 3), os.kill(os.getpid(), signal.SIGINT)), daemon=True
-    )
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            _wait_for_runs(out, 3)
+            os.kill(os.getpid(), signal.SIGINT)
+        except BaseException as error:  # reported below, not lost with the thread
+            errors.append(error)
+
+    # A command line starts with Python's own SIGINT handler. This pytest worker may have run
+    # notebooks first (make test runs them in the same session), and a library there can leave
+    # another handler in place, which swallowed the interrupt in CI: give the sweep Python's.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    stopper = threading.Thread(target=stop, daemon=True)
     stopper.start()
-    assert bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out)]) == 130
+    try:
+        status = bench_main([*ARGS, "--devices", "cpu,cpu", "--out", str(out)])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     stopper.join(timeout=10)
+    assert not errors, errors
+    assert status == 130, f"the sweep ended with {status}; SIGINT's handler was {previous!r}"
     assert "Interrupted: 3 of 4 runs finished" in capsys.readouterr().out
     assert _pairs(out) == [("none", 0), ("se", 0), ("none", 1)]
 
