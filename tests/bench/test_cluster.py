@@ -141,15 +141,22 @@ def test_a_stopped_driver_keeps_its_finished_runs_and_resume_trains_the_rest(
 @pytest.mark.slow  # a local Ray (its start is shared: the module's fixture)
 def test_ctrl_c_cancels_the_run_in_flight(ray_address, tmp_path) -> None:
     """Ctrl-C (SIGINT) to a driver while the fourth run hangs: exit status 130, three runs kept.
-    The driver is a command line of its own, as a user's is: in the test's own process a SIGINT
-    once went unanswered in CI (the pytest worker had run other tests and notebooks first)."""
+    The driver is a command line of its own, with SIGINT's default disposition as a terminal
+    gives it: a test run started in the background (``.ci/run &``) ignores SIGINT in every
+    process it starts, which is how this test failed here twice."""
     _wait_until_idle()  # both CPUs free, so three runs can finish while the fourth hangs
     out = tmp_path / "interrupted.json"
     hang = {"name": "se", "seed": 1, "action": "sleep"}
     env = os.environ | {FAULT_VARIABLE: json.dumps(hang), "PYTHONPATH": SRC}
     command = [sys.executable, "-m", "attncv.bench", *ARGS, "--devices", "cpu,cpu"]
     command += ["--address", ray_address, "--out", str(out)]
-    driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    driver = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # not inherited SIG_IGN
+    )
     try:
         _wait_for_runs(out, 3, driver)
         driver.send_signal(signal.SIGINT)
