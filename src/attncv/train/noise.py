@@ -109,6 +109,7 @@ class Noise:
     accuracies: tuple[float, ...]
     seeds: tuple[int, ...]
     profile: str = ""
+    source: str = ""  # whose seeds, in words (default: "the baseline's seeds 0, 1, 2")
 
     def __post_init__(self) -> None:
         if len(self.accuracies) < 2 or len(self.accuracies) != len(self.seeds):
@@ -143,6 +144,7 @@ class Noise:
         a difference of two single runs (Student's t, 2 df); sd 3.5 points from the baseline's
         seeds 0, 1, 2"``."""
         seeds = ", ".join(str(s) for s in self.seeds)
+        source = self.source or f"the baseline's seeds {seeds}"
         if runs_a == runs_b == 1:
             runs = "two single runs"
         elif runs_a == runs_b:
@@ -151,7 +153,7 @@ class Noise:
             runs = f"{_runs(runs_a)} and {_runs(runs_b)}"
         return (
             f"{level_text(level)} interval of a difference of {runs} (Student's t, {self.df} df); "
-            f"sd {self.sd * 100:.1f} points from the baseline's seeds {seeds}"
+            f"sd {self.sd * 100:.1f} points from {source}"
         )
 
     def seeds_needed(self, difference: float, *, level: float = LEVEL) -> int:

@@ -240,15 +240,15 @@ def canvas_seed_band(
     seeds' degrees of freedom (:meth:`~attncv.train.noise.Noise.band`). Returns the band and its
     words, :meth:`~attncv.train.noise.Noise.how`'s, naming the plain network's canvas seeds in
     place of the CIFAR baseline's."""
-    noise = Noise(tuple(float(a) for a in accuracies), tuple(seeds), "canvas task")
-    runs_b = len(noise.seeds) if runs_b is None else runs_b
-    band = noise.band(runs_a, runs_b, level=level)
-    interval = noise.how(runs_a, runs_b, level=level).rsplit("; sd ", 1)[0]
-    seeds_text = f"{count_of(len(noise.seeds), 'seed')} ({', '.join(map(str, noise.seeds))})"
-    how = (
-        f"{interval}; sd {noise.sd * 100:.1f} points from {PLAIN_NETWORK}, {seeds_text} on canvases"
+    seeds_text = f"{count_of(len(seeds), 'seed')} ({', '.join(map(str, seeds))})"
+    noise = Noise(
+        tuple(float(a) for a in accuracies),
+        tuple(seeds),
+        "canvas task",
+        source=f"{PLAIN_NETWORK}, {seeds_text} on canvases",
     )
-    return band, how
+    runs_b = len(noise.seeds) if runs_b is None else runs_b
+    return noise.band(runs_a, runs_b, level=level), noise.how(runs_a, runs_b, level=level)
 
 
 def accuracy_verdict(
