@@ -14,8 +14,9 @@ from typing import Any
 RUN_MIME = "application/vnd.attncv.run+json"
 
 
-def _number(value: float) -> float | None:
-    """A float for a JSON record; NaN or infinity (nothing measured) as None."""
+def json_number(value: float) -> float | None:
+    """A float for a JSON record (a run's, a verdict's): NaN or infinity (nothing measured) as
+    None, since JSON has neither."""
     value = float(value)
     return value if math.isfinite(value) else None
 
@@ -76,10 +77,10 @@ class FitResult:
             "device": self.device,
             "dataset": self.dataset,
             "epochs": len(self.history),
-            "seconds": _number(self.train_seconds),
-            "images_per_second": _number(self.images_per_second),
-            "test_accuracy": _number(self.final_acc),
-            "best_accuracy": _number(self.best_acc),
+            "seconds": json_number(self.train_seconds),
+            "images_per_second": json_number(self.images_per_second),
+            "test_accuracy": json_number(self.final_acc),
+            "best_accuracy": json_number(self.best_acc),
         }
 
     def to_json(self) -> str:

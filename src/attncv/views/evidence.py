@@ -17,7 +17,6 @@ re-exports everything here, so chapters import from one place.
 from __future__ import annotations
 
 import html
-import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ..train.result import json_number
 from .evidence_words import (
     LEVEL,
     band_decimals,
@@ -70,13 +70,6 @@ KINDS = {True: "holds", False: "opposite", None: "unclear", MIXED: "mixed"}  # t
 # MIME type): what scripts/verdict_table.py and the tests read, never the printed text.
 RECORD_MIME = "application/vnd.attncv.verdict+json"
 RECORD_VERSION = 1
-
-
-def _number(value: float) -> float | None:
-    """A float for a JSON record: NaN or infinity (nothing measured) as None, since JSON has
-    neither."""
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def judge(
@@ -240,11 +233,11 @@ class Evidence:
         was measured, the outcome, and the table cells the book shows (:meth:`row`)."""
         return {
             "statistic": self.statistic,
-            "trained": _number(self.trained),
-            "control": _number(self.control),
+            "trained": json_number(self.trained),
+            "control": json_number(self.control),
             "control_label": self.control_label,
-            "difference": _number(self.difference),
-            "band": _number(self.band),
+            "difference": json_number(self.difference),
+            "band": json_number(self.band),
             "band_how": self.band_how,
             "expected": self.expected,
             "holds": self.holds,
