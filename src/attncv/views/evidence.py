@@ -26,10 +26,11 @@ import torch
 from torch import Tensor
 
 from ..train.result import json_number
+from .bands import bootstrap_band, draws_band
 from .evidence_words import (
-    LEVEL,
     band_decimals,
     band_how,
+    draws_band_how,
 )
 from .glue import glue as _glue
 
@@ -102,45 +103,6 @@ def both(*holds: Outcome) -> Outcome:
     return True if holds and all(h is True for h in holds) else None
 
 
-def bootstrap_band(
-    trained: Sequence[float] | torch.Tensor,
-    control: Sequence[float] | torch.Tensor | None = None,
-    *,
-    paired: bool = True,
-    level: float = LEVEL,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> float:
-    """Half the width of the central ``level`` bootstrap interval of
-    ``mean(trained) - mean(control)`` (or of ``mean(trained)`` alone), resampling the units
-    (test images, channels, blocks) with replacement. ``paired``: both values belong to the same
-    units (the same images through the trained and the control network), so one resample serves
-    both, as the comparison does. Needs at least two units."""
-    t = torch.as_tensor(trained, dtype=torch.float64).flatten()
-    c = None if control is None else torch.as_tensor(control, dtype=torch.float64).flatten()
-    if t.numel() < 2 or (c is not None and c.numel() < 2):
-        raise ValueError("bootstrap_band needs at least two values on each side.")
-    if paired and c is not None and c.numel() != t.numel():
-        raise ValueError(f"paired values need equal counts, got {t.numel()} and {c.numel()}.")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}.")
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(t.numel(), (resamples, t.numel()), generator=gen)
-    stat = t[idx].mean(1)
-    if c is not None:
-        cidx = idx if paired else torch.randint(c.numel(), (resamples, c.numel()), generator=gen)
-        stat = stat - c[cidx].mean(1)
-    return half_interval(stat, level=level)
-
-
-def half_interval(values: torch.Tensor, *, level: float = LEVEL) -> float:
-    """Half the width of the central ``level`` interval of ``values`` (a statistic over its
-    bootstrap resamples): the band of every bootstrap in the book."""
-    v = torch.as_tensor(values, dtype=torch.float64).flatten()
-    lo, hi = torch.quantile(v, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=v.dtype))
-    return float(hi - lo) / 2
-
-
 @dataclass(frozen=True)
 class Evidence:
     """One comparison: a statistic of the trained network against its control, and the band
@@ -186,6 +148,40 @@ class Evidence:
             control_label,
             bootstrap_band(trained, control),
             how,
+            expected,
+            fmt,
+        )
+
+    @classmethod
+    def over_draws(
+        cls,
+        statistic: str,
+        trained: torch.Tensor,
+        controls: torch.Tensor,
+        control_label: str,
+        *,
+        units: str = "test canvases",
+        expected: str = "above",
+        fmt: str = ".2f",
+    ) -> Evidence:
+        """The trained network's per-unit values (N,) against a control made of random draws,
+        ``controls`` (D, N): the same N units through each of D draws (re-drawn gates, random
+        query/key). The control is the mean over draws and units; the band a bootstrap that
+        resamples the units (paired) and the draws together (:func:`draws_band`), so it holds
+        both the test set's noise and the draw's."""
+        t = torch.as_tensor(trained, dtype=torch.float64).flatten()
+        c = torch.as_tensor(controls, dtype=torch.float64)
+        if c.dim() != 2 or c.shape[1] != t.numel():
+            raise ValueError(
+                f"controls must be (draws, units) = (D, {t.numel()}), got {tuple(c.shape)}."
+            )
+        return cls(
+            statistic,
+            t.mean().item(),
+            c.mean().item(),
+            control_label,
+            draws_band(t, c),
+            draws_band_how(t.numel(), units, c.shape[0]),
             expected,
             fmt,
         )

@@ -42,6 +42,9 @@ OBJECT_SIDES = "the objects' sides"  # what a window sized to its object varies 
 NO_DIFFERENCE = "no difference"  # a range or gap the paper says is 0
 SWITCHED_OFF = "the block switched off"  # views.ablation: its residual scale set to 0 at test time
 UNIFORM_MAP = "a uniform map"  # views.ablation: every query weighs its keys evenly ("where" gone)
+# train.controls.matched_query_key: random query/key, each draw at the trained block's logit scale
+MATCHED_QUERY_KEY = "random query/key weights at the trained logit scale"
+REDRAWN_GATES = "the gates re-drawn on the trained network"  # train.controls.redrawn_gates
 
 CONTROLS = (
     UNTRAINED,
@@ -57,6 +60,8 @@ CONTROLS = (
     NO_DIFFERENCE,
     SWITCHED_OFF,
     UNIFORM_MAP,
+    MATCHED_QUERY_KEY,
+    REDRAWN_GATES,
 )
 
 
@@ -66,6 +71,21 @@ def random_query_key(draws: int = 1) -> str:
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws!r}.")
     return RANDOM_QUERY_KEY if draws == 1 else f"{RANDOM_QUERY_KEY} ({draws} draws)"
+
+
+def drawn(label: str, draws: int) -> str:
+    """A control made of several random draws, with their count:
+    ``"the gates re-drawn on the trained network (10 draws)"``."""
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}.")
+    return label if draws == 1 else f"{label} ({draws} draws)"
+
+
+def draws_band_how(units: int, unit: str, draws: int, *, level: float = LEVEL) -> str:
+    """How a band over units *and* random draws was measured
+    (:meth:`.evidence.Evidence.over_draws`):
+    ``"95% bootstrap over 500 test canvases and 10 draws"``."""
+    return f"{band_how(units, unit, paired=False, level=level)} and {count_of(draws, 'draw')}"
 
 
 def uniform_weights(gamma: float) -> str:

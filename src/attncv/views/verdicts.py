@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..train.noise import Noise, welch_interval
 from ..train.result import FitResult
+from .bands import bootstrap_band, draws_band, half_interval  # re-exported, as below
 from .evidence import (  # re-exported (__all__): chapters import the vocabulary from here
     KINDS,
     MIXED,
@@ -27,10 +28,8 @@ from .evidence import (  # re-exported (__all__): chapters import the vocabulary
     Evidence,
     Outcome,
     Verdict,
-    bootstrap_band,
     both,
     by_outcome,
-    half_interval,
     join_names,
     judge,
     paired_evidence,
@@ -221,6 +220,7 @@ __all__ = [
     "accuracy_verdict",
     "both",
     "bootstrap_band",
+    "draws_band",
     "by_outcome",
     "gain_verdict",
     "half_interval",
