@@ -62,7 +62,7 @@ OUTCOMES = {
 NOTES_OUTCOMES = {
     True: "the notes' claim holds on this table.",
     False: "this table contradicts the notes' claim.",
-    None: "this table cannot tell: the differences are within the noise of its seeds.",
+    None: "this table cannot tell: the differences are within their 95% bands.",
     MIXED: "this table is mixed: part of it bears the notes' claim out and part contradicts it.",
 }
 SHORT = {True: "holds", False: "the opposite", None: "too small to tell", MIXED: "mixed"}
