@@ -17,7 +17,16 @@ def test_the_papers_formula_passes():
 def test_rounding_after_multiplying_is_caught():
     # 2 C^2 / r is right only when r divides C: at C = 100, r = 16 the hidden width is 6, not 6.25
     report = check_param_formula(lambda c, reduction: 2 * c * c // reduction + c // reduction + c)
-    assert not report.passed and report.rows[-1][0] == "channels=100, reduction=16: 1,306"
+    assert not report.passed and report.rows[-1][0] == "channels=100, reduction=16"
+    assert "yours gives 1,356, +50 off" in report.rows[-1][2]  # the failing case, by how much
+
+
+def test_a_passing_report_does_not_print_the_expected_counts(capsys):
+    """The counts are the exercise's answer table: a pass lists the cases, not their counts."""
+    assert check_param_formula(lambda c, reduction: 2 * c * (c // reduction) + c // reduction + c)
+    out = capsys.readouterr().out
+    for count in ("280", "4,192", "1,306", "10,150", "131,712"):
+        assert count not in out, f"the grader printed the expected count {count}"
 
 
 def test_forgotten_biases_are_named(capsys):
