@@ -15,3 +15,10 @@ def test_scale_probe() -> None:
     out = data.transform(x, torch.Generator().manual_seed(0))
     assert out.shape == x.shape and out.dtype == torch.uint8
     assert torch.equal(data.test_images, scale_probe(get_profile("smoke", "cpu"))[0].test_images)
+
+
+def test_scale_probe_keeps_the_profile_sizes_when_asked() -> None:
+    """The SK chapter's own run: the profile's sizes and epochs, even on a CPU's brief run."""
+    brief = get_profile("brief", "cpu")
+    data, longer = scale_probe(brief, longer=False)
+    assert longer == {} and len(data.train_labels) <= brief.data_kwargs().get("train_size", 10**9)

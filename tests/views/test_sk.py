@@ -36,10 +36,21 @@ def data():
 def test_branch_weights(data) -> None:
     torch.manual_seed(0)
     sk = resnet18(data.num_classes, attention="sk", width=16)
-    weights = skv.branch_weights(sk, data, (1.0, 2.0))
-    assert set(weights) == {1.0, 2.0}
-    assert weights[2.0]["layer2.0"].shape == (32,)
-    assert ((weights[1.0]["layer1.0"] > 0) & (weights[1.0]["layer1.0"] < 1)).all()
+    canvases = skv.size_canvases(data.split("test")[0], (16, 28))
+    assert set(canvases) == {16, 28} and canvases[16].shape == (12, 3, 32, 32)
+    weights = skv.branch_weights(sk, data, canvases)
+    assert set(weights) == {16, 28}
+    assert weights[28]["layer2.0"].shape == (12, 32)  # (N, C)
+    assert ((weights[16]["layer1.0"] > 0) & (weights[16]["layer1.0"] < 1)).all()
+    shares = skv.dilated_share(weights)
+    assert shares[16].shape == (12,)
+    expected = torch.cat([weights[16]["layer1.0"], weights[16]["layer1.1"]], 1)
+    expected = torch.cat([expected, weights[16]["layer2.0"], weights[16]["layer2.1"]], 1).mean(1)
+    torch.testing.assert_close(shares[16], expected)
+    with pytest.raises(ValueError, match="no block"):
+        skv.dilated_share(weights, ["layer9"])
+    with pytest.raises(ValueError, match="sides"):
+        skv.size_canvases(data.split("test")[0], (40,))
     skv.branch_plot(weights, "layer2.0")
     assert len(skv.zoom_grid(data.split("test")[0][:2]).axes) == 6
 
@@ -55,27 +66,24 @@ def test_zoom_out_shrinks_onto_a_black_canvas() -> None:
 
 
 def test_sk_verdict() -> None:
-    def weights(shift: float) -> dict[float, dict[str, torch.Tensor]]:
-        up = torch.linspace(-0.01, 0.01, 16) + shift  # (C,), spread +-0.01 around the shift
-        return {
-            1.0: {b: torch.full((16,), 0.5) for b in ("layer1.0", "layer2.0", "layer4.0")},
-            2.0: {
-                "layer1.0": 0.5 + up,
-                "layer2.0": 0.5 + up,
-                "layer4.0": torch.full((16,), 0.5),
-            },
-        }
+    gen = torch.Generator().manual_seed(0)
 
-    control = weights(0.0)  # before training: no shift on average
-    for shift, expected in {0.02: True, 0.001: None, -0.02: False}.items():
-        v = skv.sk_verdict(weights(shift), control)
+    def shares(shift: float) -> dict[int, torch.Tensor]:
+        small = 0.5 + 0.01 * torch.randn(300, generator=gen)  # (N,)
+        return {16: small, 28: small + shift + 0.01 * torch.randn(300, generator=gen)}
+
+    redrawn = [shares(0.0) for _ in range(5)]  # re-drawn gates: no shift on average
+    for shift, expected in {0.02: True, 0.0: None, -0.02: False}.items():
+        v = skv.sk_verdict(shares(shift), redrawn, last=shares(0.0))
         assert v.holds is expected and "Li et al. 2019" in v.paper
-        assert f"{shift:+.4f} in layer1 and layer2 (mean over 32 channels" in v.run
-        assert "+0.0000 before training" in v.run and "+0.0000 in layer4" in v.run
+        assert "in layer1 and layer2 changes by" in v.run and "in the last stage" in v.run
         (e,) = v.evidence
-        assert e.band_how == ew.band_how(32, "channels", paired=False) and 0 < e.band < 0.01
-        assert e.control_label == ew.UNTRAINED
+        assert e.control_label == ew.drawn(ew.REDRAWN_GATES, 5)
+        assert "5 draws" in e.band_how and 0 < e.band < 0.01
+        assert "this one trained network" in v.finding
         assert all(len(line) <= 90 for line in str(v).splitlines())
-    torch.testing.assert_close(
-        skv.scale_shift(weights(0.02), 1.0, 2.0, ["layer4"]), torch.zeros(16)
-    )
+    assert "these 2 trained networks" in skv.sk_verdict(shares(0.1), redrawn, seeds=2).finding
+    with pytest.raises(ValueError, match="two re-drawn"):
+        skv.sk_verdict(shares(0.0), redrawn[:1])
+    with pytest.raises(ValueError, match="sides 16 and 32"):
+        skv.sk_verdict(shares(0.0), redrawn, large=32)

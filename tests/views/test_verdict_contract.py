@@ -35,7 +35,7 @@ import torch
 import attncv.views
 from attncv.data import synthetic
 from attncv.train import get_profile, train_model
-from attncv.train.controls import random_projections, untrained
+from attncv.train.controls import matched_query_key, random_projections, redrawn_gates, untrained
 from attncv.train.modes import train_modes, wz_scales
 from attncv.train.noise import SEEDS, Noise
 from attncv.views import ccnet as ccnetv
@@ -45,11 +45,14 @@ from attncv.views import eca as ecav
 from attncv.views import masks as masksv
 from attncv.views import objects as objectsv
 from attncv.views import query_maps as qm
+from attncv.views import residual_attention as rav
 from attncv.views import se as sev
 from attncv.views import self_attention as sav
 from attncv.views import sk as skv
+from attncv.views.ablation import ablation_evidence
 from attncv.views.probe import module_input, tap_weights
 from attncv.views.verdicts import MIXED, RECORD_MIME, Evidence, Verdict, both
+from attncv.views.where import over_draws
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -213,14 +216,14 @@ def smoke() -> Smoke:
     return Smoke()
 
 
-def _cbam_stages(model, s: Smoke) -> dict[str, torch.Tensor]:
-    gates = tap_weights(model, s.data, s.images, "spatial")  # {block.spatial_tap: (N, 1, h, w)}
-    return {f"stage {i}": gates[f"layer{i}.1.spatial_tap"][:, 0] for i in range(1, 5)}
+def _sk_shares(model, s: Smoke) -> dict[int, torch.Tensor]:
+    canvases = skv.size_canvases(s.data.split("test")[0])
+    return skv.dilated_share(skv.branch_weights(model, s.data, canvases))
 
 
 def _cbam_ends(model, s: Smoke) -> dict[str, torch.Tensor]:
     channel = tap_weights(model, s.data, s.images, "channel")
-    return {b: channel[f"{b}.channel_tap"].flatten(1) for b in ("layer1.1", "layer4.1")}
+    return {b: channel[f"{b}.channel_tap"].flatten(1) for b in ("layer1.0", "layer4.1")}
 
 
 def _danet_tv(s: Smoke, control: bool) -> dict[str, torch.Tensor]:
@@ -229,9 +232,33 @@ def _danet_tv(s: Smoke, control: bool) -> dict[str, torch.Tensor]:
         for b in (0, 1):
             module = getattr(model, f"layer{stage}")[b].after
             x = module_input(model, module, s.data.normalize(s.images))
-            module = random_projections(module) if control else module
-            tv[f"layer{stage}.{b}"] = danetv.query_dependence(danetv.position_weights(module, x))
+            name = f"layer{stage}.{b}"
+            if control:  # (D, N): random query/key at the trained logit scale, two draws
+                draws = matched_query_key(module, x, draws=2)
+                tv[name] = over_draws(
+                    lambda m, x=x: danetv.query_dependence(danetv.position_weights(m, x)), draws
+                )
+            else:
+                tv[name] = danetv.query_dependence(danetv.position_weights(module, x))
     return tv
+
+
+def _ablations(name: str, block: str, s: Smoke, scale: str | None = None, both: bool = True):
+    """The log-loss evidence of the chapters' test-time ablations of ``block`` (switched off,
+    and a uniform map where ``both``)."""
+    controls = ("off", "uniform") if both else ("off",)
+    return [
+        ablation_evidence(
+            s.model(name),
+            s.images,
+            s.labels,
+            block=block,
+            scale=scale,
+            control=c,
+            prepare=s.data.normalize,
+        )[0]
+        for c in controls
+    ]
 
 
 def _ccnet(fn, s: Smoke) -> Verdict:
@@ -304,34 +331,41 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
     # real smoke outputs
     "se.se_verdict": lambda fn, s: fn(
         sev.gates(s.model("se"), s.data),
-        sev.gates(s.untrained("se"), s.data),
+        [sev.gates(m, s.data) for m in redrawn_gates(s.model("se"), s.data, draws=2)],
         s.labels,
         num_classes=s.data.num_classes,
-        resamples=200,
     ),
     "sk.sk_verdict": lambda fn, s: fn(
-        skv.branch_weights(s.model("sk"), s.data, (1.0, 2.0)),
-        skv.branch_weights(s.untrained("sk"), s.data, (1.0, 2.0)),
-        small=1.0,
-        large=2.0,
+        _sk_shares(s.model("sk"), s),
+        [_sk_shares(m, s) for m in redrawn_gates(s.model("sk"), s.data, draws=2)],
     ),
     "eca.eca_verdict": lambda fn, s: fn(ecav.neighbour_ablation(s.model("eca"), s.data)),
     "eca.var2_verdict": lambda fn, s: fn(
-        s.result("eca").final_acc, s.result("eca", **VAR2).final_acc, s.noise
-    ),
-    "cbam.cbam_verdict": lambda fn, s: fn(
-        _cbam_stages(s.model("cbam"), s), _cbam_stages(s.untrained("cbam"), s)
+        [s.result("eca").final_acc, s.result("eca", seed=1).final_acc],
+        s.result("eca", **VAR2).final_acc,
+        s.noise,
     ),
     "cbam.specificity_verdict": lambda fn, s: fn(
         _cbam_ends(s.model("cbam"), s),
-        _cbam_ends(s.untrained("cbam"), s),
+        [_cbam_ends(m, s) for m in redrawn_gates(s.model("cbam"), s.data, draws=2)],
         s.labels,
         s.data.num_classes,
         resamples=200,
     ),
     "danet.danet_verdict": lambda fn, s: fn(_danet_tv(s, False), _danet_tv(s, True)),
     "ccnet.ccnet_verdict": _ccnet,
+    "danet.use_verdict": lambda fn, s: fn(
+        _ablations("danet", "layer3.1.after", s, scale="alpha"), part="PAM", paper="p"
+    ),
+    "ccnet.use_verdict": lambda fn, s: fn(
+        _ablations("ccnet", "layer4.1.after", s), block="layer4.1.after"
+    ),
     "masks.mixed_verdict": _mixed,
+    "residual_attention.mask_use_verdict": lambda fn, s: fn(
+        rav.mask_use_evidence(
+            s.model("residual_attention"), s.images, s.labels, prepare=s.data.normalize
+        )
+    ),
     "non_local.wz_verdict": lambda fn, s: fn(
         wz_scales(s.modes["embedded_gaussian"][0]),
         qm.residual_share_per_image(s.modes["embedded_gaussian"][0], s.data, s.images),
