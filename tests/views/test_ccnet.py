@@ -14,6 +14,7 @@ import torch
 from attncv.attention.ccnet import CCNet
 from attncv.views import ccnet as ccnetv
 from attncv.views import evidence_words as ew
+from attncv.views.verdicts import MIXED, Evidence
 from tests.views.support import shifted, widths_ok
 
 
@@ -71,8 +72,48 @@ def test_cross_grid_puts_the_weights_on_the_row_and_column() -> None:
 @pytest.mark.parametrize(("by", "holds"), [(0.05, True), (-0.05, False), (0.0, None)])
 def test_ccnet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     base = 0.1 + 0.05 * torch.rand(40, generator=torch.Generator().manual_seed(0))
-    v = ccnetv.ccnet_verdict(shifted(base, by), base, gamma=0.075)
+    v = ccnetv.ccnet_verdict(shifted(base, by), base, gamma=0.075, block="layer4.1")
     assert v.holds is holds and v.evidence[0].control_label == ew.uniform_weights(0.075)
+    assert "layer4.1" in v.evidence[0].statistic and "at layer4.1" in v.run
+
+
+def test_largest_gamma_picks_the_block_by_the_size_of_gamma() -> None:
+    import attncv
+
+    model = attncv.resnet18(10, attention="ccnet", width=16)
+    with torch.no_grad():
+        for name, g in [("layer2.1", 0.004), ("layer3.1", -0.3), ("layer4.1", 0.25)]:
+            model.get_submodule(f"{name}.after").gamma.fill_(g)
+    found = ccnetv.gammas(model)
+    assert len(found) == 6 and found["layer2.1.after"] == pytest.approx(0.004)
+    assert ccnetv.largest_gamma(model) == "layer3.1.after"
+    with pytest.raises(ValueError, match="no CCNet"):
+        ccnetv.largest_gamma(torch.nn.Linear(2, 2))
+
+
+def test_spread_points_fall_inside_the_map_at_every_size() -> None:
+    assert ccnetv.spread_points(16, 16) == [(5, 10), (8, 8), (2, 3), (12, 13)]
+    for h, w in [(4, 4), (8, 8), (5, 7), (1, 1)]:
+        assert all(0 <= y < h and 0 <= x < w for y, x in ccnetv.spread_points(h, w))
+    assert len(set(ccnetv.spread_points(4, 4))) == 4
+    with pytest.raises(ValueError, match="at least 1x1"):
+        ccnetv.spread_points(0, 4)
+
+
+@pytest.mark.parametrize(("by", "holds"), [(-0.2, True), (0.2, False), (0.0, None)])
+def test_use_verdict_reads_the_log_loss_against_each_ablation(by, holds) -> None:
+    loss = 1.0 + torch.rand(200, generator=torch.Generator().manual_seed(0))
+    off = Evidence.paired("log-loss", shifted(loss, by), loss, ew.SWITCHED_OFF, expected="below")
+    flat = Evidence.paired("log-loss", shifted(loss, by), loss, ew.UNIFORM_MAP, expected="below")
+    v = ccnetv.use_verdict([off, flat], block="layer4.1.after")
+    assert v.holds is holds and "layer4.1.after" in v.finding and ew.UNIFORM_MAP in v.finding
+    if by:
+        other = Evidence.paired(
+            "log-loss", shifted(loss, -by), loss, ew.UNIFORM_MAP, expected="below"
+        )
+        assert ccnetv.use_verdict([off, other], block="b").holds is MIXED
+    with pytest.raises(ValueError, match="no ablation"):
+        ccnetv.use_verdict([], block="b")
 
 
 def test_ccnet_verdict_reads_shares_of_a_few_hundredths_of_a_percent() -> None:

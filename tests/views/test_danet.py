@@ -15,6 +15,7 @@ from attncv.attention.danet import DANet
 from attncv.train import FitResult
 from attncv.views import danet as danetv
 from attncv.views import evidence_words as ew
+from attncv.views.verdicts import MIXED, Evidence
 from tests.views.support import shifted, widths_ok
 
 
@@ -32,10 +33,19 @@ def test_danet_scales_reads_every_block() -> None:
 def test_scales_story_tells_small_alpha_and_a_negative_beta() -> None:
     scales = {"l3.alpha": -0.085, "l3.beta": 0.03, "l4.alpha": 0.01, "l4.beta": -1.35}
     story = danetv.scales_story(scales)
-    assert "within ±0.09" in story and "l3" in story and "hardly train" in story
+    assert "within ±0.09" in story and "l3" in story and "is small" in story
+    assert "hardly train" not in story  # the scales alone cannot say what the weights learned
     assert "-1.35 at l4" in story and "subtracts 1.35 times" in story
     story = danetv.scales_story({"l.alpha": 0.5, "l.beta": 0.02})
-    assert "+0.50 at l" in story and "barely used" in story
+    assert "+0.50 at l" in story and "adds little either" in story
+
+
+def test_largest_picks_the_block_by_the_size_of_its_scale() -> None:
+    scales = {"a.alpha": 0.08, "a.beta": 0.2, "b.alpha": -0.09, "b.beta": -1.3}
+    assert danetv.largest(scales, "alpha") == "b" and danetv.largest(scales, "beta") == "b"
+    assert danetv.largest({"a.alpha": 0.5, "b.alpha": -0.1}, "alpha") == "a"
+    with pytest.raises(ValueError, match="no 'beta'"):
+        danetv.largest({"a.alpha": 0.5}, "beta")
 
 
 def test_query_dependence_is_zero_for_shared_maps_and_one_for_disjoint_ones() -> None:
@@ -71,13 +81,43 @@ def test_position_weights_are_the_modules_tapped_weights_and_the_control_differs
 @pytest.mark.parametrize(("by", "holds"), [(0.1, True), (-0.1, False), (0.0, None)])
 def test_danet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     base = torch.rand(100, generator=torch.Generator().manual_seed(0))
+    draws = base + 0.005 * torch.randn(10, 100, generator=torch.Generator().manual_seed(2))
     trained = {"layer3.0": shifted(base, by), "layer3.1": shifted(base, by)}
-    v = danetv.danet_verdict(trained, {"layer3.0": base, "layer3.1": base})
+    v = danetv.danet_verdict(trained, {"layer3.0": draws, "layer3.1": draws})
     assert v.holds is holds and "layer3.0 and layer3.1" in v.finding
-    assert {e.control_label for e in v.evidence} == {ew.RANDOM_QUERY_KEY}
-    assert {e.band_how for e in v.evidence} == {ew.band_how(100, "test images")}
-    drawn = danetv.danet_verdict(trained, {"layer3.0": base, "layer3.1": base}, draws=3)
-    assert {e.control_label for e in drawn.evidence} == {ew.random_query_key(3)}
+    assert {e.control_label for e in v.evidence} == {ew.drawn(ew.MATCHED_QUERY_KEY, 10)}
+    assert {e.band_how for e in v.evidence} == {ew.draws_band_how(100, "test images", 10)}
+
+
+def test_danet_verdict_mixed_blocks_and_bad_controls() -> None:
+    base = torch.rand(100, generator=torch.Generator().manual_seed(0))
+    draws = base.expand(10, 100)
+    v = danetv.danet_verdict(
+        {"a": shifted(base, 0.1), "b": shifted(base, -0.1)}, {"a": draws, "b": draws}
+    )
+    assert v.holds is MIXED and "the blocks disagree" in v.finding
+    with pytest.raises(ValueError, match="every block"):
+        danetv.danet_verdict({"a": base}, {"b": draws})
+    with pytest.raises(ValueError, match=r"\(draws, images\)"):
+        danetv.danet_verdict({"a": base}, {"a": base})  # one draw's (N,), not (D, N)
+
+
+@pytest.mark.parametrize(("by", "holds"), [(-0.2, True), (0.2, False), (0.0, None)])
+def test_use_verdict_reads_the_log_loss_against_each_ablation(by, holds) -> None:
+    loss = 1.0 + torch.rand(200, generator=torch.Generator().manual_seed(0))
+    e = Evidence.paired(
+        "test log-loss, l3", shifted(loss, by), loss, ew.SWITCHED_OFF, expected="below", fmt=".3f"
+    )
+    v = danetv.use_verdict([e], part="position attention at l3", paper="p")
+    assert v.holds is holds and "position attention at l3" in v.finding
+    assert ew.SWITCHED_OFF in v.finding
+    other = Evidence.paired(
+        "test log-loss, l3", shifted(loss, -by), loss, ew.UNIFORM_MAP, expected="below"
+    )
+    if by:
+        assert danetv.use_verdict([e, other], part="x", paper="p").holds is MIXED
+    with pytest.raises(ValueError, match="no ablation"):
+        danetv.use_verdict([], part="x", paper="p")
 
 
 def test_channel_affinity_gives_each_panel_its_own_scale() -> None:

@@ -3,7 +3,9 @@
 :func:`attention_costs` and :func:`cost_table` (full attention against two criss-cross passes),
 :func:`influence`, :func:`influence_plot` and :func:`off_cross_shares` (how far context travels
 in two passes, against uniform weights at the trained gamma: :func:`uniform`,
-:func:`ccnet_verdict`), :func:`cross_grid` (a pixel's weights on its row and column).
+:func:`ccnet_verdict`, at the block :func:`largest_gamma` picks), :func:`cross_grid` (a pixel's
+weights on its row and column), :func:`use_verdict` (does the network rely on the block? a
+test-time ablation, paired over the test images).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from . import style
 from .evidence_words import uniform_weights
 from .plots import MAP_CMAP, caption
 from .tables import Table
-from .verdicts import Verdict, paired_evidence
+from .verdicts import MIXED, Evidence, Verdict, paired_evidence
 
 
 class _Position(nn.Module):
@@ -146,6 +148,29 @@ def off_cross_shares(
     return torch.stack(shares).nanmean(0)
 
 
+def gammas(model: nn.Module) -> dict[str, float]:
+    """Every CCNet block's trained gamma, by its name in ``model`` (``"layer2.0.after"``)."""
+    return {name: m.gamma.item() for name, m in model.named_modules() if isinstance(m, CCNet)}
+
+
+def largest_gamma(model: nn.Module) -> str:
+    """The CCNet block of ``model`` whose gamma is largest in size: where the learned weights add
+    the most to the features, chosen from the gammas before anything is judged."""
+    found = gammas(model)
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no CCNet block.")
+    return max(found, key=lambda name: abs(found[name]))
+
+
+def spread_points(h: int, w: int) -> list[tuple[int, int]]:
+    """Four pixels of an (h, w) map, at the same places relative to its size whatever the size
+    (on 16x16: (5, 10), (8, 8), (2, 3), (12, 13)), where the off-cross share is measured."""
+    if h < 1 or w < 1:
+        raise ValueError(f"spread_points needs a map of at least 1x1, got {h}x{w}.")
+    fractions = [(5, 10), (8, 8), (2, 3), (12, 13)]  # sixteenths of the height and width
+    return [(fy * h // 16, fx * w // 16) for fy, fx in fractions]
+
+
 def influence_plot(maps: Mapping[str, Tensor], at: tuple[int, int], *, note: str = "") -> Figure:
     """Influence maps (``{title: (H, W)}``) on one log10 scale, the pixel starred."""
     logs = {k: torch.log10(v + 1e-12) for k, v in maps.items()}
@@ -174,39 +199,71 @@ def cross_grid(weights: Tensor, at: tuple[int, int]) -> Tensor:
     return grid
 
 
-def ccnet_verdict(trained: Tensor, reference: Tensor, *, gamma: float) -> Verdict:
-    """Does the trained module bring context from off the cross, through its second pass, more
+def ccnet_verdict(
+    trained: Tensor, reference: Tensor, *, gamma: float, block: str = "the block"
+) -> Verdict:
+    """Do the trained weights bring context from off the cross, through the second pass, more
     than the criss-cross pattern itself at the same scale?
 
     ``trained`` and ``reference``: per-image :func:`off_cross_shares` after two passes of the
-    trained module and of :func:`uniform` (uniform weights on the cross, the trained ``gamma``)
-    on the same features. The reference keeps gamma because the second pass's off-cross
-    contribution grows with gamma squared and the first pass's with gamma: a reference at
-    gamma 1 would measure gamma, not what the weights do with the reach."""
+    trained module at ``block`` and of :func:`uniform` (uniform weights on the cross, the
+    trained ``gamma``) on the same features. The reference keeps gamma because the second pass's
+    off-cross contribution grows with gamma squared and the first pass's with gamma: a reference
+    at gamma 1 would measure gamma, not what the weights do with the reach. That every position
+    is reached after two passes is true by construction; this asks how much of the context the
+    learned weights draw from there."""
     e = paired_evidence(
-        "off-cross share after two passes",
+        f"off-cross share after two passes, {block}",
         trained,
         reference,
         uniform_weights(gamma),
         fmt=".3%",  # shares of a few hundredths of a percent: three decimals of a percent
     )
+    pair = f"{e.trained:.3%} of a pixel's context from off its cross, against {e.control:.3%}"
     return Verdict(
-        paper="two criss-cross passes with shared weights give every position context from the "
-        "whole image (Huang et al. 2019, Sec. 3.3)",
-        run="share of the influence on what the block adds to a pixel that comes from off its "
-        "row and column after two passes, per test image (four pixels each), trained weights "
-        "against uniform ones at the same gamma",
+        paper="the learned criss-cross weights, applied twice, collect context from the whole "
+        "image for every position (Huang et al. 2019, Sec. 3.3)",
+        run=f"at {block}, share of the influence on what the block adds to a pixel that comes "
+        "from off its row and column after two passes, per test image (four pixels each), "
+        "trained weights against uniform ones at the same gamma",
         evidence=(e,),
         words={
-            True: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
-            f"cross, against {e.control:.3%} for uniform weights at the same gamma: they use "
-            "the second pass's reach more than the pattern alone does.",
-            False: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
-            f"cross, against {e.control:.3%} for uniform weights at the same gamma: they "
-            "concentrate on the cross, and use the second pass's reach less than the pattern "
-            "alone does.",
-            None: f"The trained weights bring {e.trained:.3%} of a pixel's context from off its "
-            f"cross, against {e.control:.3%} for uniform weights at the same gamma: the "
-            "learned weights neither add to nor take from the pattern's reach beyond the noise.",
+            True: f"The trained weights bring {pair} for uniform weights at the same gamma: "
+            "they draw on the second pass's reach more than the pattern alone does.",
+            False: f"The trained weights bring {pair} for uniform weights at the same gamma: "
+            "they concentrate on the cross, and draw on the second pass's reach less than the "
+            "pattern alone does.",
+            None: f"The trained weights bring {pair} for uniform weights at the same gamma: "
+            "this run cannot tell the learned weights' use of the reach from the pattern's.",
+        },
+    )
+
+
+def use_verdict(evidence: Sequence[Evidence], *, block: str) -> Verdict:
+    """Does the trained network rely on the criss-cross attention at ``block``? Its test
+    log-loss against test-time ablations of the block (:func:`~.ablation.ablation_evidence`:
+    gamma at 0, a uniform map over each pixel's cross), each with a 95% paired bootstrap over
+    the test images, the trained network's loss expected below."""
+    if not evidence:
+        raise ValueError(f"use_verdict: no ablation of {block} to judge.")
+    pairs = "; ".join(
+        f"{e.trained:{e.fmt}} trained against {e.control:{e.fmt}} with {e.control_label}"
+        for e in evidence
+    )
+    return Verdict(
+        paper="criss-cross attention adds context that the network's predictions use "
+        "(Huang et al. 2019, ablation on Cityscapes: RCCA against the baseline)",
+        run=f"test log-loss of the trained network against the same network with the "
+        f"criss-cross attention at {block} ablated at test time, paired over the test images",
+        evidence=tuple(evidence),
+        words={
+            True: f"Ablating the criss-cross attention at {block} raises the test log-loss "
+            f"beyond the band ({pairs}): the trained network relies on it.",
+            False: f"Ablating the criss-cross attention at {block} lowers the test log-loss "
+            f"beyond the band ({pairs}): the trained network does better without it.",
+            None: f"Ablating the criss-cross attention at {block} leaves the test log-loss "
+            f"within the band ({pairs}): this run cannot tell whether the network relies on it.",
+            MIXED: f"The ablations at {block} disagree ({pairs}): the network relies on the "
+            "block's output but not on where its maps look, or the reverse.",
         },
     )

@@ -1,15 +1,17 @@
-"""What DANet learned, as figures and a verdict, for the DANet chapter.
+"""What DANet learned, as figures and verdicts, for the DANet chapter.
 
 :func:`danet_scales`, :func:`scale_curves` and :func:`scales_story` (alpha and beta),
 :func:`query_maps`, :func:`position_weights` and :func:`query_dependence` (do PAM's maps depend
-on the query, more than with random query and key projections? :func:`danet_verdict`, with a
-paired bootstrap band over the test images), :func:`channel_affinity` (CAM's weights).
+on the query more than with random query and key weights at the trained logit scale?
+:func:`danet_verdict`, with a band over the test images and the random draws together),
+:func:`largest` and :func:`use_verdict` (does the trained network rely on a module? test-time
+ablation, paired over the test images), :func:`channel_affinity` (CAM's weights).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -20,10 +22,10 @@ from ..attention.danet import DANet
 from ..attention.positions import flatten
 from ..train import FitResult
 from . import style
-from .evidence_words import random_query_key
+from .evidence_words import MATCHED_QUERY_KEY, drawn
 from .plots import MAP_CMAP, caption
 from .query_maps import map_stats_per_image
-from .verdicts import Verdict, by_outcome, join_names, paired_evidence
+from .verdicts import MIXED, Evidence, Verdict, by_outcome, join_names
 
 
 def danet_scales(model: nn.Module) -> dict[str, float]:
@@ -40,24 +42,24 @@ def danet_scales(model: nn.Module) -> dict[str, float]:
 
 def scales_story(scales: Mapping[str, float], *, small: float = 0.1) -> str:
     """What the trained alpha and beta (``{"layer3.0.alpha": ..., ...}``) say, in a sentence:
-    how large alpha grew (under ``small``, PAM adds next to nothing, and its query and key
-    convolutions, whose gradient alpha scales, hardly train) and where beta grew most, with its
-    sign (a negative beta subtracts CAM's mixture of channels)."""
+    how large alpha grew (under ``small``, PAM adds little, and the gradient that reaches its
+    query and key convolutions, which alpha multiplies, is small) and where beta grew most, with
+    its sign (a negative beta subtracts CAM's mixture of channels). Only what the scales show:
+    whether the query and key weights learned anything is the maps' verdict."""
     alphas = {k.removesuffix(".alpha"): v for k, v in scales.items() if k.endswith(".alpha")}
     betas = {k.removesuffix(".beta"): v for k, v in scales.items() if k.endswith(".beta")}
-    a_block = max(alphas, key=lambda b: abs(alphas[b]))
-    b_block = max(betas, key=lambda b: abs(betas[b]))
+    a_block, b_block = largest(scales, "alpha"), largest(scales, "beta")
     a, b = alphas[a_block], betas[b_block]
     if abs(a) < small:
         pam = (
             f"alpha stays within ±{abs(a):.2f} in every block (largest at {a_block}), so "
-            "position attention adds next to nothing, and its query and key convolutions, "
-            "whose gradient alpha scales, hardly train"
+            "position attention adds little to the features, and the gradient that reaches its "
+            "query and key convolutions, which alpha multiplies, is small"
         )
     else:
         pam = f"alpha reaches {a:+.2f} at {a_block}, so position attention adds to the features"
     if abs(b) < small:
-        cam = f"beta stays within ±{abs(b):.2f} too: channel attention is barely used either"
+        cam = f"beta stays within ±{abs(b):.2f} too: channel attention adds little either"
     else:
         sign = "subtracts" if b < 0 else "adds"
         cam = (
@@ -65,6 +67,18 @@ def scales_story(scales: Mapping[str, float], *, small: float = 0.1) -> str:
             "the channel-attention mixture"
         )
     return f"{pam[0].upper()}{pam[1:]}; {cam}."
+
+
+def largest(scales: Mapping[str, float], scale: str) -> str:
+    """The block whose ``scale`` (``"alpha"`` or ``"beta"``) is largest in size, from
+    :func:`danet_scales`' ``{"layer3.0.alpha": ...}``: where switching that part off can matter
+    most, chosen from the scales before any ablation is measured."""
+    mine = {
+        k.removesuffix(f".{scale}"): abs(v) for k, v in scales.items() if k.endswith(f".{scale}")
+    }
+    if not mine:
+        raise ValueError(f"no {scale!r} among the scales {sorted(scales)}.")
+    return max(mine, key=mine.__getitem__)
 
 
 def scale_curves(result: FitResult, *, note: str = "") -> Figure:
@@ -112,23 +126,42 @@ def query_dependence(attn: Tensor) -> Tensor:
 
 def danet_verdict(
     trained: Mapping[str, Tensor],
-    control: Mapping[str, Tensor],
+    controls: Mapping[str, Tensor],
     *,
     control_label: str | None = None,
-    draws: int = 1,
 ) -> Verdict:
-    """Do PAM's maps depend on the query position more than with random query and key
-    projections of the same trained features?
+    """Do PAM's maps depend on the query position more than with random query and key weights
+    at the trained logit scale, on the same features?
 
-    ``trained`` and ``control``: per-image :func:`query_dependence` ``{block: (N,)}`` on the
-    same test images. One :class:`~.verdicts.Evidence` per block, with a paired bootstrap band
-    over the images. ``control_label`` defaults to :func:`~.evidence_words.random_query_key`
-    with the number of random ``draws`` averaged in ``control``."""
-    if control_label is None:
-        control_label = random_query_key(draws)
+    ``trained``: per-image :func:`query_dependence` ``{block: (N,)}``; ``controls``: the same on
+    the same test images through each of D random draws
+    (:func:`attncv.train.controls.matched_query_key` of the block), ``{block: (D, N)}``
+    (:func:`~.where.over_draws`). One :class:`~.verdicts.Evidence` per block, with a 95% band
+    over the images and the draws together (:meth:`~.verdicts.Evidence.over_draws`).
+    ``control_label`` defaults to :data:`~.evidence_words.MATCHED_QUERY_KEY` with D draws."""
     names = list(trained)
+    if set(controls) != set(names):
+        raise ValueError(
+            f"danet_verdict needs the control's draws for every block: trained {names}, "
+            f"controls {sorted(controls)}."
+        )
+    draws = {controls[b].shape[0] if controls[b].dim() == 2 else 0 for b in names}
+    if len(draws) != 1 or 0 in draws:
+        raise ValueError(
+            "danet_verdict: every control must be (draws, images), with the same draws for "
+            f"every block; got shapes {[tuple(controls[b].shape) for b in names]}."
+        )
+    if control_label is None:
+        control_label = drawn(MATCHED_QUERY_KEY, draws.pop())
     evidence = tuple(
-        paired_evidence(f"query dependence (TV), {b}", trained[b], control[b], control_label)
+        Evidence.over_draws(
+            f"query dependence (TV), {b}",
+            trained[b],
+            controls[b],
+            control_label,
+            units="test images",
+            fmt=".3f",
+        )
         for b in names
     )
     side = by_outcome(evidence, names)
@@ -144,22 +177,48 @@ def danet_verdict(
         paper="each position attends to positions of similar features, so different query "
         "positions get different maps (Fu et al. 2019, Fig. 4)",
         run="total-variation distance between the maps of two query positions of one image, "
-        "per test image, with the trained query and key weights and with random ones on the "
-        "same features",
+        "per test image, with the trained query and key weights and with random ones at the "
+        "trained logit scale on the same features",
         evidence=evidence,
         words={
-            True: f"The trained maps are {found}: training made the queries look at different "
-            "places.",
-            False: f"The trained maps are {found}: "
-            + (
-                "the blocks disagree, so training did not make the queries look at different "
-                "places throughout."
-                if side[True]
-                else "training made the maps more alike across queries than random "
-                "projections leave them."
-            ),
-            None: f"The trained maps are {found}: how much they depend on the query is what "
-            "random projections of these features already give, not something training added.",
+            True: f"The trained maps are {found}: the learned query and key weights, not the "
+            "features or the maps' sharpness, set the queries' maps apart.",
+            False: f"The trained maps are {found}: on the same features and at the same "
+            "sharpness, the learned query and key weights give different queries more alike "
+            "maps than random ones do.",
+            None: f"The trained maps are {found}: this run cannot tell the learned query and "
+            "key weights from random ones at the same logit scale.",
+            MIXED: f"The trained maps are {found}: the blocks disagree, so the learned weights "
+            "did not move the maps one way throughout.",
+        },
+    )
+
+
+def use_verdict(evidence: Sequence[Evidence], *, part: str, paper: str) -> Verdict:
+    """Does the trained network rely on ``part`` (``"position attention at layer3.1"``)? Its
+    test log-loss against test-time ablations of it, each an :class:`~.verdicts.Evidence` from
+    :func:`~.ablation.ablation_evidence` (the part switched off, its map made uniform; a 95%
+    paired bootstrap over the test images, the trained network's loss expected below)."""
+    if not evidence:
+        raise ValueError(f"use_verdict: no ablation of {part} to judge.")
+    pairs = "; ".join(
+        f"{e.trained:{e.fmt}} trained against {e.control:{e.fmt}} with {e.control_label}"
+        for e in evidence
+    )
+    return Verdict(
+        paper=paper,
+        run=f"test log-loss of the trained network against the same network with {part} "
+        "ablated at test time, paired over the test images",
+        evidence=tuple(evidence),
+        words={
+            True: f"Ablating {part} at test time raises the test log-loss beyond the band "
+            f"({pairs}): the trained network relies on it.",
+            False: f"Ablating {part} at test time lowers the test log-loss beyond the band "
+            f"({pairs}): the trained network does better without it.",
+            None: f"Ablating {part} at test time leaves the test log-loss within the band "
+            f"({pairs}): this run cannot tell whether the network relies on it.",
+            MIXED: f"The ablations of {part} disagree ({pairs}): the network relies on what one "
+            "removes and does better without what the other removes.",
         },
     )
 
