@@ -13,15 +13,9 @@ import torch  # noqa: E402
 from attncv.data import synthetic  # noqa: E402
 from attncv.data.distorted import on_canvas  # noqa: E402
 from attncv.model import glimpse_resnet18  # noqa: E402
-from attncv.train.noise import Noise  # noqa: E402
 from attncv.views import stn  # noqa: E402
-from attncv.views.evidence_words import (  # noqa: E402
-    FIXED_WINDOW,
-    PLAIN_NETWORK,
-    band_how,
-    standard_error_how,
-    window_at_start,
-)
+from attncv.views.evidence_words import drawn, draws_band_how  # noqa: E402
+from attncv.views.verdicts import MIXED  # noqa: E402
 
 
 def _theta(x, y, s):
@@ -53,29 +47,46 @@ def _placements(n: int = 300, seed: int = 0) -> torch.Tensor:
     return torch.cat([centre, side], 1)
 
 
-@pytest.mark.parametrize(
-    ("noise", "holds", "words"),
-    [
-        (0.02, True, "found the objects"),  # the window sits on the object
-        (None, None, "not find"),  # a centred window: the control itself
-        (-1.0, False, "farther"),  # the window sits at the far corner
-    ],
-)
-def test_where_verdict(noise, holds, words) -> None:
+def _controls(p: torch.Tensor, draws: int = 10, seed: int = 5) -> list[torch.Tensor]:
+    """Re-drawn windows: centres and sides that follow nothing, around a side of 0.5."""
+    g = torch.Generator().manual_seed(seed)
+    n = len(p)
+    return [
+        _theta(
+            0.3 * torch.randn(n, generator=g),
+            0.3 * torch.randn(n, generator=g),
+            0.5 + 0.02 * torch.randn(n, generator=g),
+        )
+        for _ in range(draws)
+    ]
+
+
+def _near(p: torch.Tensor, noise: float, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    x = p[:, 0] + noise * torch.randn(len(p), generator=g)
+    y = p[:, 1] + noise * torch.randn(len(p), generator=g)
+    return _theta(x, y, 0.5 + 0.5 * (p[:, 2] - 0.3))
+
+
+def test_where_verdict_over_two_seeds() -> None:
     p = _placements()
-    g = torch.Generator().manual_seed(1)
-    if noise is None:
-        x = y = torch.zeros(len(p))
-    elif noise < 0:
-        x = y = torch.full((len(p),), 0.9)
-    else:
-        x = p[:, 0] + noise * torch.randn(len(p), generator=g)
-        y = p[:, 1] + noise * torch.randn(len(p), generator=g)
-    v = stn.where_verdict(_theta(x, y, torch.full_like(x, 0.5)), p, canvas=64)
-    assert v.holds is holds and words in v.finding
-    assert v.evidence[0].control_label == FIXED_WINDOW
-    assert v.evidence[0].band_how == band_how(len(p), "test canvases")
-    assert "Jaderberg" in v.paper
+    controls = [_controls(p, seed=5), _controls(p, seed=6)]
+    found = stn.where_verdict(
+        [_near(p, 0.02, 1), _near(p, 0.02, 2)], controls, p, canvas=64, start=0.5
+    )
+    assert found.holds is True and "training placed the window nearer" in found.finding
+    assert len(found.evidence) == 2 and all(e.expected == "below" for e in found.evidence)
+    label = drawn(stn.REDRAWN_LOCATOR, 10)
+    assert found.evidence[0].control_label == label
+    assert found.evidence[0].band_how == draws_band_how(len(p), "test canvases", 10)
+    assert "the window at its start, centred, lies" in found.run
+    far = _theta(torch.full((len(p),), 0.9), torch.full((len(p),), 0.9), torch.full((len(p),), 0.5))
+    mixed = stn.where_verdict([_near(p, 0.02, 1), far], controls, p, canvas=64, start=0.5)
+    assert mixed.holds is MIXED and "disagree" in mixed.finding
+    same = stn.where_verdict([controls[0][0], controls[1][0]], controls, p, canvas=64, start=0.5)
+    assert same.holds is None  # one draw of the control itself
+    with pytest.raises(ValueError, match="one control per seed"):
+        stn.where_verdict([far], controls, p, canvas=64, start=0.5)
 
 
 def test_centre_distances_in_pixels() -> None:
@@ -84,56 +95,41 @@ def test_centre_distances_in_pixels() -> None:
     assert d.item() == pytest.approx(16.0)  # half a half-canvas
 
 
-@pytest.mark.parametrize(
-    ("follow", "holds", "words"),
-    [
-        (True, True, "follows the objects' size"),  # side = 1.2 x object: tighter than 0.5
-        (False, False, "Scale is not recovered"),  # one size, a little above its start
-    ],
-)
-def test_scale_verdict(follow, holds, words) -> None:
+def test_slopes_and_their_band() -> None:
+    obj = torch.linspace(10, 40, 50, dtype=torch.float64)
+    assert stn.slopes(2 * obj + 3, obj).item() == pytest.approx(2.0)
+    assert stn.slopes(torch.full_like(obj, 30.0), obj).item() == pytest.approx(0.0)
+    both = stn.slopes(torch.stack([obj, -obj]), obj)
+    assert both.tolist() == pytest.approx([1.0, -1.0])
+    g = torch.Generator().manual_seed(0)
+    noisy = obj + 5 * torch.randn(50, generator=g, dtype=torch.float64)
+    controls = 30 + 5 * torch.randn(10, 50, generator=g, dtype=torch.float64)
+    band = stn.slope_band(noisy, controls, obj)
+    assert 0 < band < 1  # a slope of ~1 against ~0 resolves on 50 canvases
+    assert stn.slope_band(noisy, controls, obj, resamples=500) != band  # it is a bootstrap
+
+
+def test_scale_verdict_over_two_seeds() -> None:
     p = _placements()
-    g = torch.Generator().manual_seed(2)
-    side = 1.2 * p[:, 2] if follow else 0.52 + 0.01 * torch.randn(len(p), generator=g)
-    v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
-    assert v.holds is holds and words in v.finding
-    assert len(v.evidence) == 2 and v.evidence[1].control_label == window_at_start(32)
-    assert v.evidence[0].band_how == v.evidence[1].band_how == band_how(len(p), "test canvases")
+    controls = [_controls(p, seed=5), _controls(p, seed=6)]
+    follows = [_theta(p[:, 0], p[:, 1], 1.2 * p[:, 2]) for _ in range(2)]
+    v = stn.scale_verdict(follows, controls, p, canvas=64)
+    assert v.holds is True and v.evidence[0].trained == pytest.approx(1.2)
+    assert v.evidence[1].control_label == drawn(stn.REDRAWN_LOCATOR, 10)
+    still = [controls[0][1], controls[1][1]]  # sides that follow nothing, as the control's
+    v = stn.scale_verdict(still, controls, p, canvas=64)
+    assert v.holds is None and "does not follow" in v.finding
+    shrinks = [_theta(p[:, 0], p[:, 1], 0.8 - p[:, 2]) for _ in range(2)]
+    assert stn.scale_verdict(shrinks, controls, p, canvas=64).holds is False
 
 
-def test_scale_verdict_too_small_to_tell() -> None:
-    p = _placements()
-    side = 0.5 + 0.0 * p[:, 2]  # never left its start: zoom as the control, spread 0 < objects'
-    v = stn.scale_verdict(_theta(p[:, 0], p[:, 1], side), p, canvas=64, start=0.5)
-    assert v.evidence[1].holds is None and v.evidence[0].holds is False
-    assert "moved +0.00 px" in v.finding
-
-
-@pytest.mark.parametrize(
-    ("glimpse", "fixed", "holds", "start"),
-    [
-        (0.65, 0.40, True, "Finding the object paid"),
-        (0.47, 0.46, None, "Not beyond the noise"),
-        (0.15, 0.45, False, "The learned window did worse"),
-    ],
-)
-def test_accuracy_verdict(glimpse, fixed, holds, start) -> None:
-    noise = Noise((0.49, 0.46, 0.52), (0, 1, 2))  # sd 3.0 points: 95% band 18.3 points
-    v = stn.accuracy_verdict(glimpse, fixed, 0.40, noise=noise, n_test=1000)
-    assert v.holds is holds and v.finding.startswith(start)
-    assert v.evidence[0].band_how == noise.how()  # the seed noise's one wording
-    assert [e.control_label for e in v.evidence] == [PLAIN_NETWORK, FIXED_WINDOW]
-    assert v.evidence[0].band == pytest.approx(noise.band())
-
-
-def test_canvas_band_takes_the_larger() -> None:
-    noise = Noise((0.5, 0.5001), (0, 1))
-    band, how = stn.canvas_band(noise, (0.5, 0.5), 100)
-    assert band == pytest.approx((2 * 0.25 / 100) ** 0.5)
-    assert how == standard_error_how(100, "test canvases", difference=True)
-    seeds = Noise((0.4, 0.5), (0, 1))
-    band, how = stn.canvas_band(seeds, (0.5, 0.5), 1000)
-    assert band == pytest.approx(seeds.band()) and how == seeds.how()
+def test_window_checks_move_on_the_positive_control_only() -> None:
+    data, p = on_canvas(synthetic(num_classes=2, train_per_class=2, test_per_class=40), size=64)
+    table = stn.window_checks(data.test_images, p, canvas=64, side=0.5)
+    (oracle, start, bright) = table.rows
+    assert float(oracle[1]) == 0.0 and float(oracle[2]) == pytest.approx(1.0, abs=0.01)
+    assert float(start[1]) > 5 and float(start[2]) == 0.0
+    assert float(bright[1]) < float(start[1])  # on a black canvas contrast finds the object
 
 
 def test_canvas_curves() -> None:
@@ -172,17 +168,3 @@ def test_transforms_and_figures_from_a_glimpse_model() -> None:
     fig = stn.recovery_plot(theta, placements)
     assert fig.axes[0].get_title() == "x: r = 1.00"
     plt.close(fig)
-
-
-def test_canvas_seed_band_is_the_plain_networks_own_noise() -> None:
-    accuracies, seeds = (0.40, 0.42, 0.43), (0, 1, 2)
-    noise = Noise(accuracies, seeds)
-    band, how = stn.canvas_seed_band(accuracies, seeds)  # one run against the seeds' mean
-    assert band == pytest.approx(4.303 * noise.sd * (1 + 1 / 3) ** 0.5)
-    assert how.startswith("95% interval of a difference of one run and a mean of 3 runs")
-    assert "(Student's t, 2 df)" in how and "baseline" not in how
-    assert how.endswith(f"sd 1.5 points from {PLAIN_NETWORK}, 3 seeds (0, 1, 2) on canvases")
-    pair, words = stn.canvas_seed_band(accuracies, seeds, runs_b=1)  # two single runs
-    assert pair == pytest.approx(noise.band()) and "two single runs" in words
-    with pytest.raises(ValueError, match="at least two seeds"):
-        stn.canvas_seed_band((0.4,), (0,))

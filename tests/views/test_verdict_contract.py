@@ -308,6 +308,17 @@ def _theta(placements: torch.Tensor, *, follow: float = 0.8) -> torch.Tensor:
     return theta
 
 
+def _redrawn(draws: int = 10, seed: int = 10) -> list[torch.Tensor]:
+    """The STN's control: windows (one (N, 2, 3) per draw) that follow nothing."""
+    return [_theta(_placements(), follow=0.0) + 0.01 * (seed + i) for i in range(draws)]
+
+
+def _stn_noise():
+    from attncv.views.stn_accuracy import SeedNoise
+
+    return SeedNoise({"plain": (0.25, 0.27), "glimpse": (0.31, 0.33)}, (0, 1))
+
+
 def _object(fn, s: Smoke) -> Verdict:
     """Gates (N, C, 8, 8) over canvases: the trained one raised on the object's box."""
     p = _placements()
@@ -389,13 +400,21 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
     ),
     # synthetic inputs of the chapters' shapes (their runs train on 64x64 canvases)
     "objects.object_verdict": _object,
-    "stn.where_verdict": lambda fn, s: fn(_theta(_placements()), _placements(), canvas=64),
+    "stn.where_verdict": lambda fn, s: fn(
+        [_theta(_placements()), _theta(_placements(), follow=0.7)],
+        [_redrawn(), _redrawn(seed=20)],
+        _placements(),
+        canvas=64,
+        start=0.5,
+    ),
     "stn.scale_verdict": lambda fn, s: fn(
-        _theta(_placements()), _placements(), canvas=64, start=0.5
+        [_theta(_placements()), _theta(_placements(), follow=0.7)],
+        [_redrawn(), _redrawn(seed=20)],
+        _placements(),
+        canvas=64,
     ),
-    "stn.accuracy_verdict": lambda fn, s: fn(
-        0.31, 0.27, 0.25, noise=s.noise, n_test=len(_placements())
-    ),
+    "stn_accuracy.accuracy_verdict": lambda fn, s: fn((0.31, 0.33), (0.25, 0.27), _stn_noise()),
+    "stn_accuracy.parts_verdict": lambda fn, s: fn(0.36, 0.27, (0.25, 0.27), _stn_noise()),
 }
 
 # Outcomes a builder cannot reach, why, and a check of the why on its verdict.

@@ -6,11 +6,12 @@ transformer choose a glimpse of it. :func:`transforms` reads the transforms thet
 test images; :func:`recovery` correlates them with the placements (does the window's centre follow
 the object's? its side the object's size?); :func:`glimpses` shows canvas, window and glimpse side
 by side (:func:`to_uint8` turns a normalised glimpse back into an image), :func:`warps` rows of
-images and their warps; :func:`recovery_plot` plots predicted against true; :func:`where_verdict`,
-:func:`scale_verdict` and :func:`accuracy_verdict` compare with the paper's observation against
-controls (a window fixed at the canvas centre, the window at its start, the same network behind a
-fixed window); :func:`canvas_seed_band` is the canvas task's own seed band, from the plain
-network's accuracies over seeds.
+images and their warps; :func:`recovery_plot` plots predicted against true. The verdicts, on two
+training seeds each, judge the learned window against its localisation network re-drawn at the
+trained scales (:func:`attncv.train.stn_controls.redrawn_locators`): :func:`where_verdict` (the
+distance from the window's centre to the object's) and :func:`scale_verdict` (the slope of the
+window's side on the object's, :func:`slopes`); :func:`window_checks` shows both statistics on
+hand-set windows first. The accuracy comparisons are in :mod:`attncv.views.stn_accuracy`.
 """
 
 from __future__ import annotations
@@ -27,21 +28,13 @@ from ..attention import capture
 from ..data import CifarData
 from ..model import count_macs, count_params
 from ..train import FitResult
-from ..train.noise import LEVEL, Noise
 from ..train.speed import throughput
 from . import style
-from .evidence_words import (
-    FIXED_WINDOW,
-    OBJECT_SIDES,
-    PLAIN_NETWORK,
-    band_how,
-    count_of,
-    standard_error_how,
-    window_at_start,
-)
+from .bands import half_interval
+from .evidence_words import WINDOW_AT_START, count_of, drawn, draws_band_how
 from .plots import caption, provenance, to_rgb
 from .tables import Table
-from .verdicts import Evidence, Verdict
+from .verdicts import MIXED, Evidence, Verdict
 
 PARAMETERS = ("x", "y", "scale")  # what a placement holds: centre x, centre y, side
 
@@ -111,185 +104,209 @@ def centre_distances(theta: Tensor, placements: Tensor, canvas: int) -> Tensor:
     return torch.hypot(dx, dy) * canvas / 2
 
 
-def _sd_band(a: Tensor, b: Tensor, *, resamples: int = 2000, seed: int = 0) -> float:
-    """Half the width of the central 95% bootstrap interval of ``sd(a) - sd(b)``, resampling
-    the units (test canvases) of both together."""
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(len(a), (resamples, len(a)), generator=gen)
-    diff = a.double()[idx].std(1) - b.double()[idx].std(1)
-    lo, hi = torch.quantile(diff, torch.tensor([0.025, 0.975], dtype=diff.dtype))
-    return float(hi - lo) / 2
-
-
 PAPER = "Jaderberg et al. 2015, Sec. 4.1, Fig. 3"
+# the control of train.stn_controls.redrawn_locators (the STN chapter's own: no gate, no query/key)
+REDRAWN_LOCATOR = "the localisation network re-drawn at the trained scales"
 
 
-def where_verdict(theta: Tensor, placements: Tensor, *, canvas: int) -> Verdict:
-    """Does the learned window find the object? Per test canvas, the distance from the window's
-    centre to the object's, against a window fixed at the canvas centre (the control: a glimpse
-    that finds nothing), with a paired 95% bootstrap band over the canvases. Pearson's r of the
-    centre's x and y with the object's (:func:`recovery`) are reported beside it."""
-    n = len(theta)
-    d = centre_distances(theta, placements, canvas)
-    d0 = centre_distances(centred(n, 0.5), placements, canvas)
-    ev = Evidence.paired(
-        "distance from window centre to object centre (px)",
-        d,
-        d0,
-        FIXED_WINDOW,
-        units="test canvases",
-        expected="below",
-        fmt=".1f",
+def slopes(sides: Tensor, objects: Tensor) -> Tensor:
+    """The least-squares slope of the window's side on the object's side over the N test
+    canvases: sides (..., N), objects (N,) -> (...). 1: the window grows pixel for pixel with
+    the object; 0: its side does not follow the object."""
+    x = objects.detach().cpu().double()
+    y = sides.detach().cpu().double()
+    x = x - x.mean()
+    return (y * x).sum(-1) / (x * x).sum()
+
+
+def slope_band(
+    trained: Tensor, controls: Tensor, objects: Tensor, *, resamples: int = 2000, seed: int = 0
+) -> float:
+    """Half the width of the central 95% bootstrap interval of ``slope(trained) - mean over
+    draws of slope(control)``: trained sides (N,), the control's (D, N), objects' sides (N,);
+    each resample draws the N canvases (the same for both sides) and the D draws with
+    replacement, as :func:`~.bands.draws_band` does for means."""
+    t, c = trained.detach().cpu().double(), controls.detach().cpu().double()
+    x = objects.detach().cpu().double()
+    (d, n), gen = c.shape, torch.Generator().manual_seed(seed)
+    units = torch.zeros(resamples, n, dtype=torch.float64)
+    units.scatter_add_(
+        1,
+        torch.randint(n, (resamples, n), generator=gen),
+        torch.ones(resamples, n, dtype=torch.float64),
     )
-    rec = recovery(theta, placements)
-    follows = f"r = {rec['x']:.2f} for x and {rec['y']:.2f} for y"
-    pair = f"{ev.trained:.1f} px on average, against {ev.control:.1f} px"
+    draws = torch.zeros(resamples, d, dtype=torch.float64)
+    draws.scatter_add_(
+        1,
+        torch.randint(d, (resamples, d), generator=gen),
+        torch.ones(resamples, d, dtype=torch.float64),
+    )
+    u = units / n  # (R, N): each canvas's weight in a resample
+    mx = u @ x  # (R,)
+    var = u @ (x * x) - mx**2
+
+    def slope(y: Tensor) -> Tensor:  # y (K, N) -> (R, K)
+        return (u @ (y * x).T - mx[:, None] * (u @ y.T)) / var[:, None]
+
+    stats = slope(t[None])[:, 0] - (slope(c) * draws).sum(1) / d
+    return half_interval(stats)
+
+
+def _per_seed(values: Sequence[float], fmt: str) -> str:
+    return "; ".join(f"seed {i}: {v:{fmt}}" for i, v in enumerate(values))
+
+
+def where_verdict(
+    trained: Sequence[Tensor],
+    controls: Sequence[Sequence[Tensor]],
+    placements: Tensor,
+    *,
+    canvas: int,
+    start: float,
+) -> Verdict:
+    """Does the learned window find the object? Per training seed, the distance from the
+    window's centre to the object's on every test canvas (:func:`centre_distances`): the trained
+    windows ``trained`` (one theta (N, 2, 3) per seed) against the same seed's control, the
+    localisation network re-drawn at the trained scales (``controls``: per seed, one theta per
+    draw; :func:`attncv.train.stn_controls.redrawn_locators`), with a 95% band over canvases and
+    draws (:meth:`~.evidence.Evidence.over_draws`). Holds only if every seed holds; mixed if
+    seeds point opposite ways. The window at its ``start`` (centred) is the second line, in the
+    run's words."""
+    if len(trained) != len(controls) or not trained:
+        raise ValueError(
+            f"where_verdict needs one control per seed: {len(trained)} trained, "
+            f"{len(controls)} controls."
+        )
+    label = drawn(REDRAWN_LOCATOR, len(controls[0]))
+    evidence = tuple(
+        Evidence.over_draws(
+            f"distance from window centre to object centre (px), seed {i}",
+            centre_distances(t, placements, canvas),
+            torch.stack([centre_distances(th, placements, canvas) for th in c]),
+            label,
+            expected="below",
+            fmt=".1f",
+        )
+        for i, (t, c) in enumerate(zip(trained, controls, strict=True))
+    )
+    at_start = centre_distances(centred(len(placements), start), placements, canvas).mean()
+    pairs = "; ".join(
+        f"seed {i}: {e.trained:.1f} px against {e.control:.1f} px" for i, e in enumerate(evidence)
+    )
+    every = count_of(len(evidence), "seed")
+    second = f"{WINDOW_AT_START}, centred, lies {at_start:.1f} px from the objects"
     return Verdict(
         paper="a transformer learns from the classification loss alone to find the object on "
-        f"a cluttered canvas and centre its window on it ({PAPER})",
-        run=f"the window's centre lies {pair} for {FIXED_WINDOW}; it "
-        f"follows the object's centre with {follows}.",
-        evidence=(ev,),
+        f"a canvas and centre its window on it ({PAPER})",
+        run=f"the window's centre lies {pairs} for {label}; {second}.",
+        evidence=evidence,
         words={
-            True: f"The window found the objects: its centre lies {pair} for a centred window, "
-            f"and follows the object's place with {follows}.",
-            None: f"The window does not find the objects better than a centred one: {pair} "
-            f"({follows}).",
-            False: f"The window ended farther from the objects than a centred one: {pair} "
-            f"({follows}).",
+            True: f"On {every}, training placed the window nearer the objects than {label} "
+            f"beyond the band ({pairs}).",
+            None: f"The window does not lie nearer the objects than {label} beyond the band "
+            f"on {every} alike ({pairs}).",
+            False: f"On {every}, the window ended farther from the objects than {label} "
+            f"beyond the band ({pairs}).",
+            MIXED: f"The seeds disagree: one window ended nearer the objects than {label}, "
+            f"another farther ({pairs}).",
         },
     )
 
 
-def scale_verdict(theta: Tensor, placements: Tensor, *, canvas: int, start: float) -> Verdict:
-    """Does the window's side follow the object's size (the attention transform's scale)? Two
-    comparisons over the test canvases, each with a paired 95% bootstrap band: the spread (sd)
-    of the window's side against the objects' (a window sized to the object varies at least as
-    much as the objects), and the zoom, window side over object side, against the window at its
-    ``start`` side (a window that closes in on the object shows it larger than its start)."""
-    n = len(theta)
-    side = window_sides(theta) * canvas  # px
-    obj = placements.detach().cpu().double()[:, 2] * canvas  # px
-    spread = Evidence(
-        statistic="spread (sd) of the window's side (px)",
-        trained=side.std().item(),
-        control=obj.std().item(),
-        control_label=OBJECT_SIDES,
-        band=_sd_band(side, obj),
-        band_how=band_how(n, "test canvases"),
-        fmt=".1f",
-    )
-    zoom, zoom0 = side / obj, start * canvas / obj
-    ratio = Evidence.paired(
-        "window side / object side",
-        zoom,
-        zoom0,
-        window_at_start(start * canvas),
-        units="test canvases",
-        expected="below",
-        fmt=".3f",  # the window barely moves: two decimals would print -0.00 +- 0.00
-    )
-    r = recovery(theta, placements)["scale"]
-    sizes = (
-        f"the window's side is {side.mean():.1f} ± {side.std():.1f} px (mean ± sd) for objects "
-        f"of {obj.min():.0f}-{obj.max():.0f} px (sd {obj.std():.1f})"
-    )
-    moved = f"{side.mean() - start * canvas:+.2f} px from its start of {start * canvas:.0f} px"
-    not_recovered = (
-        f"Scale is not recovered: {sizes}; it moved {moved}, so the classifier sees each "
-        f"object at about its size on the canvas. The side's r = {r:.2f} with the object's "
-        f"is a correlation within a spread of {side.std():.1f} px."
-    )
-    return Verdict(
-        paper="the attention transform also scales: the window can close in on the object and "
-        f"present it enlarged ({PAPER})",
-        run=f"{sizes}; it moved {moved}; r = {r:.2f} between the window's and the object's side.",
-        evidence=(spread, ratio),
-        words={
-            True: f"The window's side follows the objects' size and closes in on them: {sizes}.",
-            None: not_recovered,
-            False: not_recovered,
-        },
-    )
-
-
-def canvas_band(noise: Noise, accuracies: Sequence[float], n_test: int) -> tuple[float, str]:
-    """The band of a difference of two single-seed accuracies on the canvas task: the larger of
-    ``sqrt(2)`` x the baseline's seed sd (measured on CIFAR, the only seed noise measured) and
-    the test-image standard error of a difference on ``n_test`` canvases; and which it is."""
-    p = min(max(sum(accuracies) / len(accuracies), 1 / n_test), 1 - 1 / n_test)
-    se = (2 * p * (1 - p) / n_test) ** 0.5
-    seeds = noise.band()
-    if seeds >= se:
-        return seeds, noise.how()
-    return se, standard_error_how(n_test, "test canvases", difference=True)
-
-
-def canvas_seed_band(
-    accuracies: Sequence[float],
-    seeds: Sequence[int],
+def scale_verdict(
+    trained: Sequence[Tensor],
+    controls: Sequence[Sequence[Tensor]],
+    placements: Tensor,
     *,
-    runs_a: int = 1,
-    runs_b: int | None = None,
-    level: float = LEVEL,
-) -> tuple[float, str]:
-    """The canvas task's own seed noise: the plain network's final test accuracies on the
-    canvases, one per seed of ``seeds`` (at least two), give the ``level`` (95%) band of a
-    difference of a mean of ``runs_a`` runs and one of ``runs_b`` (by default a single run
-    against the mean of these seeds; ``runs_b=1`` for two single runs), with Student's t at the
-    seeds' degrees of freedom (:meth:`~attncv.train.noise.Noise.band`). Returns the band and its
-    words, :meth:`~attncv.train.noise.Noise.how`'s, naming the plain network's canvas seeds in
-    place of the CIFAR baseline's."""
-    seeds_text = f"{count_of(len(seeds), 'seed')} ({', '.join(map(str, seeds))})"
-    noise = Noise(
-        tuple(float(a) for a in accuracies),
-        tuple(seeds),
-        "canvas task",
-        source=f"{PLAIN_NETWORK}, {seeds_text} on canvases",
-    )
-    runs_b = len(noise.seeds) if runs_b is None else runs_b
-    return noise.band(runs_a, runs_b, level=level), noise.how(runs_a, runs_b, level=level)
-
-
-def accuracy_verdict(
-    glimpse: float, fixed: float, plain: float, *, noise: Noise, n_test: int
+    canvas: int,
 ) -> Verdict:
-    """The classifier behind the learned window against the plain network (the paper's
-    comparison) and against the same network behind a fixed centred window of the same side
-    (what finding the object is worth, apart from reading at the glimpse's resolution). One
-    seed per arm; the band is :func:`canvas_band`."""
-    band, how = canvas_band(noise, (glimpse, fixed, plain), n_test)
-
-    def evidence(label: str, reference: float) -> Evidence:
-        return Evidence(
-            statistic="final test accuracy, learned window",
-            trained=glimpse,
-            control=reference,
-            control_label=label,
-            band=band,
-            band_how=how,
-            fmt=".1%",
+    """Does the window's side follow the object's (the attention transform's scale)? Per
+    training seed, the slope of the window's side on the object's side over the test canvases
+    (:func:`slopes`: 1 pixel for pixel, 0 not at all), trained against the same seed's
+    re-drawn localisation networks (as :func:`where_verdict`), whose sides vary as much around
+    the same size but follow nothing they were taught; band :func:`slope_band`."""
+    if len(trained) != len(controls) or not trained:
+        raise ValueError(
+            f"scale_verdict needs one control per seed: {len(trained)} trained, "
+            f"{len(controls)} controls."
         )
-
-    over_plain = evidence(PLAIN_NETWORK, plain)
-    over_fixed = evidence(FIXED_WINDOW, fixed)
-    parts = (
-        f"the learned window ends {(glimpse - plain) * 100:+.1f} points against the plain "
-        f"network; of these, reading at the glimpse's resolution through a fixed centred window "
-        f"gives {(fixed - plain) * 100:+.1f} and finding the object "
-        f"{(glimpse - fixed) * 100:+.1f} points (band ±{band * 100:.1f} points, one seed per arm)"
+    obj = placements.detach().cpu().double()[:, 2] * canvas  # px
+    draws = len(controls[0])
+    label = drawn(REDRAWN_LOCATOR, draws)
+    evidence, spreads = [], []
+    for i, (t, c) in enumerate(zip(trained, controls, strict=True)):
+        side = window_sides(t) * canvas  # (N,) px
+        sides = torch.stack([window_sides(th) for th in c]) * canvas  # (D, N) px
+        spreads.append(f"{side.mean():.1f} ± {side.std():.1f} px")
+        evidence.append(
+            Evidence(
+                statistic=f"slope of the window's side on the object's side, seed {i}",
+                trained=slopes(side, obj).item(),
+                control=slopes(sides, obj).mean().item(),
+                control_label=label,
+                band=slope_band(side, sides, obj),
+                band_how=draws_band_how(len(obj), "test canvases", draws),
+            )
+        )
+    pairs = "; ".join(
+        f"seed {i}: {e.trained:.2f} against {e.control:.2f}" for i, e in enumerate(evidence)
     )
+    sizes = (
+        f"the window's side is {' and '.join(spreads)} (mean ± sd, by seed) for objects of "
+        f"{obj.min():.0f}-{obj.max():.0f} px"
+    )
+    every = count_of(len(evidence), "seed")
     return Verdict(
-        paper="the classifier behind the transformer beats the plain one, because the "
-        f"transformer finds the object and presents it centred and enlarged ({PAPER})",
-        run=f"test accuracy {glimpse:.1%} behind the learned window, {fixed:.1%} behind a "
-        f"fixed centred window of the same side, {plain:.1%} for the plain network.",
-        evidence=(over_plain, over_fixed),
+        paper="the attention transform also scales: the window's side can follow the object's "
+        f"size and present it enlarged ({PAPER})",
+        run=f"slope of the window's side on the object's: {pairs} for {label}; {sizes}.",
+        evidence=tuple(evidence),
         words={
-            True: f"Finding the object paid beyond the noise: {parts}.",
-            None: f"Not beyond the noise of single runs on both counts: {parts}.",
-            False: f"The learned window did worse than a control beyond the noise: {parts}.",
+            True: f"On {every}, the window's side follows the object's more than {label} "
+            f"beyond the band (slopes {pairs}).",
+            None: f"The window's side does not follow the object's beyond the band of {label} "
+            f"on {every} alike (slopes {pairs}; {sizes}).",
+            False: f"On {every}, the window's side follows the object's less than {label} "
+            f"beyond the band (slopes {pairs}).",
+            MIXED: f"The seeds disagree: one window's side follows the object's more than "
+            f"{label}, another less (slopes {pairs}).",
         },
+    )
+
+
+def window_checks(canvases: Tensor, placements: Tensor, *, canvas: int, side: float) -> Table:
+    """Both window statistics on hand-set windows over the test canvases (uint8 (N, 3, S, S)),
+    before they judge a learned one: the distance to the object's centre (px, mean) and the
+    slope of the side on the object's. A window centred on the object and sized to it (the
+    positive control: 0 px, slope 1); the window at its start (centred, of ``side``: the null);
+    a window of ``side`` at the canvas's centre of brightness (contrast only: on a black canvas
+    the object is all the brightness, so contrast alone finds it, which is what the re-drawn
+    control's heat map may follow too)."""
+    n = len(placements)
+    p = placements.detach().cpu().double()
+    oracle = centred(n, 0.0)
+    oracle[:, 0, 0] = oracle[:, 1, 1] = p[:, 2]
+    oracle[:, :, 2] = p[:, :2]
+    grey = canvases.detach().cpu().double().sum(1)  # (N, S, S)
+    coords = (torch.arange(grey.shape[-1], dtype=torch.float64) + 0.5) / grey.shape[-1] * 2 - 1
+    mass = grey.sum((1, 2)).clamp_min(1e-9)
+    bright = centred(n, side)
+    bright[:, 0, 2] = (grey.sum(1) * coords).sum(1) / mass  # x: over columns
+    bright[:, 1, 2] = (grey.sum(2) * coords).sum(1) / mass  # y: over rows
+    rows = []
+    for name, theta in (
+        ("centred on the object, sized to it (positive control)", oracle),
+        (f"{WINDOW_AT_START}, centred (null)", centred(n, side)),
+        ("at the canvas's centre of brightness (contrast only)", bright),
+    ):
+        distance = centre_distances(theta, placements, canvas).mean().item()
+        slope = slopes(window_sides(theta), p[:, 2]).item()
+        rows.append([name, f"{distance:.1f}", f"{slope:.2f}"])
+    return Table(
+        ["window", "distance to object centre (px)", "slope of side on object side"],
+        rows,
+        caption=f"{count_of(n, 'test canvas', 'test canvases')}; windows of {side * canvas:.0f} "
+        "px where not sized to the object.",
     )
 
 
