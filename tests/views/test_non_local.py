@@ -1,27 +1,37 @@
-"""The non-local chapter's verdicts (attncv.views.non_local): the use of W_z, the maps against
-random projections, and the comparison of pairwise functions against seed noise."""
+"""The non-local chapter's verdicts (attncv.views.non_local): the use of the block by test-time
+ablation, the maps against random projections (one draw or many matched draws), and the
+comparison of pairwise functions against seed noise."""
 
 from __future__ import annotations
 
 import pytest
+import torch
 
 from attncv.views import evidence_words as ew
 from attncv.views import non_local as nlv
 from attncv.views.verdicts import MIXED
-from tests.views.test_query_maps import _per_image, _shares
+from tests.views.test_query_maps import _per_image
+from tests.views.test_self_attention import _ablation
 
 
 @pytest.mark.parametrize(
-    ("means", "holds", "words"),
-    [
-        ((0.065, 0.009), True, "used all 2 blocks"),  # both beyond their bands
-        ((0.065, 0.0), None, "stayed at the identity"),  # one block never moved
-    ],
+    ("off", "uniform", "holds"),
+    [((0.3, 0.2), (0.2, 0.15), True), ((0.0, 0.0), (0.0, 0.0), None)],
 )
-def test_wz_verdict(means, holds, words) -> None:
-    shares = _shares(*means)
-    w = nlv.wz_verdict({"a": 0.05}, shares)
+def test_use_verdict_at_the_largest_wz_scale(off, uniform, holds) -> None:
+    scales = {"W_z scale layer2.0.after": 0.065, "W_z scale layer2.1.after": 0.080}
+    block = "layer2.1.after"
+    w = nlv.use_verdict(
+        _ablation(block, *off, ew.SWITCHED_OFF), _ablation(block, *uniform, ew.UNIFORM_MAP), scales
+    )
     assert w.holds is holds and "Wang" in w.paper
+    assert "layer2.1.after (mean |BN scale| +0.080" in w.finding
+    with pytest.raises(ValueError, match="largest"):
+        nlv.use_verdict(
+            _ablation("layer2.0.after", *off, ew.SWITCHED_OFF),
+            _ablation("layer2.0.after", *uniform, ew.UNIFORM_MAP),
+            scales,
+        )
 
 
 @pytest.mark.parametrize(
@@ -37,6 +47,10 @@ def test_nonlocal_maps_verdict_against_random_projections(tv, far, holds, words)
     control = _per_image(0.31, 0.99, seed=1)
     w = nlv.nonlocal_maps_verdict(_per_image(tv, far), control, where="layer2.1")
     assert w.holds is holds and "Fig. 3" in w.paper
+    draws = {k: torch.stack([v, v + 0.001]) for k, v in control.items()}  # (2, N): two draws
+    d = nlv.nonlocal_maps_verdict(_per_image(tv, far), draws, where="layer2.1")
+    assert d.evidence[0].control_label == ew.drawn(ew.MATCHED_QUERY_KEY, 2)
+    assert d.holds is holds  # the controls barely differ: the same outcome
 
 
 def test_mean_range_of_normal_draws() -> None:

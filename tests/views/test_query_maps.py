@@ -193,3 +193,70 @@ def test_query_maps_figure(data) -> None:
     assert not any(ax.images[0].get_alpha() for ax in fig.axes[:6])  # no blending
     assert fig.get_figwidth() <= 6.0
     matplotlib.pyplot.close(fig)
+
+
+# --- the block a test-time ablation judges, the maps against many draws, twin canvases ---
+
+
+def test_strongest_block_is_the_largest_scale_in_size() -> None:
+    scales = {"gamma layer2.0.after": 0.04, "gamma layer3.1.after": -0.097, "gamma x": 0.05}
+    assert qm.strongest_block(scales) == "layer3.1.after"  # a negative gamma counts by its size
+    assert qm.strongest_block({"W_z scale layer2.1.after": 0.08}) == "layer2.1.after"
+    with pytest.raises(ValueError, match="at least one block"):
+        qm.strongest_block({})
+
+
+def test_map_stats_over_draws_stacks_one_row_per_network(data) -> None:
+    from attncv.train.controls import matched_query_key
+
+    model = _model(data, scale=0.5)
+    draws = matched_query_key(model, data.normalize(data.split("test")[0]), draws=3)
+    per = qm.map_stats_over_draws(draws, data, "layer2.1", images=4)
+    assert set(per) == {"query_tv", "far_ratio"}
+    assert per["query_tv"].shape == per["far_ratio"].shape == (3, 4)
+    assert not torch.equal(per["query_tv"][0], per["query_tv"][1])  # the draws differ
+    one = qm.map_stats_per_image(*qm.block_maps(draws[2], data, "layer2.1", images=4))
+    assert torch.equal(per["query_tv"][2], one["query_tv"])  # row i is draw i
+    with pytest.raises(ValueError, match="at least one network"):
+        qm.map_stats_over_draws([], data, "layer2.1")
+
+
+def test_maps_evidence_bands_over_images_and_draws_for_many_draws() -> None:
+    from attncv.views import evidence_words as ew
+
+    trained = _per_image(0.40, 1.10, n=30)
+    rows = [_per_image(0.31, 0.99, n=30, seed=s) for s in range(1, 11)]  # ten draws
+    control = {k: torch.stack([r[k] for r in rows]) for k in trained}  # (10, 30)
+    tv, far = qm.maps_evidence(trained, control, where="layer2.1")
+    assert tv.control_label == far.control_label == ew.drawn(ew.MATCHED_QUERY_KEY, 10)
+    assert tv.band_how == ew.draws_band_how(30, "test images", 10)
+    assert tv.control == pytest.approx(control["query_tv"].mean().item())
+    assert tv.holds is True and far.holds is True
+    # one draw (N,): the paired band and the unscaled control's name, as before
+    single = qm.maps_evidence(trained, rows[0], where="layer2.1")[0]
+    assert single.control_label == qm.MAP_CONTROL
+    assert single.band_how == ew.band_how(30, "test images")
+    with pytest.raises(ValueError, match=r"\(N,\) or per draw and image \(D, N\)"):
+        qm.maps_evidence(trained, {k: v[None, None] for k, v in rows[0].items()}, where="x")
+
+
+def test_twin_per_canvas_reads_the_queries_on_the_target() -> None:
+    from attncv.data import synthetic
+    from attncv.train import get_profile
+    from attncv.train.canvas import canvas_network
+    from attncv.train.cluttered import twin_task
+
+    small = synthetic(num_classes=3, train_per_class=4, test_per_class=4)
+    canvas, *boxes = twin_task(small)
+    net = canvas_network("self_attention", canvas, get_profile("smoke", "cpu"))
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, SelfAttention):
+                m.gamma.fill_(0.5)
+    values = qm.twin_per_canvas(net, canvas, tuple(boxes), "layer2.1", images=5)
+    assert values.shape == (5,) and bool((values > 0).all())
+    maps = qm.tap_at(qm.canvas_taps(net, canvas, "position", images=5), "layer2.1")
+    by_hand = qm.twin_over_distractor_per_image(maps, *(b[:5] for b in boxes), attention=True)
+    assert torch.allclose(values, by_hand)
+    with pytest.raises(ValueError, match="no tap at 'layer9.9'"):
+        qm.twin_per_canvas(net, canvas, tuple(boxes), "layer9.9", images=2)

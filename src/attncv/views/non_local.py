@@ -1,13 +1,15 @@
 """What the non-local chapter shows beyond the shared maps (:mod:`attncv.views.query_maps`):
-the paper's observations against their controls, :func:`wz_verdict` (the block, which starts as
-the identity, is used) and :func:`nonlocal_maps_verdict` (its relations reach far), and the
+the paper's observations against their controls, :func:`use_verdict` (the block, which starts as
+the identity, is used: test-time ablation), :func:`nonlocal_maps_verdict` (its relations depend on
+the query and reach far, against random theta/phi) and :data:`TWIN_PAPER` (the observation
+:func:`attncv.views.where.where_verdict` tests on twin canvases), and the
 comparison of its pairwise functions (trained by :func:`attncv.train.modes.train_modes`):
 :func:`modes_table` and :func:`modes_verdict`, whose noise band :func:`mean_range` sizes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -17,34 +19,63 @@ from ..train import FitResult
 from ..train.noise import Noise
 from .evidence_words import NO_DIFFERENCE, standard_error_how
 from .plots import provenance
-from .query_maps import _maps_verdict, _use_verdict, block_maps, map_stats, residual_share
+from .query_maps import (
+    _maps_verdict,
+    _use_verdict,
+    block_maps,
+    map_stats,
+    residual_share,
+    strongest_block,
+)
 from .tables import Table
 from .verdicts import Evidence, Verdict
 
+# Wang et al. 2018, Sec. 4, Fig. 3: what "related content" means for the twin canvases
+TWIN_PAPER = (
+    "each position draws on related positions anywhere in the input (Wang et al. 2018, Sec. 4, "
+    "Fig. 3): the positions of an object attend to a copy of it more than to another object "
+    "as far away"
+)
 
-def wz_verdict(scales: Mapping[str, float], shares: Mapping[str, Tensor]) -> Verdict:
-    """The non-local block's W_z BN scale, which starts at 0, against the claim that the block
-    is used; statistic, control and band as :func:`~attncv.views.self_attention.gamma_verdict`."""
+
+def use_verdict(
+    off: Sequence[Evidence], uniform: Sequence[Evidence], scales: Mapping[str, float]
+) -> Verdict:
+    """The non-local block starts as the identity (its W_z BN at scale 0) and is used once
+    trained: judged by test-time ablation at the block whose mean |BN scale| after W_z is
+    largest (:func:`~attncv.views.query_maps.strongest_block` of ``scales``, from
+    :func:`~attncv.train.modes.wz_scales`); ``off`` and ``uniform`` as in
+    :func:`~attncv.views.self_attention.use_verdict` (``off``: BN(W_z y) = 0)."""
+    block = strongest_block(scales)
+    value = next(v for k, v in scales.items() if k.split(" ")[-1] == block)
     return _use_verdict(
-        shares,
-        scales,
+        off,
+        uniform,
+        block=block,
         scale="mean |BN scale|",
+        value=value,
         paper="the BN after W_z starts at scale 0, so the block starts as the identity (Wang "
-        "et al. 2018, Sec. 4); a block the network uses moves off it",
+        "et al. 2018, Sec. 4); a block the network uses moves off it and matters to its output",
     )
 
 
 def nonlocal_maps_verdict(
-    trained: Mapping[str, Tensor], control: Mapping[str, Tensor], *, where: str
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    *,
+    where: str,
+    control_label: str | None = None,
 ) -> Verdict:
     """The non-local block's relations (Fig. 3) against a trained block; statistics, control and
-    bands as :func:`~attncv.views.self_attention.sagan_maps_verdict`."""
+    bands as :func:`~attncv.views.self_attention.sagan_maps_verdict` (``control``: (D, N) values
+    of :func:`~attncv.train.controls.matched_query_key`'s draws, or (N,) of one draw)."""
     return _maps_verdict(
         trained,
         control,
         where,
         "each position draws on related positions anywhere in the input, often far "
         "from it, and different positions on different ones (Wang et al. 2018, Sec. 4, Fig. 3)",
+        control_label,
     )
 
 

@@ -3,12 +3,18 @@ self-attention, non-local and DANet chapters: the attention of chosen query pixe
 (:func:`query_maps`), and what the maps and the blocks did.
 
 - :func:`residual_share_per_image` (and its mean :func:`residual_share`): how much a residual
-  attention block changes its input, per test image (0 at its start); :func:`use_table` and
-  ``_use_verdict`` (the chapters' verdicts on the learned scales) read it;
+  attention block changes its input, per test image (0 at its start), shown by
+  :func:`use_table`; whether the network *used* a block is judged by test-time ablation instead
+  (``_use_verdict`` on :func:`attncv.views.ablation.ablation_evidence` at the block
+  :func:`strongest_block` picks), since a share cannot fall below the 0 it starts at;
 - :func:`map_stats_per_image` (and its mean :func:`map_stats`): whether position-attention maps
-  depend on the query and reach far from it, per test image (for a paired bootstrap band);
-  :func:`maps_evidence` and ``_maps_verdict`` set them against the control :data:`MAP_CONTROL`
-  (random query/key weights, :func:`attncv.train.controls.random_projections`).
+  depend on the query and reach far from it, per test image; :func:`maps_evidence` and
+  ``_maps_verdict`` set them against random query/key weights: one draw (:data:`MAP_CONTROL`,
+  a paired band) or D draws at the trained logit scale (:func:`map_stats_over_draws` of
+  :func:`attncv.train.controls.matched_query_key`, a band over images and draws);
+- :func:`twin_per_canvas`: "similar content" on the twin canvases of
+  :func:`attncv.train.cluttered.twin_task`, per canvas, for
+  :func:`attncv.views.where.where_verdict`.
 
 Figures carry their provenance in a caption under them (:func:`attncv.views.plots.caption`).
 """
@@ -26,11 +32,19 @@ from ..attention.non_local import NonLocal
 from ..attention.self_attention import SelfAttention
 from ..data import CifarData
 from . import style
-from .evidence_words import AT_START, RANDOM_QUERY_KEY, band_how, level_text
+from .evidence_words import (
+    MATCHED_QUERY_KEY,
+    RANDOM_QUERY_KEY,
+    SWITCHED_OFF,
+    UNIFORM_MAP,
+    drawn,
+    level_text,
+)
+from .objects import CANVASES, canvas_taps, tap_at, twin_over_distractor_per_image
 from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
-from .verdicts import Evidence, Verdict, bootstrap_band
+from .verdicts import MIXED, Evidence, Verdict, bootstrap_band, both
 
 
 def query_maps(
@@ -233,55 +247,80 @@ def block_maps(
     return maps[block], (side, side)
 
 
-def _blocks_text(shares: Mapping[str, float]) -> str:
-    """``"layer2.0 0.9%, layer2.1 6.5%"``: each block with its mean share."""
-    return ", ".join(f"{b} {v:.1%}" for b, v in shares.items())
+def strongest_block(scales: Mapping[str, float]) -> str:
+    """The module name of the block whose learned scale is largest in size, from ``scales`` as
+    :func:`~attncv.views.self_attention.gammas` or :func:`~attncv.train.modes.wz_scales` give
+    them (``{"gamma layer2.1.after": -0.097}`` -> ``"layer2.1.after"``): the block a test-time
+    ablation (:func:`attncv.views.ablation.ablation_evidence`) switches off."""
+    if not scales:
+        raise ValueError(
+            "strongest_block needs the learned scales of at least one block (gammas(model) or "
+            "wz_scales(model)); got none: does the network have a residual attention block?"
+        )
+    key = max(scales, key=lambda k: abs(scales[k]))
+    return key.split(" ")[-1]
+
+
+_OFF_WORDS = {
+    True: "the trained network relies on what the block adds",
+    None: "switching the block off moves this network's test loss and accuracy by no more than "
+    "their bands, so this test cannot show that it relies on the block",
+    False: "the network does better on these test images without the block",
+    MIXED: "the test loss and the accuracy disagree on whether the network relies on the block",
+}
+_UNIFORM_WORDS = {
+    True: "and on where its maps look: an even average of the same values does worse",
+    None: "an even average of the same values does as well within the bands, so this test "
+    "cannot tell the maps' where from the context they carry",
+    False: "an even average of the same values does better than the trained maps",
+    MIXED: "the test loss and the accuracy disagree on whether the maps' where matters",
+}
 
 
 def _use_verdict(
-    shares: Mapping[str, Tensor], scales: Mapping[str, float], *, scale: str, paper: str
+    off: Sequence[Evidence],
+    uniform: Sequence[Evidence],
+    *,
+    block: str,
+    scale: str,
+    value: float,
+    paper: str,
 ) -> Verdict:
-    """One :class:`Evidence` per block: its per-image :func:`residual_share_per_image` against
-    the block at its start (scale 0, the identity: a share of exactly 0 on every image), with a
-    95% bootstrap band over the images. Holds when every block adds more than its band."""
-    if not shares:
-        raise ValueError("no attention block found: nothing to judge.")
-    evidence = tuple(
-        Evidence(
-            statistic=f"share of its input that {block} adds",
-            trained=v.double().mean().item(),
-            control=0.0,
-            control_label=AT_START,
-            band=bootstrap_band(v),
-            band_how=band_how(len(v), "test images", paired=False),
-            fmt=".1%",
-        )
-        for block, v in shares.items()
+    """Did the network use the block at ``block`` (its learned ``scale`` is ``value``)? Test-time
+    ablation, two controls on the same test images (:func:`attncv.views.ablation.ablation_evidence`:
+    ``off``, the block switched off; ``uniform``, its map replaced by a uniform one, the *where*
+    removed and the context kept), each a (log-loss, accuracy) pair with a paired 95% bootstrap
+    band over the images. Holds when every comparison favours the trained network beyond its
+    band; the words say what each control showed."""
+    for name, pair, label in (("off", off, SWITCHED_OFF), ("uniform", uniform, UNIFORM_MAP)):
+        if len(pair) != 2 or any(e.control_label != label for e in pair):
+            raise ValueError(
+                f"use verdict: {name!r} must be the (log-loss, accuracy) pair of "
+                f"ablation_evidence(..., control={name!r}) against {label!r}; got "
+                f"{[e.control_label for e in pair]}."
+            )
+        if any(block not in e.statistic for e in pair):
+            raise ValueError(
+                f"use verdict: the ablation ran at {pair[0].statistic.split(', ', 1)[-1]!r}, "
+                f"but the block to judge is {block!r} (the largest |{scale}|): pass "
+                "block=strongest_block(...) to ablation_evidence."
+            )
+    (loss_off, acc_off), (loss_uni, acc_uni) = off, uniform
+    o_off, o_uni = both(loss_off.holds, acc_off.holds), both(loss_uni.holds, acc_uni.holds)
+    first = _OFF_WORDS[o_off][:1].upper() + _OFF_WORDS[o_off][1:]
+    words = (
+        f"At {block} ({scale} {value:+.3f}, the largest of the blocks), the test log-loss is "
+        f"{loss_off.trained:.3f} trained, {loss_off.control:.3f} switched off and "
+        f"{loss_uni.control:.3f} with a uniform map. {first}; {_UNIFORM_WORDS[o_uni]}."
     )
-    means = {block: e.trained for block, e in zip(shares, evidence, strict=True)}
-    mean = sum(means.values()) / len(means)
-    top, low = max(means, key=means.get), min(means, key=means.get)
-    widest = max(e.band for e in evidence)
-    used = [b for b, e in zip(shares, evidence, strict=True) if e.holds]
-    unused = [b for b in shares if b not in used]
-    span = (
-        f"{top} adds most ({means[top]:.1%} of its input's norm), {low} least "
-        f"({means[low]:.1%}); mean {mean:.1%}"
-    )
-    words = {
-        True: f"The network used all {len(means)} blocks: {span}, each beyond its bootstrap "
-        f"band (at most ±{widest:.1%}) around the 0 it started at.",
-        None: f"The network used {len(used)} of the {len(means)} blocks ({', '.join(used)}): "
-        f"{span}; {', '.join(unused)} stayed at the identity within its band.",
-        False: f"The blocks' shares fell below their start of 0, which a norm cannot: {span}.",
-    }
-    values = ", ".join(f"{v:.3f}" for v in scales.values())
     return Verdict(
         paper=paper,
-        run=f"{scale} = {values} after training; the blocks add {_blocks_text(means)} of "
-        "their input's norm.",
-        evidence=evidence,
-        words=words,
+        run=f"at {block} ({scale} {value:+.3f}): test log-loss {loss_off.trained:.3f} trained, "
+        f"{loss_off.control:.3f} with {SWITCHED_OFF}, {loss_uni.control:.3f} with "
+        f"{UNIFORM_MAP}; accuracy {acc_off.trained:.1%}, {acc_off.control:.1%} and "
+        f"{acc_uni.control:.1%}.",
+        evidence=(loss_off, acc_off, loss_uni, acc_uni),
+        words=dict.fromkeys((True, False, None, MIXED), words),
     )
 
 
@@ -311,62 +350,132 @@ def use_table(
     )
 
 
-MAP_CONTROL = RANDOM_QUERY_KEY  # the notebooks import it by this name
+MAP_CONTROL = RANDOM_QUERY_KEY  # the notebooks import it by this name (one draw, unscaled)
+
+
+def map_stats_over_draws(
+    networks: Sequence[nn.Module], data: CifarData, block: str, *, images: int = 100
+) -> dict[str, Tensor]:
+    """:func:`map_stats_per_image` of ``block`` through each of D networks (the draws of a
+    control, :func:`attncv.train.controls.matched_query_key`) on the same first ``images`` test
+    images: ``{statistic: (D, N)}``, the control values :func:`maps_evidence` bands over the
+    images and the draws together."""
+    if not networks:
+        raise ValueError("map_stats_over_draws needs at least one network (a control's draws).")
+    per = [map_stats_per_image(*block_maps(net, data, block, images=images)) for net in networks]
+    return {key: torch.stack([p[key] for p in per]) for key in per[0]}
+
+
+def twin_per_canvas(
+    model: nn.Module,
+    canvas: CifarData,
+    boxes: tuple[Tensor, Tensor, Tensor],
+    block: str,
+    *,
+    images: int = CANVASES,
+) -> Tensor:
+    """Per twin canvas (N,): the attention of ``block``'s queries on the target to its twin over
+    that to the distractor as far away (:func:`~.objects.twin_over_distractor_per_image`, 1: no
+    preference for similar content), on the first ``images`` test canvases of
+    :func:`attncv.train.cluttered.twin_task`, whose (target, twin, distractor) boxes are
+    ``boxes``. Pass ``lambda net: twin_per_canvas(net, ...)`` to
+    :func:`~.where.over_draws` for a control's draws."""
+    maps = tap_at(canvas_taps(model, canvas, "position", images=images), block)  # (N, L, L)
+    n = len(maps)
+    target, twin, distractor = (b[:n] for b in boxes)
+    return twin_over_distractor_per_image(maps, target, twin, distractor, attention=True)
+
+
+def _control_label(control: Mapping[str, Tensor]) -> str:
+    """The control's name from its values' shape: (N,), one draw of random query/key
+    (:data:`MAP_CONTROL`); (D, N), D draws matched to the trained logit scale."""
+    values = torch.as_tensor(control["query_tv"])
+    if values.dim() == 2:
+        return drawn(MATCHED_QUERY_KEY, values.shape[0])
+    if values.dim() != 1:
+        raise ValueError(
+            f"control values must be per image (N,) or per draw and image (D, N); got shape "
+            f"{tuple(values.shape)}."
+        )
+    return MAP_CONTROL
 
 
 def _map_words(tv: Evidence, far: Evidence, where: str) -> str:
     pair = lambda e: f"{e.trained:.3f} against {e.control:.3f}"  # noqa: E731
+    label = tv.control_label
     tv_text = {
-        True: f"more query-specific than {MAP_CONTROL} make them (TV {pair(tv)}): training "
+        True: f"more query-specific than {label} make them (TV {pair(tv)}): training "
         "made different queries look at different places",
-        False: f"less query-specific than {MAP_CONTROL} make them (TV {pair(tv)}): training "
+        False: f"less query-specific than {label} make them (TV {pair(tv)}): training "
         "made the maps of different queries more alike",
-        None: f"as query-specific as {MAP_CONTROL} make them (TV {pair(tv)}): the features, "
+        None: f"as query-specific as {label} make them (TV {pair(tv)}): the features, "
         "not the training, make the maps differ",
     }[tv.holds]
     far_text = {
-        True: f"reach farther than with random weights (far mass {pair(far)})",
-        False: f"stay nearer the query than with random weights (far mass {pair(far)})",
-        None: f"reach as far as with random weights (far mass {pair(far)}), about what a "
-        "map blind to distance puts there",
+        True: f"reach farther than with {label} (far mass {pair(far)})",
+        False: f"stay nearer the query than with {label} (far mass {pair(far)})",
+        None: f"reach as far as with {label} (far mass {pair(far)})",
     }[far.holds]
     return f"At {where} the trained maps are {tv_text}; they {far_text}."
 
 
+def _map_evidence(statistic: str, trained: Tensor, control: Tensor, label: str) -> Evidence:
+    """Per-image values of the trained block against one draw (N,), paired over the images, or
+    against D draws (D, N), banded over the images and the draws together."""
+    if torch.as_tensor(control).dim() == 2:
+        return Evidence.over_draws(
+            statistic, trained, control, label, units="test images", fmt=".3f"
+        )
+    return Evidence.paired(statistic, trained, control, label, fmt=".3f")
+
+
 def maps_evidence(
-    trained: Mapping[str, Tensor], control: Mapping[str, Tensor], *, where: str
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    *,
+    where: str,
+    control_label: str | None = None,
 ) -> tuple[Evidence, Evidence]:
     """Query dependence and reach of position-attention maps at ``where``: per-image
-    :func:`map_stats_per_image` of the trained block against the same images through
-    :func:`~attncv.train.controls.random_projections` (its query/key weights re-initialised),
-    each with a paired 95%
-    bootstrap band over the images. The paper's direction: above the control for both."""
+    :func:`map_stats_per_image` of the trained block against the same images through its
+    control, the paper's direction above the control for both. ``control`` holds per-image
+    values (N,) of one network (e.g. :func:`~attncv.train.controls.random_projections`: a
+    paired 95% bootstrap band over the images) or (D, N) values of D draws
+    (:func:`map_stats_over_draws` of :func:`~attncv.train.controls.matched_query_key`: a 95%
+    bootstrap over the images and the draws, :meth:`~.evidence.Evidence.over_draws`).
+    ``control_label``: default :data:`MAP_CONTROL` for one draw, ``drawn(MATCHED_QUERY_KEY,
+    D)`` for D draws."""
+    label = control_label or _control_label(control)
     return (
-        Evidence.paired(
+        _map_evidence(
             f"query dependence (TV between two queries' maps), {where}",
             trained["query_tv"],
             control["query_tv"],
-            MAP_CONTROL,
-            fmt=".3f",
+            label,
         ),
-        Evidence.paired(
+        _map_evidence(
             f"far mass / a distance-blind map's, {where}",
             trained["far_ratio"],
             control["far_ratio"],
-            MAP_CONTROL,
-            fmt=".3f",
+            label,
         ),
     )
 
 
-def _maps_verdict(trained, control, where: str, paper: str) -> Verdict:
-    tv, far = maps_evidence(trained, control, where=where)
+def _maps_verdict(
+    trained: Mapping[str, Tensor],
+    control: Mapping[str, Tensor],
+    where: str,
+    paper: str,
+    control_label: str | None = None,
+) -> Verdict:
+    tv, far = maps_evidence(trained, control, where=where, control_label=control_label)
     words = _map_words(tv, far, where)
     return Verdict(
         paper=paper,
         run=f"at {where}, two queries' maps differ by a total variation of {tv.trained:.2f} "
         f"(0: one map for every query); the mass far from the query is {far.trained:.2f}x "
-        f"what a distance-blind map puts there (near 0: a local map). With {MAP_CONTROL}: "
+        f"what a distance-blind map puts there (near 0: a local map). With {tv.control_label}: "
         f"{tv.control:.2f} and {far.control:.2f}.",
         evidence=(tv, far),
         words={True: words, False: words, None: words},
