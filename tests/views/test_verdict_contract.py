@@ -35,7 +35,7 @@ import torch
 import attncv.views
 from attncv.data import synthetic
 from attncv.train import get_profile, train_model
-from attncv.train.controls import matched_query_key, random_projections, redrawn_gates, untrained
+from attncv.train.controls import matched_query_key, redrawn_gates, untrained
 from attncv.train.modes import train_modes, wz_scales
 from attncv.train.noise import SEEDS, Noise
 from attncv.views import ccnet as ccnetv
@@ -285,8 +285,17 @@ def _map_stats(model, s: Smoke) -> dict[str, torch.Tensor]:
 
 
 def _maps(fn, model, s: Smoke) -> Verdict:
-    trained, control = _map_stats(model, s), _map_stats(random_projections(model), s)
-    return fn(trained, control, where="layer2.1")
+    """Self-attention's and non-local's maps against matched random query/key (3 draws)."""
+    draws = matched_query_key(model, s.data.normalize(s.images), draws=3)
+    control = qm.map_stats_over_draws(draws, s.data, "layer2.1")
+    return fn(_map_stats(model, s), control, where="layer2.1")
+
+
+def _use(fn, model, scales, s: Smoke) -> Verdict:
+    """A use verdict: test-time ablation at the block with the largest learned scale."""
+    kw = {"block": qm.strongest_block(scales), "prepare": s.data.normalize}
+    off = ablation_evidence(model, s.images, s.labels, control="off", **kw)
+    return fn(off, ablation_evidence(model, s.images, s.labels, control="uniform", **kw), scales)
 
 
 def _placements(n: int = 200) -> torch.Tensor:
@@ -377,9 +386,8 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
             s.model("residual_attention"), s.images, s.labels, prepare=s.data.normalize
         )
     ),
-    "non_local.wz_verdict": lambda fn, s: fn(
-        wz_scales(s.modes["embedded_gaussian"][0]),
-        qm.residual_share_per_image(s.modes["embedded_gaussian"][0], s.data, s.images),
+    "non_local.use_verdict": lambda fn, s: _use(
+        fn, s.modes["embedded_gaussian"][0], wz_scales(s.modes["embedded_gaussian"][0]), s
     ),
     "non_local.nonlocal_maps_verdict": lambda fn, s: _maps(fn, s.modes["embedded_gaussian"][0], s),
     "non_local.modes_verdict": lambda fn, s: fn(
@@ -387,9 +395,8 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
         s.noise,
         len(s.labels),
     ),
-    "self_attention.gamma_verdict": lambda fn, s: fn(
-        sav.gammas(s.model("self_attention")),
-        qm.residual_share_per_image(s.model("self_attention"), s.data, s.images),
+    "self_attention.use_verdict": lambda fn, s: _use(
+        fn, s.model("self_attention"), sav.gammas(s.model("self_attention")), s
     ),
     "self_attention.sagan_maps_verdict": lambda fn, s: _maps(fn, s.model("self_attention"), s),
     "verdicts.gain_verdict": lambda fn, s: fn(
