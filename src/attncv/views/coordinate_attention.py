@@ -28,11 +28,6 @@ WHERE_PAPER = (
     "the gates keep positional information, which helps the network locate the objects of "
     "interest (Hou et al. 2021, Sec. 1 and 3.2)"
 )
-COORDINATE_PAPER = (
-    "the gates keep precise positional information along one direction and long-range "
-    "dependencies along the other, so they vary with position, unlike SE's (Hou et al. 2021, "
-    "Sec. 3.2)"
-)
 
 
 def coordinate_gates(maps: Mapping[str, Tensor], block: str) -> tuple[Tensor, Tensor, Tensor]:
