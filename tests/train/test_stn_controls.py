@@ -9,7 +9,12 @@ import torch
 from attncv.data import synthetic
 from attncv.data.distorted import on_canvas
 from attncv.model import downscaled_resnet18, glimpse_resnet18
-from attncv.train.stn_controls import locator_scales, redrawn_locators, window_transformer
+from attncv.train.stn_controls import (
+    locator_scales,
+    redrawn_locators,
+    redrawn_windows,
+    window_transformer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +56,13 @@ def test_refuses_a_model_without_a_window_and_too_few_draws(task) -> None:
         redrawn_locators(downscaled_resnet18(2, width=4), data, canvases)
     with pytest.raises(ValueError, match="draws must be an integer >= 2"):
         redrawn_locators(model, data, canvases, draws=1)
+
+
+def test_the_windows_are_what_the_matched_draws_choose(task) -> None:
+    data, model, canvases = task
+    windows = redrawn_windows(model, data, canvases, draws=2, calibrate=16)
+    for stn, theta in zip(
+        redrawn_locators(model, data, canvases, draws=2, calibrate=16), windows, strict=True
+    ):
+        with torch.no_grad():
+            assert torch.allclose(stn.transform(canvases), theta, atol=1e-5)

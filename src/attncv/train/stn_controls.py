@@ -48,11 +48,9 @@ def window_transformer(model: nn.Module) -> SpatialTransformer:
     )
 
 
-@torch.no_grad()
-def locator_scales(stn: SpatialTransformer, canvases: Tensor) -> tuple[float, float, float]:
-    """On normalised ``canvases`` (N, 3, S, S): the heat map's logit spread (the mean over
-    canvases of the sd over positions), and the mean and sd over canvases of the side's raw
-    output; ``stn`` in eval mode for the pass."""
+def _read_outs(stn: SpatialTransformer, canvases: Tensor) -> tuple[Tensor, Tensor]:
+    """One pass of ``stn``'s localisation network (eval mode) on normalised ``canvases``: the
+    heat map's logits (N, positions) and the side's raw output (N,), in float64."""
     seen: dict[str, Tensor] = {}
     hooks = [
         stn.localization.heat.register_forward_hook(lambda m, i, o: seen.update(heat=o)),
@@ -61,26 +59,79 @@ def locator_scales(stn: SpatialTransformer, canvases: Tensor) -> tuple[float, fl
     was_training = stn.training
     try:
         stn.eval()
-        stn.transform(canvases)
+        with torch.no_grad():
+            stn.transform(canvases)
     finally:
         stn.train(was_training)
         for h in hooks:
             h.remove()
-    heat = seen["heat"].flatten(1).double()  # (N, positions)
-    side = seen["side"][:, 0].double()  # (N,)
+    return seen["heat"].flatten(1).double(), seen["side"][:, 0].double()
+
+
+def _scales(heat: Tensor, side: Tensor) -> tuple[float, float, float]:
     return heat.std(1).mean().item(), side.mean().item(), side.std().item()
 
 
-def _match(stn: SpatialTransformer, canvases: Tensor, target: tuple[float, float, float]) -> None:
-    """Rescale ``stn``'s heat read-out and rescale and shift its side read-out so that
-    :func:`locator_scales` on ``canvases`` gives ``target``."""
-    heat_sd, side_mean, side_sd = locator_scales(stn, canvases)
+def locator_scales(stn: SpatialTransformer, canvases: Tensor) -> tuple[float, float, float]:
+    """On normalised ``canvases`` (N, 3, S, S): the heat map's logit spread (the mean over
+    canvases of the sd over positions), and the mean and sd over canvases of the side's raw
+    output; ``stn`` in eval mode for the pass."""
+    return _scales(*_read_outs(stn, canvases))
+
+
+def _match(
+    stn: SpatialTransformer, heat: Tensor, side: Tensor, target: tuple[float, float, float]
+) -> tuple[Tensor, Tensor]:
+    """Rescale ``stn``'s heat read-out and rescale and shift its side read-out so that its
+    scales (:func:`locator_scales`) on the canvases that gave ``heat`` and ``side`` become
+    ``target``; returns the matched logits and raw sides those canvases now give."""
+    heat_sd, side_mean, side_sd = _scales(heat, side)
     loc = stn.localization
+    a = target[0] / heat_sd if heat_sd > 0 else 0.0  # logits' = a logits (+ a constant)
+    k = target[2] / side_sd if side_sd > 0 else 0.0  # raw' = (raw - mean) k + target mean
     with torch.no_grad():
-        loc.heat.weight.mul_(target[0] / heat_sd if heat_sd > 0 else 0.0)
-        k = target[2] / side_sd if side_sd > 0 else 0.0  # raw' = (raw - mean) k + target mean
+        loc.heat.weight.mul_(a)
         loc.side.weight.mul_(k)
         loc.side.bias.copy_((loc.side.bias - side_mean) * k + target[1])
+    return heat * a, (side - side_mean) * k + target[1]
+
+
+def _theta(stn: SpatialTransformer, heat: Tensor, side: Tensor, size: int) -> Tensor:
+    """The window (N, 2, 3) that heat logits (N, positions) on a ``size`` x ``size`` map and raw
+    sides (N,) give, as :meth:`WindowLocator.forward` and the attention transform compute it:
+    the centre the softmax's expected position, the side ``low + (high - low) sigmoid(raw +
+    initial)``."""
+    weights = heat.softmax(-1)  # (N, size * size)
+    coords = (torch.arange(size, dtype=torch.float64, device=heat.device) + 0.5) / size * 2 - 1
+    grid_y, grid_x = torch.meshgrid(coords, coords, indexing="ij")
+    tx, ty = weights @ grid_x.flatten(), weights @ grid_y.flatten()  # (N,)
+    low, high = stn.scale_range
+    s = low + (high - low) * torch.sigmoid(side + stn.initial_raw)
+    zero = torch.zeros_like(s)
+    return torch.stack([torch.stack([s, zero, tx], 1), torch.stack([zero, s, ty], 1)], 1)
+
+
+def _redrawn(
+    model: nn.Module, data: CifarData, canvases: Tensor, draws: int, seed: int, calibrate: int
+) -> list[tuple[SpatialTransformer, Tensor]]:
+    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 2:
+        raise ValueError(f"redrawn_locators: draws must be an integer >= 2, got {draws!r}.")
+    trained = window_transformer(model)
+    target = locator_scales(trained, canvases)
+    out = []
+    with torch.random.fork_rng():  # the CPU and every CUDA generator, restored after
+        for i in range(draws):
+            twin = copy.deepcopy(trained)
+            torch.manual_seed(seed + i)
+            for layer in twin.localization.modules():
+                if hasattr(layer, "reset_parameters"):
+                    layer.reset_parameters()
+            calibrated(twin, data, calibrate)
+            heat, side = _read_outs(twin, canvases)
+            heat, side = _match(twin, heat, side, target)
+            size = int(round(heat.shape[1] ** 0.5))
+            out.append((twin.eval(), _theta(twin, heat, side, size).float()))
+    return out
 
 
 def redrawn_locators(
@@ -102,19 +153,18 @@ def redrawn_locators(
         the transformers alone (canvas in, glimpse out; the window through the ``affine``
         tap), in eval mode: the window needs no classifier.
     """
-    if isinstance(draws, bool) or not isinstance(draws, int) or draws < 2:
-        raise ValueError(f"redrawn_locators: draws must be an integer >= 2, got {draws!r}.")
-    trained = window_transformer(model)
-    target = locator_scales(trained, canvases)
-    out = []
-    with torch.random.fork_rng():  # the CPU and every CUDA generator, restored after
-        for i in range(draws):
-            twin = copy.deepcopy(trained)
-            torch.manual_seed(seed + i)
-            for layer in twin.localization.modules():
-                if hasattr(layer, "reset_parameters"):
-                    layer.reset_parameters()
-            calibrated(twin, data, calibrate)
-            _match(twin, canvases, target)
-            out.append(twin.eval())
-    return out
+    return [stn for stn, _ in _redrawn(model, data, canvases, draws, seed, calibrate)]
+
+
+def redrawn_windows(
+    model: nn.Module,
+    data: CifarData,
+    canvases: Tensor,
+    *,
+    draws: int = DRAWS,
+    seed: int = 0,
+    calibrate: int = CALIBRATION_IMAGES,
+) -> list[Tensor]:
+    """The windows (N, 2, 3) that :func:`redrawn_locators`' draws choose on ``canvases``, one per
+    draw, from the same pass that matched them (no second pass over the canvases)."""
+    return [theta for _, theta in _redrawn(model, data, canvases, draws, seed, calibrate)]

@@ -193,7 +193,7 @@ def where_verdict(
     pairs = "; ".join(
         f"seed {i}: {e.trained:.1f} px against {e.control:.1f} px" for i, e in enumerate(evidence)
     )
-    every = count_of(len(evidence), "seed")
+    every = "both seeds" if len(evidence) == 2 else f"all {len(evidence)} seeds"
     second = f"{WINDOW_AT_START}, centred, lies {at_start:.1f} px from the objects"
     return Verdict(
         paper="a transformer learns from the classification loss alone to find the object on "
@@ -249,13 +249,13 @@ def scale_verdict(
             )
         )
     pairs = "; ".join(
-        f"seed {i}: {e.trained:.2f} against {e.control:.2f}" for i, e in enumerate(evidence)
+        f"seed {i}: {e.trained:.3f} against {e.control:.3f}" for i, e in enumerate(evidence)
     )
     sizes = (
         f"the window's side is {' and '.join(spreads)} (mean ± sd, by seed) for objects of "
         f"{obj.min():.0f}-{obj.max():.0f} px"
     )
-    every = count_of(len(evidence), "seed")
+    every = "both seeds" if len(evidence) == 2 else f"all {len(evidence)} seeds"
     return Verdict(
         paper="the attention transform also scales: the window's side can follow the object's "
         f"size and present it enlarged ({PAPER})",

@@ -111,7 +111,7 @@ def accuracy_verdict(glimpse: Sequence[float], plain: Sequence[float], noise: Se
         statistic=f"final test accuracy, learned window (mean of {count_of(len(glimpse), 'seed')})",
         trained=g,
         control=p,
-        control_label=f"{PLAIN_NETWORK} (mean of {count_of(len(plain), 'seed')})",
+        control_label=f"{PLAIN_NETWORK}, mean of {count_of(len(plain), 'seed')}",
         band=noise.band(len(glimpse), len(plain)),
         band_how=noise.how(len(glimpse), len(plain)),
         fmt=".1%",
@@ -148,9 +148,7 @@ def parts_verdict(oracle: float, fixed: float, plain: Sequence[float], noise: Se
             fmt=".1%",
         )
 
-    resolution = evidence(
-        f"{PLAIN_NETWORK} (mean of {count_of(len(plain), 'seed')})", p, len(plain)
-    )
+    resolution = evidence(f"{PLAIN_NETWORK}, mean of {count_of(len(plain), 'seed')}", p, len(plain))
     finding = evidence(FIXED_WINDOW, fixed, 1)
     parts = (
         f"resolution with the object in view {resolution.difference * 100:+.1f} points "
