@@ -195,15 +195,7 @@ def test_query_maps_figure(data) -> None:
     matplotlib.pyplot.close(fig)
 
 
-# --- the block a test-time ablation judges, the maps against many draws, twin canvases ---
-
-
-def test_strongest_block_is_the_largest_scale_in_size() -> None:
-    scales = {"gamma layer2.0.after": 0.04, "gamma layer3.1.after": -0.097, "gamma x": 0.05}
-    assert qm.strongest_block(scales) == "layer3.1.after"  # a negative gamma counts by its size
-    assert qm.strongest_block({"W_z scale layer2.1.after": 0.08}) == "layer2.1.after"
-    with pytest.raises(ValueError, match="at least one block"):
-        qm.strongest_block({})
+# --- the maps against many draws, twin canvases ---
 
 
 def test_map_stats_over_draws_stacks_one_row_per_network(data) -> None:
@@ -253,9 +245,11 @@ def test_twin_per_canvas_reads_the_queries_on_the_target() -> None:
         for m in net.modules():
             if isinstance(m, SelfAttention):
                 m.gamma.fill_(0.5)
-    values = qm.twin_per_canvas(net, canvas, tuple(boxes), "layer2.1", images=5)
+    values = qm.twin_per_canvas(net, canvas, boxes, "layer2.1", images=5, batch_size=2)
     assert values.shape == (5,) and bool((values > 0).all())
-    maps = qm.tap_at(qm.canvas_taps(net, canvas, "position", images=5), "layer2.1")
+    from attncv.views.objects import canvas_taps, tap_at
+
+    maps = tap_at(canvas_taps(net, canvas, "position", images=5), "layer2.1")
     by_hand = qm.twin_over_distractor_per_image(maps, *(b[:5] for b in boxes), attention=True)
     assert torch.allclose(values, by_hand)
     with pytest.raises(ValueError, match="no tap at 'layer9.9'"):

@@ -9,8 +9,8 @@ import torch
 
 from attncv.attention.self_attention import SelfAttention
 from attncv.views import evidence_words as ew
-from attncv.views import query_maps as qm
 from attncv.views import self_attention as sav
+from attncv.views.block_use import strongest_block
 from attncv.views.verdicts import MIXED, Evidence
 from tests.views.test_query_maps import _per_image
 
@@ -85,7 +85,7 @@ def test_use_verdict_on_a_real_ablation() -> None:
             if isinstance(m, SelfAttention):
                 m.gamma.fill_(0.1 * i)
     scales = sav.gammas(model)
-    block = qm.strongest_block(scales)
+    block = strongest_block(scales)
     x, y = data.split("test")
     kw = {"block": block, "prepare": data.normalize}
     v = sav.use_verdict(

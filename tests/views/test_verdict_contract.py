@@ -50,6 +50,7 @@ from attncv.views import se as sev
 from attncv.views import self_attention as sav
 from attncv.views import sk as skv
 from attncv.views.ablation import ablation_evidence
+from attncv.views.block_use import strongest_block
 from attncv.views.probe import module_input, tap_weights
 from attncv.views.verdicts import MIXED, RECORD_MIME, Evidence, Verdict, both
 from attncv.views.where import over_draws
@@ -293,7 +294,7 @@ def _maps(fn, model, s: Smoke) -> Verdict:
 
 def _use(fn, model, scales, s: Smoke) -> Verdict:
     """A use verdict: test-time ablation at the block with the largest learned scale."""
-    kw = {"block": qm.strongest_block(scales), "prepare": s.data.normalize}
+    kw = {"block": strongest_block(scales), "prepare": s.data.normalize}
     off = ablation_evidence(model, s.images, s.labels, control="off", **kw)
     return fn(off, ablation_evidence(model, s.images, s.labels, control="uniform", **kw), scales)
 

@@ -17,15 +17,14 @@ from torch import Tensor, nn
 from ..data import CifarData
 from ..train import FitResult
 from ..train.noise import Noise
+from .block_use import _use_verdict, strongest_block
 from .evidence_words import NO_DIFFERENCE, standard_error_how
 from .plots import provenance
 from .query_maps import (
     _maps_verdict,
-    _use_verdict,
     block_maps,
     map_stats,
     residual_share,
-    strongest_block,
 )
 from .tables import Table
 from .verdicts import Evidence, Verdict
@@ -43,7 +42,7 @@ def use_verdict(
 ) -> Verdict:
     """The non-local block starts as the identity (its W_z BN at scale 0) and is used once
     trained: judged by test-time ablation at the block whose mean |BN scale| after W_z is
-    largest (:func:`~attncv.views.query_maps.strongest_block` of ``scales``, from
+    largest (:func:`~attncv.views.block_use.strongest_block` of ``scales``, from
     :func:`~attncv.train.modes.wz_scales`); ``off`` and ``uniform`` as in
     :func:`~attncv.views.self_attention.use_verdict` (``off``: BN(W_z y) = 0)."""
     block = strongest_block(scales)

@@ -5,8 +5,7 @@ self-attention, non-local and DANet chapters: the attention of chosen query pixe
 - :func:`residual_share_per_image` (and its mean :func:`residual_share`): how much a residual
   attention block changes its input, per test image (0 at its start), shown by
   :func:`use_table`; whether the network *used* a block is judged by test-time ablation instead
-  (``_use_verdict`` on :func:`attncv.views.ablation.ablation_evidence` at the block
-  :func:`strongest_block` picks), since a share cannot fall below the 0 it starts at;
+  (:mod:`.block_use`), since a share cannot fall below the 0 it starts at;
 - :func:`map_stats_per_image` (and its mean :func:`map_stats`): whether position-attention maps
   depend on the query and reach far from it, per test image; :func:`maps_evidence` and
   ``_maps_verdict`` set them against random query/key weights: one draw (:data:`MAP_CONTROL`,
@@ -30,21 +29,20 @@ from torch import Tensor, nn
 
 from ..attention.non_local import NonLocal
 from ..attention.self_attention import SelfAttention
+from ..attention.tap import AttentionMap
 from ..data import CifarData
 from . import style
 from .evidence_words import (
     MATCHED_QUERY_KEY,
     RANDOM_QUERY_KEY,
-    SWITCHED_OFF,
-    UNIFORM_MAP,
     drawn,
     level_text,
 )
-from .objects import CANVASES, canvas_taps, tap_at, twin_over_distractor_per_image
+from .objects import CANVASES, tap_at, twin_over_distractor_per_image
 from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
-from .verdicts import MIXED, Evidence, Verdict, bootstrap_band, both
+from .verdicts import Evidence, Verdict, bootstrap_band
 
 
 def query_maps(
@@ -247,83 +245,6 @@ def block_maps(
     return maps[block], (side, side)
 
 
-def strongest_block(scales: Mapping[str, float]) -> str:
-    """The module name of the block whose learned scale is largest in size, from ``scales`` as
-    :func:`~attncv.views.self_attention.gammas` or :func:`~attncv.train.modes.wz_scales` give
-    them (``{"gamma layer2.1.after": -0.097}`` -> ``"layer2.1.after"``): the block a test-time
-    ablation (:func:`attncv.views.ablation.ablation_evidence`) switches off."""
-    if not scales:
-        raise ValueError(
-            "strongest_block needs the learned scales of at least one block (gammas(model) or "
-            "wz_scales(model)); got none: does the network have a residual attention block?"
-        )
-    key = max(scales, key=lambda k: abs(scales[k]))
-    return key.split(" ")[-1]
-
-
-_OFF_WORDS = {
-    True: "the trained network relies on what the block adds",
-    None: "switching the block off moves this network's test loss and accuracy by no more than "
-    "their bands, so this test cannot show that it relies on the block",
-    False: "the network does better on these test images without the block",
-    MIXED: "the test loss and the accuracy disagree on whether the network relies on the block",
-}
-_UNIFORM_WORDS = {
-    True: "and on where its maps look: an even average of the same values does worse",
-    None: "an even average of the same values does as well within the bands, so this test "
-    "cannot tell the maps' where from the context they carry",
-    False: "an even average of the same values does better than the trained maps",
-    MIXED: "the test loss and the accuracy disagree on whether the maps' where matters",
-}
-
-
-def _use_verdict(
-    off: Sequence[Evidence],
-    uniform: Sequence[Evidence],
-    *,
-    block: str,
-    scale: str,
-    value: float,
-    paper: str,
-) -> Verdict:
-    """Did the network use the block at ``block`` (its learned ``scale`` is ``value``)? Test-time
-    ablation, two controls on the same test images (:func:`attncv.views.ablation.ablation_evidence`:
-    ``off``, the block switched off; ``uniform``, its map replaced by a uniform one, the *where*
-    removed and the context kept), each a (log-loss, accuracy) pair with a paired 95% bootstrap
-    band over the images. Holds when every comparison favours the trained network beyond its
-    band; the words say what each control showed."""
-    for name, pair, label in (("off", off, SWITCHED_OFF), ("uniform", uniform, UNIFORM_MAP)):
-        if len(pair) != 2 or any(e.control_label != label for e in pair):
-            raise ValueError(
-                f"use verdict: {name!r} must be the (log-loss, accuracy) pair of "
-                f"ablation_evidence(..., control={name!r}) against {label!r}; got "
-                f"{[e.control_label for e in pair]}."
-            )
-        if any(block not in e.statistic for e in pair):
-            raise ValueError(
-                f"use verdict: the ablation ran at {pair[0].statistic.split(', ', 1)[-1]!r}, "
-                f"but the block to judge is {block!r} (the largest |{scale}|): pass "
-                "block=strongest_block(...) to ablation_evidence."
-            )
-    (loss_off, acc_off), (loss_uni, acc_uni) = off, uniform
-    o_off, o_uni = both(loss_off.holds, acc_off.holds), both(loss_uni.holds, acc_uni.holds)
-    first = _OFF_WORDS[o_off][:1].upper() + _OFF_WORDS[o_off][1:]
-    words = (
-        f"At {block} ({scale} {value:+.3f}, the largest of the blocks), the test log-loss is "
-        f"{loss_off.trained:.3f} trained, {loss_off.control:.3f} switched off and "
-        f"{loss_uni.control:.3f} with a uniform map. {first}; {_UNIFORM_WORDS[o_uni]}."
-    )
-    return Verdict(
-        paper=paper,
-        run=f"at {block} ({scale} {value:+.3f}): test log-loss {loss_off.trained:.3f} trained, "
-        f"{loss_off.control:.3f} with {SWITCHED_OFF}, {loss_uni.control:.3f} with "
-        f"{UNIFORM_MAP}; accuracy {acc_off.trained:.1%}, {acc_off.control:.1%} and "
-        f"{acc_uni.control:.1%}.",
-        evidence=(loss_off, acc_off, loss_uni, acc_uni),
-        words=dict.fromkeys((True, False, None, MIXED), words),
-    )
-
-
 def use_table(
     scales: Mapping[str, float], shares: Mapping[str, Tensor | float], *, scale: str, images: int
 ) -> Table:
@@ -366,24 +287,47 @@ def map_stats_over_draws(
     return {key: torch.stack([p[key] for p in per]) for key in per[0]}
 
 
+@torch.no_grad()
 def twin_per_canvas(
     model: nn.Module,
     canvas: CifarData,
-    boxes: tuple[Tensor, Tensor, Tensor],
+    boxes: Sequence[Tensor],
     block: str,
     *,
     images: int = CANVASES,
+    batch_size: int = 100,
 ) -> Tensor:
     """Per twin canvas (N,): the attention of ``block``'s queries on the target to its twin over
     that to the distractor as far away (:func:`~.objects.twin_over_distractor_per_image`, 1: no
     preference for similar content), on the first ``images`` test canvases of
     :func:`attncv.train.cluttered.twin_task`, whose (target, twin, distractor) boxes are
-    ``boxes``. Pass ``lambda net: twin_per_canvas(net, ...)`` to
-    :func:`~.where.over_draws` for a control's draws."""
-    maps = tap_at(canvas_taps(model, canvas, "position", images=images), block)  # (N, L, L)
-    n = len(maps)
-    target, twin, distractor = (b[:n] for b in boxes)
-    return twin_over_distractor_per_image(maps, target, twin, distractor, attention=True)
+    ``boxes``. Only ``block``'s tap listens (the other blocks keep their fused path) and the maps
+    are read a batch at a time, so D control draws (:func:`~.where.over_draws`) stay cheap."""
+    found = {
+        block_of(name.removeprefix("1.")): m  # "1.layer2.1.after.tap" behind the downscale
+        for name, m in model.named_modules()
+        if isinstance(m, AttentionMap) and m.kind == "position"
+    }
+    tap = tap_at(found, block)
+    test = canvas.split("test")[0][:images]
+    target, twin, distractor = (b[: len(test)] for b in boxes)
+    maps: list[Tensor] = []
+    handle = tap.register_forward_hook(lambda _m, _i, out: maps.append(out.float().cpu()))
+    was_training, values = model.training, []
+    model.eval()
+    try:
+        for i in range(0, len(test), batch_size):
+            model(canvas.normalize(test[i : i + batch_size]))
+            part = slice(i, i + batch_size)
+            values.append(
+                twin_over_distractor_per_image(
+                    maps.pop(), target[part], twin[part], distractor[part], attention=True
+                )
+            )
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return torch.cat(values)
 
 
 def _control_label(control: Mapping[str, Tensor]) -> str:

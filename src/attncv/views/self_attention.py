@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from torch import Tensor, nn
 
 from ..attention.self_attention import SelfAttention
-from .query_maps import _maps_verdict, _use_verdict, strongest_block
+from .block_use import _use_verdict, strongest_block
+from .query_maps import _maps_verdict
 from .verdicts import Evidence, Verdict
 
 # Zhang et al. 2019, Sec. 5, Fig. 5: what "similar content" means for the twin canvases
@@ -39,7 +40,7 @@ def use_verdict(
 ) -> Verdict:
     """SAGAN's gamma starts at 0 and the network learns to give weight to the non-local evidence:
     judged by test-time ablation at the block with the largest |gamma|
-    (:func:`~attncv.views.query_maps.strongest_block` of ``gammas``). ``off`` and ``uniform``
+    (:func:`~attncv.views.block_use.strongest_block` of ``gammas``). ``off`` and ``uniform``
     are the (log-loss, accuracy) evidence of :func:`attncv.views.ablation.ablation_evidence` at
     that block with ``control="off"`` (gamma = 0) and ``control="uniform"`` (a uniform map at
     the trained gamma), paired 95% bootstrap bands over the test images. Holds when both
