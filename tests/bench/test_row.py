@@ -7,7 +7,7 @@ import statistics
 import pytest
 
 from attncv.bench.row import BenchmarkRow, benchmark_row
-from attncv.train.noise import welch_interval
+from attncv.train.noise import t_quantile, welch_interval
 
 
 def test_row_of_the_committed_table_matches_its_runs() -> None:
@@ -24,10 +24,12 @@ def test_unknown_module_names_what_there_is() -> None:
         benchmark_row("nope")
 
 
-def test_seeds_needed_follows_the_spread() -> None:
+def test_seeds_needed_is_the_baselines_noise_with_students_t() -> None:
     row = BenchmarkRow("m", "M", (0.50, 0.52, 0.54), (0.49, 0.51, 0.53), "here", "scale")
-    sd = statistics.stdev([0.50, 0.52, 0.54])
-    assert row.seeds_needed(0.01) == max(2, -(-2 * (1.96 * sd / 0.01) ** 2 // 1))
+    n = row.seeds_needed(0.02)
+    sd = statistics.stdev(row.baseline)
+    assert t_quantile(2 * n - 2) * sd * (2 / n) ** 0.5 < 0.02  # n seeds resolve it
+    assert t_quantile(2 * n - 4) * sd * (2 / (n - 1)) ** 0.5 >= 0.02  # n - 1 do not
     assert row.seeds_needed(0.0) == 0
     one = BenchmarkRow("m", "M", (0.5,), (0.49, 0.51), "here", "scale")
     assert one.band == float("inf")

@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..train.noise import level_text, welch_interval
+from ..train.noise import Noise, level_text, welch_interval
 from ..views.evidence_words import count_of
 from ..views.glue import glue
 from .committed import _find
@@ -46,13 +46,11 @@ class BenchmarkRow:
         return welch_interval(list(self.accuracies), list(self.baseline))[1]
 
     def seeds_needed(self, gain: float) -> int:
-        """Seeds per arm that would resolve a true ``gain`` (accuracy, 0.01 = one point) at this
-        table's spread (the pooled standard deviation of both arms' seeds), at 95%:
-        ``2 (1.96 sd / gain)^2``, rounded up, at least 2."""
-        sd = statistics.fmean(
-            [statistics.stdev(v) for v in (self.accuracies, self.baseline) if len(v) > 1]
-        )
-        return max(2, math.ceil(2 * (1.96 * sd / abs(gain)) ** 2)) if gain else 0
+        """Seeds per arm that would resolve a true ``gain`` (accuracy, 0.01 = one point) at 95%,
+        planned on the baseline's spread in this table: :meth:`attncv.train.Noise.seeds_needed`
+        (Student's t at the degrees of freedom of the runs that would measure it, not a normal
+        approximation), 0 for no gain."""
+        return Noise(self.baseline, tuple(range(len(self.baseline)))).seeds_needed(gain)
 
     def text(self) -> str:
         """The row in a sentence."""
