@@ -128,6 +128,21 @@ def test_channel_affinity_gives_each_panel_its_own_scale() -> None:
     plt.close(fig)
 
 
+def test_danet_inputs_are_what_each_block_receives() -> None:
+    import attncv
+    from attncv.views.probe import module_input
+
+    torch.manual_seed(0)
+    model = attncv.resnet18(10, attention="danet", width=16).train()
+    images = torch.randn(3, 3, 32, 32)
+    inputs = danetv.danet_inputs(model, images)
+    assert list(inputs) == ["layer3.0", "layer3.1", "layer4.0", "layer4.1"] and model.training
+    block = model.layer3[1].after
+    torch.testing.assert_close(inputs["layer3.1"], module_input(model, block, images))
+    with pytest.raises(ValueError, match="no DANet"):
+        danetv.danet_inputs(torch.nn.Conv2d(3, 3, 1), images)
+
+
 def test_scale_curves_start_at_zero() -> None:
     r = FitResult(
         "danet",

@@ -1,9 +1,10 @@
 """What DANet learned, as figures and verdicts, for the DANet chapter.
 
 :func:`danet_scales`, :func:`scale_curves` and :func:`scales_story` (alpha and beta),
-:func:`query_maps`, :func:`position_weights` and :func:`query_dependence` (do PAM's maps depend
-on the query more than with random query and key weights at the trained logit scale?
-:func:`danet_verdict`, with a band over the test images and the random draws together),
+:func:`query_maps`, :func:`danet_inputs`, :func:`position_weights` and :func:`query_dependence`
+(do PAM's maps depend on the query more than with random query and key weights at the trained
+logit scale? :func:`danet_verdict`, with a band over the test images and the random draws
+together),
 :func:`largest` and :func:`use_verdict` (does the trained network rely on a module? test-time
 ablation, paired over the test images), :func:`channel_affinity` (CAM's weights).
 """
@@ -110,6 +111,34 @@ def position_weights(module: DANet, x: Tensor) -> Tensor:
     row i is query position i's softmax over every key position."""
     q, k = flatten(module.query(x)), flatten(module.key(x))  # (N, HW, C')
     return (q @ k.transpose(1, 2)).softmax(-1)
+
+
+@torch.no_grad()
+def danet_inputs(model: nn.Module, images: Tensor) -> dict[str, Tensor]:
+    """What every DANet block of ``model`` receives for normalised ``images``, from one forward
+    pass in eval mode (``model`` keeps its mode): ``{block name without ".after": (N, C, h,
+    w)}``, e.g. ``"layer3.1"`` (``"1.layer3.1"`` behind the canvas networks' downscale)."""
+    seen: dict[str, Tensor] = {}
+
+    def keep(name: str):  # a pre-hook that keeps the block's input under ``name``
+        return lambda _m, args: seen.update({name: args[0]})
+
+    hooks = [
+        m.register_forward_pre_hook(keep(name.removesuffix(".after")))
+        for name, m in model.named_modules()
+        if isinstance(m, DANet)
+    ]
+    if not hooks:
+        raise ValueError(f"{type(model).__name__} has no DANet block.")
+    was_training = model.training
+    try:
+        model.eval()
+        model(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return seen
 
 
 def query_dependence(attn: Tensor) -> Tensor:
