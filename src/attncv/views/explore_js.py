@@ -85,7 +85,7 @@ GLUE = r"""
       hovertemplate: '%{z:.2f} of the max<extra></extra>'}, cellMap(v));
   }
   function title() {
-    const v = spec.views[state.view], net = spec.networks[state.net];
+    const v = spec.views[state.view], net = state.net ? 'control' : 'trained';
     if (v.type !== 'query') return net;
     const [qh, qw] = v.queries, q = state.q[0] * qw + state.q[1];
     const top = spec.maxima[v.maxOffset + ((state.net * items + state.item) * qh * qw + q)];
