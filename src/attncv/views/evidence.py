@@ -272,6 +272,7 @@ class Verdict:
     source: str = "Paper"  # whose observation: "Paper", or "Notes" for the course's source notes
     evidence: tuple[Evidence, ...] = ()
     words: Mapping[Outcome, str] = field(default_factory=dict)
+    anchor: str = field(default="", compare=False)  # the callout's id: set by glue(prefix)
 
     def __post_init__(self) -> None:
         if isinstance(self.holds, str) and self.holds == MIXED:  # "mixed", e.g. from a record
@@ -390,18 +391,26 @@ class Verdict:
             f"<p><b>In words:</b> {esc(self.finding)}</p>" if self.words else "",
             f"<p><b>Note:</b> {esc(self.note)}</p>" if self.note else "",
         ]
+        anchor = self.anchor or slug(self.paper)
         return (
-            f'<div class="attncv-verdict attncv-verdict-{kind}" role="note">'
-            + "".join(lines)
-            + "</div>"
+            f'<div class="attncv-verdict attncv-verdict-{kind}" id="verdict-{esc(anchor)}" '
+            'role="note">' + "".join(lines) + "</div>"
         )
 
     def glue(self, prefix: str) -> Verdict:
         """Glue ``<prefix>-outcome`` (the short outcome) and ``<prefix>-finding`` (the sentence)
-        for the prose, and return the verdict (so a cell can end with it and show it)."""
+        for the prose, and return the verdict (so a cell can end with it and show it). The
+        callout's anchor becomes ``verdict-<prefix>``, so a first screen can link to it."""
+        object.__setattr__(self, "anchor", slug(prefix))
         _glue(f"{prefix}-outcome", self.short)
         _glue(f"{prefix}-finding", self.finding)
         return self
+
+
+def slug(text: str, length: int = 48) -> str:
+    """An HTML id's worth of ``text``: lower-case words joined by hyphens, at most ``length``."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words)[:length].strip("-") or "verdict"
 
 
 def paired_evidence(
