@@ -18,6 +18,24 @@ from . import style
 from .plots import MAP_CMAP, caption, to_rgb
 
 DIVERGING = "RdBu_r"  # signed differences: blue below zero, red above, white at zero
+CHAR_WIDTH = 0.62  # a character's average width in a sans-serif font, in units of its size
+
+
+def fit_title(text: str, width_in: float, size_pt: float) -> str:
+    """``text`` broken into lines that fit ``width_in`` inches at ``size_pt`` points: by words,
+    and a word longer than a line hyphenated ("automo-" / "bile"), so titles of neighbouring
+    panels never run into each other ("automobileautomobile")."""
+    per_line = max(4, int(width_in * 72 / (CHAR_WIDTH * size_pt)))
+    lines: list[str] = []
+    for word in text.split():
+        while len(word) > per_line:
+            lines.append(word[: per_line - 1] + "-")
+            word = word[per_line - 1 :]
+        if lines and not lines[-1].endswith("-") and len(lines[-1]) + 1 + len(word) <= per_line:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 
 def map_grid(
@@ -54,7 +72,8 @@ def map_grid(
         axes[0, i].imshow(to_rgb(images[i])[0])
         axes[0, i].set(xticks=[], yticks=[])
         if i < len(titles):
-            axes[0, i].set_title(titles[i])
+            width = 0.8 * fig.get_figwidth() / n  # a panel's share, less the colour bar's
+            axes[0, i].set_title(fit_title(titles[i], width, style.MIN_FONT + 1))
     shared = None
     for r, (name, maps) in enumerate(rows.items(), start=1):
         lo, hi, row_label, cmap = scales.get(name, (vmin, vmax, label, MAP_CMAP))

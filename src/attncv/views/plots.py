@@ -34,10 +34,25 @@ CAPTION_SIZE = style.MIN_FONT
 
 
 def caption(fig: Figure, text: str) -> Figure:
-    """Put ``text`` (where the numbers came from) under the figure, wrapped to its width."""
+    """Put ``text`` (where the numbers came from) under the figure, wrapped to its width.
+
+    The caption comes last: the figure is laid out first and its layout kept, and each figure
+    legend is pinned where the layout put it. (A figure legend is anchored to the figure's box,
+    which a save with bbox_inches="tight", as the notebook's inline backend saves, replaces by
+    the cropped box, caption included: a legend "outside lower center" would move down onto
+    the caption.)
+    """
     import textwrap
 
     width = max(40, int(fig.get_figwidth() * 11))  # characters per line at 10 pt
+    if fig.legends:
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+        renderer = fig.canvas.get_renderer()
+        for legend in fig.legends:
+            box = legend.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+            legend.set_bbox_to_anchor(box, transform=fig.transFigure)
+            legend.set_loc("lower left")
     fig.text(
         0.01,
         0.0,

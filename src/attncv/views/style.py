@@ -6,6 +6,11 @@ is at most :data:`MAX_WIDTH` inches at :data:`DPI` (600 px) and no text is small
 :data:`MIN_FONT` points (14 px drawn). Shown at 1280 px that text stays 14 px; on a phone, where
 the figure shrinks to the column (about 0.6x), it stays at 8 px or more. The browser test checks
 both from these numbers and the size each figure is shown at.
+
+Sharp on every screen: in a notebook, figures are saved as PNG at twice :data:`DPI` with their
+display width declared (IPython's ``retina`` format: the output's metadata holds the width in CSS
+pixels, which the book writes as the image's ``width``), so a 2x laptop or phone screen gets one
+image pixel per screen pixel while the layout, and the text sizes above, stay as drawn.
 """
 
 from __future__ import annotations
@@ -42,9 +47,24 @@ def figsize(height: float, width: float = MAX_WIDTH) -> tuple[float, float]:
     return (min(width, MAX_WIDTH), height)
 
 
+def sharp() -> bool:
+    """In an IPython kernel, show figures as 2x PNGs with their 1x width declared (``retina``);
+    return whether it did (outside IPython, as in tests and scripts, nothing changes)."""
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # pragma: no cover - both ship with every Jupyter kernel
+        return False
+    if get_ipython() is None:
+        return False
+    set_matplotlib_formats("retina")
+    return True
+
+
 def apply() -> None:
     """Set the book's style for every later figure (the views layer calls it on import)."""
     mpl.rcParams.update(RC)
+    sharp()
 
 
 apply()
