@@ -10,9 +10,9 @@ the mean gate of every class (SE's channel gate). The maps are those the noteboo
 gates in (0, 1) as they are) and deflated; plotly draws them (:mod:`attncv.views.explore_js`).
 
 One output serves every reader: HTML with the interactive figure (plotly loaded once per page:
-the book's own copy, ``_ext/plotly_once.py``; in Jupyter and Colab the copy a live kernel puts on
-the page, else plotly's CDN), a static figure with alt text inside it for readers without
-JavaScript and for print, and the same PNG as ``image/png`` for other formats.
+the book's own copy, ``_ext/plotly_once.py``; in Jupyter and Colab plotly's CDN, or offline the
+copy :func:`plotly_here` puts on the page), a static figure with alt text inside it for readers
+without JavaScript and for print, and the same PNG as ``image/png`` for other formats.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import base64
 import html
 import io
 import json
-import sys
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -38,7 +37,6 @@ from . import style
 from .explore_data import View, class_means, explorer_images, gate_views, query_views
 from .explore_js import CSS, GLUE
 from .plots import MAP_CMAP, to_rgb
-from .widgets import live
 
 MAX_QUERIES = 8  # queries per side at most: a coarser grid than the keys keeps pages small
 PAGE_BUDGET = 1_500_000  # bytes one chapter page may grow by (issue 29)
@@ -108,7 +106,7 @@ class Explorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         return {
-            "text/html": _with_plotly() + self.html(),
+            "text/html": self.html(),
             "image/png": base64.b64encode(self.static_png).decode(),
             "text/plain": self.alt,
         }
@@ -133,18 +131,14 @@ class Explorer:
         return path
 
 
-_INLINED = False
+def plotly_here():
+    """Plotly's own script as an output, for Jupyter without internet: run it in a cell once,
+    and the explorers after it draw without the CDN (JupyterLab and the classic notebook share
+    one page; Colab, whose outputs sit in frames of their own, has the internet anyway). Never
+    automatic: a notebook executed for the book would carry 4.8 MB of script."""
+    from IPython.display import HTML
 
-
-def _with_plotly() -> str:
-    """Plotly's own script, once per kernel, where a person runs the notebook in Jupyter (so
-    the explorers work offline there); nothing in the book's executions or in Colab, whose
-    outputs sit in frames of their own and load the CDN's copy."""
-    global _INLINED
-    if _INLINED or not live() or "google.colab" in sys.modules:
-        return ""
-    _INLINED = True
-    return f"<script>{plotly_js().read_text(encoding='utf-8')}</script>"
+    return HTML(f"<script>{plotly_js().read_text(encoding='utf-8')}</script>")
 
 
 def _query_grid(n: int, max_queries: int) -> tuple[int, int, int]:

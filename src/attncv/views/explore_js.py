@@ -2,8 +2,8 @@
 unpack the explorer's bytes, draw the photo and the map (or the gates) with plotly, and answer
 the controls and the pointer (plotly's ``plotly_hover`` and ``plotly_click`` events,
 ``Plotly.restyle``). Plotly is the book's own copy where the page has one (``_ext/plotly_once.py``
-adds it to every page with an explorer), else the one a live kernel put on the page, else the
-CDN's copy of the same version (Jupyter and Colab with internet).
+adds it to every page with an explorer), else one already on the page (``plotly_here()``), else
+the CDN's copy of the same version (Jupyter and Colab with internet).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ GLUE = r"""
       return document.addEventListener('DOMContentLoaded', () => window.Plotly && go());
     const s = document.createElement('script');
     s.src = spec.cdn; s.onload = go;
-    s.onerror = () => { $('status').textContent = 'plotly did not load (offline?): ' +
-                        'the static figure below shows the first image.'; };
+    s.onerror = () => { $('status').textContent = 'plotly did not load (offline? run ' +
+      'attncv.views.explore.plotly_here() in a cell first): the static figure shows image 1.'; };
     document.head.appendChild(s);
   }
   async function unpack(text) {
