@@ -287,6 +287,10 @@ def map_stats_over_draws(
     return {key: torch.stack([p[key] for p in per]) for key in per[0]}
 
 
+class _MapRead(Exception):
+    """Ends a forward pass once the map it was run for has been read."""
+
+
 @torch.no_grad()
 def twin_per_canvas(
     model: nn.Module,
@@ -301,8 +305,9 @@ def twin_per_canvas(
     that to the distractor as far away (:func:`~.objects.twin_over_distractor_per_image`, 1: no
     preference for similar content), on the first ``images`` test canvases of
     :func:`attncv.train.cluttered.twin_task`, whose (target, twin, distractor) boxes are
-    ``boxes``. Only ``block``'s tap listens (the other blocks keep their fused path) and the maps
-    are read a batch at a time, so D control draws (:func:`~.where.over_draws`) stay cheap."""
+    ``boxes``. Only ``block``'s tap listens (the other blocks keep their fused path), each batch's
+    forward pass stops once its map is read, and the maps are read a batch at a time, so D
+    control draws (:func:`~.where.over_draws`) stay cheap."""
     found = {
         block_of(name.removeprefix("1.")): m  # "1.layer2.1.after.tap" behind the downscale
         for name, m in model.named_modules()
@@ -312,12 +317,20 @@ def twin_per_canvas(
     test = canvas.split("test")[0][:images]
     target, twin, distractor = (b[: len(test)] for b in boxes)
     maps: list[Tensor] = []
-    handle = tap.register_forward_hook(lambda _m, _i, out: maps.append(out.float().cpu()))
+
+    def keep(_module: nn.Module, _inputs: object, out: Tensor) -> None:
+        maps.append(out.float().cpu())  # (n, L, L)
+        raise _MapRead  # the rest of the network cannot change the map: stop here
+
+    handle = tap.register_forward_hook(keep)
     was_training, values = model.training, []
     model.eval()
     try:
         for i in range(0, len(test), batch_size):
-            model(canvas.normalize(test[i : i + batch_size]))
+            try:
+                model(canvas.normalize(test[i : i + batch_size]))
+            except _MapRead:
+                pass
             part = slice(i, i + batch_size)
             values.append(
                 twin_over_distractor_per_image(
