@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from attncv.attention import registry
+from attncv.attention.ccnet import CCNet
 from attncv.attention.danet import DANet
 from attncv.attention.non_local import NonLocal
 from attncv.attention.self_attention import SelfAttention
@@ -97,6 +98,7 @@ def test_random_projections(data) -> None:
 QUERY_KEY = [  # (attention, its kwargs): every block with query/key projections, every mode
     ("self_attention", {}),
     ("danet", {}),
+    ("ccnet", {}),
     ("non_local", {"mode": "embedded_gaussian"}),
     ("non_local", {"mode": "dot_product"}),
     ("non_local", {"mode": "concatenation"}),
@@ -109,7 +111,7 @@ def _projection_names(block) -> tuple[str, str]:
 
 
 def _blocks(model) -> dict[str, torch.nn.Module]:
-    kinds = SelfAttention | DANet | NonLocal
+    kinds = SelfAttention | DANet | CCNet | NonLocal
     return {n: m for n, m in model.named_modules() if isinstance(m, kinds)}
 
 
@@ -161,7 +163,7 @@ def test_matched_query_key_has_the_trained_logit_scale(attention, kwargs, data, 
     assert torch.equal(state, torch.random.get_rng_state())  # the global random state untouched
     assert len(draws) == 2
     trained = {n: logit_scale(model.get_submodule(n), x) for n, x in _inputs(model, images).items()}
-    assert len(trained) == 4
+    assert len(trained) == len(_blocks(model)) >= 4  # every block measured
     for i, draw in enumerate(draws):
         raw = random_projections(model, seed=3 + i)  # the same draw before the rescaling
         before = {n: logit_scale(raw.get_submodule(n), x) for n, x in _inputs(raw, images).items()}
@@ -212,14 +214,17 @@ def test_logit_scale_is_the_spread_of_the_blocks_own_logits() -> None:
 
     torch.manual_seed(0)
     x = 0.5 * torch.randn(2, 8, 6, 6)
-    blocks = [SelfAttention(8, reduction=2), DANet(8, reduction=2)]
+    blocks = [SelfAttention(8, reduction=2), DANet(8, reduction=2), CCNet(8, reduction=2)]
     blocks += [NonLocal(8, mode=m) for m in ("embedded_gaussian", "gaussian", "dot_product")]
     blocks += [NonLocal(8, mode="concatenation"), NonLocal(8, sub_sample=True)]
     for block in blocks:
         with capture(block.eval(), "position") as maps, torch.no_grad():
             block(x)
-        (w,) = maps.values()  # (2, 36, S)
-        softmax = isinstance(block, SelfAttention | DANet) or "gaussian" in block.mode
+        w = next(iter(maps.values()))  # (2, 36, S); CCNet's first pass: (2, 6, 6, 6 + 6)
+        if isinstance(block, CCNet):  # its own place in its column is weighted 0 (the row has it)
+            first = w.flatten(1, 2)[:2]  # (2, 36, 12): the first pass (the tap keeps both)
+            w = first[first > 0].view(2, 36, 11)
+        softmax = isinstance(block, SelfAttention | DANet | CCNet) or "gaussian" in block.mode
         logits = w.log() if softmax else w
         expected = logits.double().std(dim=-1, correction=0).mean().item()
         assert logit_scale(block, x) == pytest.approx(expected, rel=1e-4), block

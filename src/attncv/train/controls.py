@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
 from ..attention.eca import ECA
 from ..attention.non_local import NonLocal
@@ -95,8 +96,8 @@ def calibrated(model: nn.Module, data: CifarData, images: int = CALIBRATION_IMAG
 
 def random_projections(model: nn.Module, *, seed: int = 0) -> nn.Module:
     """A copy of ``model`` whose attention blocks have freshly initialised query and key
-    projections (self-attention's and DANet's query and key, the non-local block's theta and
-    phi), the rest as trained: the maps the same features give before any learning of *where*
+    projections (self-attention's, DANet's and CCNet's query and key, the non-local block's theta
+    and phi), the rest as trained: the maps the same features give before any learning of *where*
     to look. ``model`` may be a whole network or one block; the draw is seeded and leaves the
     global random state as it was."""
     twin = copy.deepcopy(model)
@@ -125,7 +126,8 @@ def _query_key_blocks(model: nn.Module) -> dict[str, nn.Module]:
     return {
         name: m
         for name, m in model.named_modules()
-        if isinstance(m, SelfAttention | DANet) or (isinstance(m, NonLocal) and hasattr(m, "theta"))
+        if isinstance(m, SelfAttention | DANet | CCNet)
+        or (isinstance(m, NonLocal) and hasattr(m, "theta"))
     }
 
 
@@ -135,10 +137,12 @@ def _logits(block: nn.Module, x: Tensor) -> Tensor:
     itself (the non-local dot product and concatenation, with their 1/S), as its forward does."""
     if isinstance(block, SelfAttention | DANet):  # attend(q, k, v, scale=1.0): q k^T
         return flatten(block.query(x)) @ flatten(block.key(x)).transpose(1, 2)  # (N, HW, HW)
+    if isinstance(block, CCNet):
+        return _criss_cross_logits(block, x)
     if not isinstance(block, NonLocal):
         raise ValueError(
             f"logit_scale: {type(block).__name__} has no query/key logits; it takes a "
-            "SelfAttention, DANet or NonLocal block."
+            "SelfAttention, DANet, CCNet or NonLocal block."
         )
     embed = block.mode != "gaussian"  # the Gaussian compares the raw features
     keys = block.phi(x) if embed else x  # (N, C' or C, H, W)
@@ -152,6 +156,20 @@ def _logits(block: nn.Module, x: Tensor) -> Tensor:
         return theta @ phi.transpose(1, 2) / n  # (N, L, S)
     w_theta, w_phi = block.w_f.chunk(2)  # concatenation: ReLU(w_f^T [theta_i, phi_j]) / S
     return torch.relu((theta @ w_theta)[:, :, None] + (phi @ w_phi)[:, None, :]) / n
+
+
+def _criss_cross_logits(block: CCNet, x: Tensor) -> Tensor:
+    """CCNet's (N, HW, H + W - 1) logits of one pass on ``x``: each position's q.k with the
+    other positions of its column and every position of its row (itself counted once, in the
+    row), as :meth:`~attncv.attention.ccnet.CCNet.criss_cross` computes them before its softmax.
+    The second pass uses the same query and key, so rescaling the query scales both passes."""
+    n, _, h, w = x.shape
+    q, k = block.query(x), block.key(x)
+    e_col = torch.einsum("nchw,ncgw->nhwg", q, k)  # (N, H, W, H)
+    e_row = torch.einsum("nchw,nchv->nhwv", q, k)  # (N, H, W, W)
+    others = torch.arange(h, device=x.device).expand(h, h)[~torch.eye(h, dtype=torch.bool)]
+    others = others.view(h, 1, h - 1).expand(n, h, w, h - 1)  # (N, H, W, H - 1): g != h
+    return torch.cat([e_col.gather(-1, others), e_row], dim=-1).reshape(n, h * w, h + w - 1)
 
 
 def logit_scale(block: nn.Module, features: Tensor) -> float:
