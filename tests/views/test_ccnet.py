@@ -77,6 +77,17 @@ def test_ccnet_verdict_three_outcomes(by: float, holds: bool | None) -> None:
     assert "layer4.1" in v.evidence[0].statistic and "at layer4.1" in v.run
 
 
+@pytest.mark.parametrize(("by", "holds"), [(0.05, True), (-0.05, False), (0.0, None)])
+def test_ccnet_verdict_against_draws_bands_over_images_and_draws(by, holds) -> None:
+    gen = torch.Generator().manual_seed(1)
+    draws = 0.1 + 0.02 * torch.rand(10, 40, generator=gen, dtype=torch.float64)
+    v = ccnetv.ccnet_verdict(shifted(draws[0], by), draws, gamma=0.075, block="layer4.1")
+    e = v.evidence[0]
+    assert v.holds is holds and e.control_label == ew.drawn(ew.MATCHED_QUERY_KEY, 10)
+    assert e.band_how.endswith("40 test images and 10 draws")
+    assert ew.MATCHED_QUERY_KEY in v.finding and "gamma +0.075" in v.run
+
+
 def test_largest_gamma_picks_the_block_by_the_size_of_gamma() -> None:
     import attncv
 

@@ -22,7 +22,7 @@ from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
 from ..model import count_macs, saved_bytes
 from . import style
-from .evidence_words import uniform_weights
+from .evidence_words import MATCHED_QUERY_KEY, drawn, uniform_weights
 from .plots import MAP_CMAP, caption
 from .tables import Table
 from .verdicts import MIXED, Evidence, Verdict, paired_evidence
@@ -200,41 +200,49 @@ def cross_grid(weights: Tensor, at: tuple[int, int]) -> Tensor:
 
 
 def ccnet_verdict(
-    trained: Tensor, reference: Tensor, *, gamma: float, block: str = "the block"
+    trained: Tensor,
+    controls: Tensor,
+    *,
+    gamma: float,
+    block: str = "the block",
+    control_label: str | None = None,
 ) -> Verdict:
     """Do the trained weights bring context from off the cross, through the second pass, more
-    than the criss-cross pattern itself at the same scale?
+    than random query/key weights at the same scale?
 
-    ``trained`` and ``reference``: per-image :func:`off_cross_shares` after two passes of the
-    trained module at ``block`` and of :func:`uniform` (uniform weights on the cross, the
-    trained ``gamma``) on the same features. The reference keeps gamma because the second pass's
-    off-cross contribution grows with gamma squared and the first pass's with gamma: a reference
-    at gamma 1 would measure gamma, not what the weights do with the reach. That every position
-    is reached after two passes is true by construction; this asks how much of the context the
-    learned weights draw from there."""
-    e = paired_evidence(
-        f"off-cross share after two passes, {block}",
-        trained,
-        reference,
-        uniform_weights(gamma),
-        fmt=".3%",  # shares of a few hundredths of a percent: three decimals of a percent
+    ``trained``: per-image :func:`off_cross_shares` after two passes of the trained module at
+    ``block`` (N,). ``controls``: the same for D draws of random query and key at the trained
+    logit scale, the trained ``gamma`` and values kept
+    (:func:`attncv.train.controls.matched_query_key`), (D, N), judged with a band over images
+    and draws together; or (N,) for one fixed control (e.g. :func:`uniform`), a paired band.
+    The control keeps gamma because the second pass's off-cross contribution grows with gamma
+    squared and the first pass's with gamma. That every position is reached after two passes is
+    true by construction; this asks how much of the context the learned weights draw from there.
+    """
+    label = control_label or (
+        drawn(MATCHED_QUERY_KEY, len(controls)) if controls.dim() == 2 else uniform_weights(gamma)
     )
+    statistic = f"off-cross share after two passes, {block}"
+    fmt = ".3%"  # shares of a few hundredths of a percent: three decimals of a percent
+    if controls.dim() == 2:
+        e = Evidence.over_draws(statistic, trained, controls, label, units="test images", fmt=fmt)
+    else:
+        e = paired_evidence(statistic, trained, controls, label, fmt=fmt)
     pair = f"{e.trained:.3%} of a pixel's context from off its cross, against {e.control:.3%}"
     return Verdict(
         paper="the learned criss-cross weights, applied twice, collect context from the whole "
         "image for every position (Huang et al. 2019, Sec. 3.3)",
-        run=f"at {block}, share of the influence on what the block adds to a pixel that comes "
-        "from off its row and column after two passes, per test image (four pixels each), "
-        "trained weights against uniform ones at the same gamma",
+        run=f"at {block} (gamma {gamma:+.3f}), share of the influence on what the block adds to a "
+        "pixel that comes from off its row and column after two passes, per test image (four "
+        f"pixels each), trained weights against {label}",
         evidence=(e,),
         words={
-            True: f"The trained weights bring {pair} for uniform weights at the same gamma: "
-            "they draw on the second pass's reach more than the pattern alone does.",
-            False: f"The trained weights bring {pair} for uniform weights at the same gamma: "
-            "they concentrate on the cross, and draw on the second pass's reach less than the "
-            "pattern alone does.",
-            None: f"The trained weights bring {pair} for uniform weights at the same gamma: "
-            "this run cannot tell the learned weights' use of the reach from the pattern's.",
+            True: f"The trained weights bring {pair} for {label}: they draw on the second "
+            "pass's reach more than the control does.",
+            False: f"The trained weights bring {pair} for {label}: they keep more to the cross, "
+            "and draw on the second pass's reach less than the control does.",
+            None: f"The trained weights bring {pair} for {label}: this run cannot tell the "
+            "learned weights' use of the reach from the control's.",
         },
     )
 
