@@ -11,6 +11,10 @@ split into many output boxes, a literal "Exercise N" in the prose (numbers are p
 with ``{numref}``), doubled words ("the the"), ``nan`` in an output, and visible test markers
 (``NBVAL``). Screenshots of a few pages go to ``_build/screenshots/``.
 
+It also checks that the pages read as lessons (``tests/browser/lesson.py``): every module chapter
+shows a glued finding in its first 900 px at 1280 px, and no verdict's finding appears more than
+twice on a page; ``test_lesson_checks.py`` shows that both flag their defect.
+
 A second pass opens every page on an emulated phone (390 px wide, Chrome's mobile emulation: a
 desktop window cannot be that narrow) and checks, with ``tests/browser/layout.py``: no printed
 text, verdict or log line cut; every box that scrolls sideways shows a cue; figure text at least
@@ -39,7 +43,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
-from . import layout
+from . import layout, lesson
 
 pytestmark = pytest.mark.slow  # every page in Chromium, twice (make quick leaves it out)
 
@@ -134,6 +138,7 @@ class Page:
     phone_width: int = 0
     laptop: dict = field(default_factory=dict)  # layout.measure at 1280 px
     phone: dict = field(default_factory=dict)  # layout.measure on a 390-px phone
+    lesson: dict = field(default_factory=dict)  # lesson.read at 1280 px
 
 
 class _Ids(HTMLParser):
@@ -249,6 +254,7 @@ def site(server: str, browser, phone) -> dict[str, Page]:
                 result["markers"],
             )
         page.laptop = layout.measure(browser)
+        page.lesson = lesson.read(browser)
         page.console += [
             e["message"]
             for e in browser.get_log("browser")
@@ -438,3 +444,21 @@ def test_every_figure_has_alt_text(site):
     placeholder of _config.yml (alt text goes in the cell's metadata, mystnb.image.alt)."""
     problems = _problems(site, lambda p: layout.missing_alt(p.laptop.get("figures", [])))
     assert not problems, f"figures without alt text:\n{problems}"
+
+
+def test_a_chapter_opens_with_what_its_run_found(site):
+    """Each module chapter's first screen (900 px at 1280 px) holds a glued finding or outcome
+    (issue 26: the first verdict sat 4,400-11,200 px down)."""
+    missing = [p for p in lesson.CHAPTER_PAGES if p not in site]
+    assert not missing, f"module chapters missing from the build: {missing}"
+    problems = _problems(
+        {p: site[p] for p in lesson.CHAPTER_PAGES}, lambda page: lesson.no_first_screen(page.lesson)
+    )
+    assert not problems, f"chapters without a first screen:\n{problems}"
+
+
+def test_no_finding_is_said_more_than_twice(site):
+    """A verdict's finding shows in its callout and at most once more (first screen or summary),
+    never again in the paragraph after the callout (issue 26: every finding three times)."""
+    problems = _problems(site, lambda page: lesson.repeated_findings(page.lesson))
+    assert not problems, f"findings repeated on a page:\n{problems}"
