@@ -15,7 +15,7 @@ import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from attncv.views import style  # noqa: E402
-from attncv.views.grids import fit_title, map_grid  # noqa: E402
+from attncv.views.grids import fit_title, map_grid, pooled  # noqa: E402
 from attncv.views.plots import caption  # noqa: E402
 
 
@@ -57,3 +57,11 @@ def test_long_titles_are_broken_to_the_panel_width() -> None:
 
 def test_sharp_figures_only_in_a_kernel() -> None:
     assert style.sharp() is False  # no IPython shell here: the scripts' PNGs are unchanged
+
+
+def test_a_dense_map_is_pooled_for_display_keeping_its_mean() -> None:
+    m = torch.rand(128, 128)
+    p = pooled(m)
+    assert p.shape == (32, 32) and torch.isclose(p.mean(), m.mean())
+    assert torch.isclose(p[0, 0], m[:4, :4].mean())
+    assert pooled(torch.rand(8, 8)).shape == (8, 8)  # a small map stays as it is

@@ -38,6 +38,23 @@ def fit_title(text: str, width_in: float, size_pt: float) -> str:
     return "\n".join(lines)
 
 
+def pooled(matrix: Tensor, cells: int = 32) -> Tensor:
+    """A square map of means over blocks, at most ``cells`` a side, for display: a 128x128
+    affinity drawn in about 110 CSS px turns to texture on a phone (each cell under a pixel);
+    pooled to 32x32, each block is the mean of the weights it covers (the colour scale and
+    the mean kept). Sides that ``cells`` does not divide keep their remainder in the last block.
+    """
+    if matrix.dim() != 2:
+        raise ValueError(f"pooled needs a 2-D map, got shape {tuple(matrix.shape)}.")
+    if cells < 1:
+        raise ValueError(f"pooled needs at least one cell a side, got cells={cells}.")
+    import torch.nn.functional as F  # noqa: N812
+
+    h, w = matrix.shape
+    size = (min(h, cells), min(w, cells))
+    return F.adaptive_avg_pool2d(matrix.detach().float()[None, None], size)[0, 0]
+
+
 def map_grid(
     images: Tensor,
     rows: Mapping[str, Tensor],
