@@ -16,6 +16,7 @@ on a CPU is (its images, epochs and width), so the page never restates those num
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -98,29 +99,26 @@ def benchmark_text(module: str) -> str:
     return f"{d:+.1f} ± {band:.1f} points ({seeds} a side): {side}"
 
 
-def _entry(text: str, morerows: int = 0) -> nodes.entry:
-    entry = nodes.entry(morerows=morerows) if morerows else nodes.entry()
-    entry += nodes.paragraph(text, text)
-    return entry
-
-
-def build_table(rows: list[tuple[list[str], str, int]]) -> nodes.table:
-    """A docutils table: each row's four cells, and the benchmark cell spanning its chapter."""
-    table = nodes.table(classes=["attncv-findings"])
-    group = nodes.tgroup(cols=len(HEADS))
-    table += group
-    group.extend(nodes.colspec(colwidth=w) for w in (14, 22, 10, 40, 14))
-    head = nodes.thead()
-    head += nodes.row("", *(_entry(h) for h in HEADS))
-    group += head
-    body = nodes.tbody()
+def build_table(rows: list[tuple[list[str], str, int]]) -> nodes.raw:
+    """The table as HTML: each row's four cells, the benchmark cell spanning its chapter's rows;
+    every cell names its column (``data-label``) for the phone's stacked layout (attncv.css)."""
+    esc = html.escape
+    widths = "".join(f'<col style="width: {w}%">' for w in (15, 21, 11, 37, 16))
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEADS)
+    body = []
     for cells, bench, span in rows:
-        row = nodes.row("", *(_entry(c) for c in cells))
+        tds = "".join(
+            f'<td data-label="{esc(h)}">{esc(c)}</td>' for h, c in zip(HEADS, cells, strict=False)
+        )
         if span:
-            row += _entry(bench, morerows=span - 1)
-        body += row
-    group += body
-    return table
+            tds += f'<td data-label="{esc(HEADS[-1])}" rowspan="{span}">{esc(bench)}</td>'
+        body.append(f"<tr>{tds}</tr>")
+    text = (
+        '<div class="attncv-table attncv-findings"><table>'
+        f"<colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+    return nodes.raw(text, text, format="html")
 
 
 class FillFindingsTable(SphinxPostTransform):
