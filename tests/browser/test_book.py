@@ -462,3 +462,43 @@ def test_no_finding_is_said_more_than_twice(site):
     never again in the paragraph after the callout (issue 26: every finding three times)."""
     problems = _problems(site, lambda page: lesson.repeated_findings(page.lesson))
     assert not problems, f"findings repeated on a page:\n{problems}"
+
+
+class _SolutionCells(HTMLParser):
+    """Code cells tagged ``solution`` found outside a solution dropdown (sphinx-exercise's
+    ``div.solution``) in one page's HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []  # per open div: is it a solution admonition?
+        self.outside = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "div":
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        if "tag_solution" in classes and not any(self.stack):
+            self.outside += 1
+        self.stack.append("solution" in classes and "admonition" in classes)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self.stack:
+            self.stack.pop()
+
+
+def solution_cells_outside(html: str) -> int:
+    parser = _SolutionCells()
+    parser.feed(html)
+    return parser.outside
+
+
+def test_solution_code_sits_inside_its_solution_dropdown(server):
+    """Curiosity must not open the answer: a code cell tagged solution renders inside its
+    exercise's solution dropdown (_ext/solution_cells.py), not as a toggle of its own."""
+    assert solution_cells_outside(
+        "<div class='cell tag_solution'></div><div class='solution dropdown admonition'></div>"
+    ), "the check itself must flag a solution cell outside the dropdown"
+    problems = {
+        p: n for p in pages() if (n := solution_cells_outside((SITE / p).read_text("utf-8")))
+    }
+    assert not problems, f"solution code outside its dropdown: {problems}"
