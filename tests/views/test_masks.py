@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attncv.views import evidence_words as ew
 from attncv.views import masks
-from tests.views.support import shifted
 
 
 def test_variance_parts_separate_channel_position_and_interaction() -> None:
@@ -44,13 +42,3 @@ def test_position_dependent_averages_the_blocks_per_image() -> None:
     assert share.tolist() == pytest.approx([0.5] * 3)
     one_at_a_time = masks.position_dependent(m for m in (channel, position))
     assert one_at_a_time.tolist() == pytest.approx([0.5] * 3)
-
-
-@pytest.mark.parametrize(("by", "holds"), [(0.2, True), (-0.2, False), (0.0, None)])
-def test_mixed_verdict_three_outcomes(by: float, holds: bool | None) -> None:
-    base = 0.3 + 0.1 * torch.rand(80, generator=torch.Generator().manual_seed(0))
-    v = masks.mixed_verdict(shifted(base, by), base, paper="mixed attention is best")
-    assert v.holds is holds and "mixed attention is best" in str(v)
-    assert "before training" in v.finding
-    assert v.evidence[0].control_label == ew.UNTRAINED
-    assert v.evidence[0].band_how == ew.band_how(80, "test images")

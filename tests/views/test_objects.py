@@ -3,7 +3,6 @@
 import pytest
 import torch
 
-from attncv.views import evidence_words as ew
 from attncv.views import objects
 
 
@@ -20,22 +19,6 @@ def test_box_mask_and_object_mass() -> None:
     assert mass.tolist() == pytest.approx([4.0, 16.0])  # all the mass on a quarter; a 16th
     with pytest.raises(ValueError, match="grid"):
         objects.object_mass_per_image(uniform, placements, (8, 8))
-
-
-@pytest.mark.parametrize(("trained", "holds"), [(2.0, True), (1.2, None), (0.5, False)])
-def test_object_verdict(trained: float, holds) -> None:
-    g = torch.Generator().manual_seed(0)
-    control = 1.2 + 0.05 * torch.randn(100, generator=g)
-    v = objects.object_verdict(
-        trained + 0.05 * torch.randn(100, generator=g),
-        control,
-        where="b",
-        paper="p",
-        control_label=ew.RANDOM_QUERY_KEY,
-    )
-    assert v.holds is holds and v.evidence[0].band_how == ew.band_how(100, "test canvases")
-    assert {True: "more than", None: "as much as", False: "less than"}[holds] in v.finding
-    assert ew.RANDOM_QUERY_KEY in v.finding
 
 
 def test_gate_on_object_is_one_for_a_blind_gate_and_above_for_one_on_the_object() -> None:
@@ -164,6 +147,24 @@ def test_validated_on_twin_canvases(twins) -> None:
     # the cluttered statistic on the same distance-only map is not blind: hence the twin task
     near = objects.distance_map(target, (8, 8))
     assert objects.target_over_distractors_per_image(near, target, distractor).mean() > 1.5
+
+
+def test_twin_share_is_bounded_and_validated(twins) -> None:
+    canvas, target, twin, distractor = twins
+    v = objects.validate_twin_share(canvas.test_images, target, twin, distractor)
+    m = v.means()
+    assert 0.45 < m["contrast only"] < 0.55 and 0.45 < m["distance only"] < 0.55
+    assert v.negatives["uniform"].tolist() == pytest.approx([0.5] * 200)
+    assert m["hand-set on the twin"] > 0.75 and v.passes
+    assert "(no preference: 0.5)" in v.summary() and "x" not in v.summary().split(":")[-1][:6]
+    # a map with (almost) nothing on the distractor: a ratio explodes, the share stays <= 1
+    key_on_twin = objects.box_cover(twin, (8, 8))  # (N, 8, 8): weight only on the twin
+    ratio = objects.twin_over_distractor_per_image(key_on_twin, target, twin, distractor)
+    share = objects.twin_share_per_image(key_on_twin, target, twin, distractor)
+    assert ratio.max() > 1e6 and share.max() <= 1 and share.mean() > 0.99
+    # the share is blind where the ratio is: a negative control must not pass as positive
+    flat = objects.validate_twin_share(canvas.test_images, target, twin, twin)
+    assert not flat.passes
 
 
 def test_twin_statistic_reads_attention_from_the_targets_queries(twins) -> None:

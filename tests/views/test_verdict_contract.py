@@ -39,11 +39,8 @@ from attncv.train.controls import matched_query_key, redrawn_gates, untrained
 from attncv.train.modes import train_modes, wz_scales
 from attncv.train.noise import SEEDS, Noise
 from attncv.views import ccnet as ccnetv
-from attncv.views import coordinate_attention as cav
 from attncv.views import danet as danetv
 from attncv.views import eca as ecav
-from attncv.views import masks as masksv
-from attncv.views import objects as objectsv
 from attncv.views import query_maps as qm
 from attncv.views import residual_attention as rav
 from attncv.views import se as sev
@@ -52,7 +49,7 @@ from attncv.views import sk as skv
 from attncv.views.ablation import ablation_evidence
 from attncv.views.block_use import strongest_block
 from attncv.views.probe import module_input, tap_weights
-from attncv.views.verdicts import MIXED, RECORD_MIME, Evidence, Verdict, both
+from attncv.views.verdicts import MIXED, RECORD_MIME, SHORT, Evidence, Verdict, both
 from attncv.views.where import over_draws
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -267,18 +264,11 @@ def _ccnet(fn, s: Smoke) -> Verdict:
     feats = module_input(s.model("ccnet"), module, s.data.normalize(s.images[:8]))
     points = [(5, 10), (8, 8)]
     trained = ccnetv.off_cross_shares(ccnetv.passes(module, 2), feats, points)
-    reference = ccnetv.off_cross_shares(ccnetv.passes(ccnetv.uniform(module), 2), feats, points)
-    return fn(trained, reference, gamma=module.gamma.item())
-
-
-def _mixed(fn, s: Smoke) -> Verdict:
-    def shares(model) -> torch.Tensor:
-        gates = tap_weights(model, s.data, s.images, "mask")
-        blocks = sorted({name.rsplit(".", 1)[0] for name in gates})
-        return masksv.position_dependent(cav.coordinate_gates(gates, b)[2] for b in blocks)
-
-    model = s.model("coordinate_attention")
-    return fn(shares(model), shares(s.untrained("coordinate_attention")), paper="paper")
+    draws = matched_query_key(module, feats, draws=2)
+    controls = torch.stack(
+        [ccnetv.off_cross_shares(ccnetv.passes(d, 2), feats, points) for d in draws]
+    )
+    return fn(trained, controls, gamma=module.gamma.item())
 
 
 def _map_stats(model, s: Smoke) -> dict[str, torch.Tensor]:
@@ -329,19 +319,18 @@ def _stn_noise():
     return SeedNoise({"plain": (0.25, 0.27), "glimpse": (0.31, 0.33)}, (0, 1))
 
 
-def _object(fn, s: Smoke) -> Verdict:
-    """Gates (N, C, 8, 8) over canvases: the trained one raised on the object's box."""
-    p = _placements()
-    g = torch.Generator().manual_seed(2)
-    box = objectsv.box_mask(p, (8, 8)).view(-1, 1, 8, 8)
-    trained = torch.sigmoid(torch.randn(len(p), 4, 8, 8, generator=g) + box)
-    control = torch.sigmoid(torch.randn(len(p), 4, 8, 8, generator=g))
+def _where(fn, s: Smoke) -> Verdict:
+    """Two training seeds, each a per-canvas statistic (N,) against 3 draws of its control."""
+    g = torch.Generator().manual_seed(3)
+    controls = [0.5 + 0.05 * torch.randn(3, 60, generator=g, dtype=torch.float64) for _ in "ab"]
+    trained = [c[0] + 0.1 for c in controls]
     return fn(
-        objectsv.gate_on_object_per_image(trained, p),
-        objectsv.gate_on_object_per_image(control, p),
+        trained,
+        controls,
+        statistic="the twin's share",
         where="layer2.1",
         paper="paper",
-        control_label="control",
+        control_label="control (3 draws)",
     )
 
 
@@ -381,7 +370,6 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
     "ccnet.use_verdict": lambda fn, s: fn(
         _ablations("ccnet", "layer4.1.after", s), block="layer4.1.after"
     ),
-    "masks.mixed_verdict": _mixed,
     "residual_attention.mask_use_verdict": lambda fn, s: fn(
         rav.mask_use_evidence(
             s.model("residual_attention"), s.images, s.labels, prepare=s.data.normalize
@@ -407,7 +395,7 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
         "paper", "SE", s.result("se"), s.result("none"), s.noise
     ),
     # synthetic inputs of the chapters' shapes (their runs train on 64x64 canvases)
-    "objects.object_verdict": _object,
+    "where.where_verdict": _where,
     "stn.where_verdict": lambda fn, s: fn(
         [_theta(_placements()), _theta(_placements(), follow=0.7)],
         [_redrawn(), _redrawn(seed=20)],
@@ -487,7 +475,13 @@ def test_builder_keeps_the_contract(name: str, smoke: Smoke) -> None:
 def good() -> Verdict:
     """A verdict that keeps the contract, from synthetic per-image values."""
     base = 0.5 + 0.1 * torch.rand(40, generator=torch.Generator().manual_seed(0))
-    return masksv.mixed_verdict(base + 0.2, base, paper="mixed attention is best")
+    e = Evidence.paired("a share", base + 0.2, base, "a control", fmt=".1%")
+    return Verdict(
+        paper="p",
+        run="r",
+        evidence=(e,),
+        words={o: f"The share is {SHORT[o]}." for o in (True, False, None)},
+    )
 
 
 def _evidence(v: Verdict, **changes: object) -> Verdict:

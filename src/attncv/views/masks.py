@@ -2,7 +2,7 @@
 
 :func:`variance_parts`, an unbiased two-way decomposition of a mask into a channel part, a
 position part and their interaction; :func:`position_dependent`, the position-dependent share
-per image; :func:`parts_table`; and :func:`mixed_verdict` against the network before training.
+per image; and :func:`parts_table`.
 Residual attention's soft masks and coordinate attention's gates are read this way.
 """
 
@@ -13,9 +13,7 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import Tensor
 
-from .evidence_words import UNTRAINED
 from .tables import Table
-from .verdicts import Verdict, paired_evidence
 
 
 def variance_parts(mask: Tensor, *, per_image: bool = False) -> dict[str, float | Tensor]:
@@ -70,43 +68,4 @@ def parts_table(parts: Mapping[str, Mapping[str, float]]) -> Table:
         caption="Shares of each mask's variance over channels and positions, per image, "
         "averaged over the test images; inter.: interaction; pos.-dep.: position-dependent, "
         "position + interaction.",
-    )
-
-
-def mixed_verdict(
-    trained: Tensor,
-    control: Tensor,
-    *,
-    paper: str,
-    control_label: str = UNTRAINED,
-) -> Verdict:
-    """Does the learned mask weigh positions more than the untrained one does?
-
-    ``trained`` and ``control``: per-image :func:`position_dependent` shares on the same test
-    images. A pure channel gate has exactly 0 (the decomposition has no bias towards either
-    part); an untrained mask already varies with position, which is why it is the control."""
-    e = paired_evidence(
-        "position-dependent share of the mask's variance",
-        trained,
-        control,
-        control_label,
-        fmt=".1%",
-    )
-    t, c = f"{e.trained:.0%}", f"{e.control:.0%}"
-    return Verdict(
-        paper=paper,
-        run="the share of the mask's variance that depends on position (a map shared by the "
-        "channels, and channel-specific maps), per test image, averaged over the blocks, "
-        "trained and before training",
-        evidence=(e,),
-        words={
-            True: f"{t} of the trained mask's variance depends on position, against {c} before "
-            "training: training made the mask weigh positions as well as channels.",
-            False: f"{t} of the trained mask's variance depends on position, against {c} before "
-            "training: training moved the mask towards a channel gate; the variation over "
-            "positions it keeps is less than the untrained network already had.",
-            None: f"{t} of the trained mask's variance depends on position, against {c} before "
-            "training: within the noise, so the mask's variation over positions is what the "
-            "architecture gives untrained, not something training added.",
-        },
     )

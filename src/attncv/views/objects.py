@@ -31,7 +31,6 @@ from torch import Tensor, nn
 from ..data import CifarData
 from ..data.cluttered import as_placements
 from .probe import tap_weights
-from .verdicts import Evidence, Verdict
 
 CANVASES = 500  # test canvases every statistic is measured on
 
@@ -97,46 +96,6 @@ def gate_on_object_per_image(gates: Tensor, placements: Tensor) -> Tensor:
     flat = g.flatten(1)
     inside = (flat * mask).sum(-1) / mask.sum(-1).clamp_min(1)
     return inside / flat.mean(-1).clamp_min(1e-12)
-
-
-def object_verdict(
-    trained: Tensor,
-    control: Tensor,
-    *,
-    where: str,
-    paper: str,
-    control_label: str,
-    subject: str = "The trained block",
-) -> Verdict:
-    """Per-canvas weight on the object (:func:`object_mass_per_image` or
-    :func:`gate_on_object_per_image`) of the trained network against ``control`` on the same
-    canvases, with a paired 95% bootstrap band. The paper's direction: above the control (the
-    module learned to weigh the object)."""
-    ev = Evidence.paired(
-        f"weight on the object / an object-blind map's, {where} (canvases)",
-        trained,
-        control,
-        control_label,
-        units="test canvases",
-        fmt=".3f",
-    )
-    pair = f"{ev.trained:.2f}x against {ev.control:.2f}x"
-    return Verdict(
-        paper=paper,
-        run=f"at {where}, on canvases with the object at a known place: {ev.trained:.2f}x the "
-        f"weight an object-blind map puts on the object's box; {control_label}: "
-        f"{ev.control:.2f}x.",
-        evidence=(ev,),
-        words={
-            True: f"{subject} weighs the object more than its control does ({control_label}; "
-            f"{pair} an object-blind map): where to look was learned.",
-            None: f"{subject} weighs the object as much as its control does ({control_label}; "
-            f"{pair} an object-blind map): training added no preference for the object beyond "
-            "what the control already shows.",
-            False: f"{subject} weighs the object less than its control does ({control_label}; "
-            f"{pair} an object-blind map): training moved the weight away from the object.",
-        },
-    )
 
 
 def tap_at(maps: Mapping[str, Tensor], block: str) -> Tensor:
@@ -267,6 +226,27 @@ def twin_over_distractor_per_image(
     return _mean_on(m, twin_boxes, canvas) / _mean_on(m, distractor_boxes, canvas).clamp_min(1e-12)
 
 
+def twin_share_per_image(
+    weights: Tensor,
+    target_boxes: Tensor,
+    twin_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    canvas: int = CANVAS,
+    attention: bool = False,
+) -> Tensor:
+    """Per twin canvas (N,): the twin's share of the weight per pixel on the twin and the
+    distractor together, ``T / (T + D)``: 0.5 for no preference, 1 for all on the twin. The
+    same comparison as :func:`twin_over_distractor_per_image` (``T / D``), bounded: a map that
+    puts almost nothing on the distractor cannot make one canvas outweigh all the others (a
+    ratio does; a sharp random map gave ratios of 10^7). Arguments as there."""
+    m = _canvas_map(weights, target_boxes, canvas, attention)
+    if not len(twin_boxes) == len(distractor_boxes) == len(m):
+        raise ValueError(f"twin and distractor boxes must be one per canvas ({len(m)}).")
+    on_twin, on_distractor = _mean_on(m, twin_boxes, canvas), _mean_on(m, distractor_boxes, canvas)
+    return on_twin / (on_twin + on_distractor).clamp_min(1e-12)
+
+
 def contrast_map(canvases: Tensor, grid: tuple[int, int]) -> Tensor:
     """(N, h, w): the local image contrast, a map that knows nothing but contrast. Per cell of a
     ``grid`` over the canvases (uint8 or float, (N, 3, H, W)), the standard deviation of each
@@ -301,14 +281,18 @@ def distance_map(target_boxes: Tensor, grid: tuple[int, int], canvas: int = CANV
 
 @dataclass(frozen=True)
 class Validation:
-    """A statistic on controls whose answer is known, per canvas: ``negatives`` must land near 1
-    (:data:`NULL_BAND`, on the mean), ``positive`` far above (:data:`POSITIVE_FLOOR`);
+    """A statistic on controls whose answer is known, per canvas: ``negatives`` must land near no
+    preference (``null``, on the mean; ratios: :data:`NULL_BAND`), ``positive`` far above
+    (``floor``; ratios: :data:`POSITIVE_FLOOR`);
     ``reference`` is shown, not checked (the black canvases' statistic on the contrast map)."""
 
     statistic: str
     negatives: dict[str, Tensor]
     positive: tuple[str, Tensor]
     reference: dict[str, Tensor] = field(default_factory=dict)
+    null: tuple[float, float] = NULL_BAND  # where a blind control's mean must land
+    floor: float = POSITIVE_FLOOR  # what the hand-set control's mean must exceed
+    no_preference: str = "1"  # the statistic's value for no preference, as printed
 
     def means(self) -> dict[str, float]:
         """The mean over canvases of every control, by name."""
@@ -319,20 +303,21 @@ class Validation:
     def passes(self) -> bool:
         """True when every negative control's mean is in :data:`NULL_BAND` and the positive's
         is above :data:`POSITIVE_FLOOR`."""
-        lo, hi = NULL_BAND
+        lo, hi = self.null
         blind = all(lo <= float(v.mean()) <= hi for v in self.negatives.values())
-        return blind and float(self.positive[1].mean()) > POSITIVE_FLOOR
+        return blind and float(self.positive[1].mean()) > self.floor
 
     def summary(self) -> str:
         """One line: every control's mean, and whether the statistic tells them apart."""
         m = self.means()
         n = len(self.positive[1])
-        parts = [f"{name} {m[name]:.2f}x" for name in self.negatives]
+        x = "x" if self.no_preference == "1" else ""  # ratios read as times, shares as they are
+        parts = [f"{name} {m[name]:.2f}{x}" for name in self.negatives]
         text = (
-            f"{self.statistic} on {n} canvases: {', '.join(parts)} (null 1); "
-            f"{self.positive[0]} {m[self.positive[0]]:.2f}x"
+            f"{self.statistic} on {n} canvases: {', '.join(parts)} (no preference: "
+            f"{self.no_preference}); {self.positive[0]} {m[self.positive[0]]:.2f}{x}"
         )
-        text += "".join(f"; {name} {m[name]:.2f}x" for name in self.reference)
+        text += "".join(f"; {name} {m[name]:.2f}{x}" for name in self.reference)
         verdict = "tells them apart" if self.passes else "does NOT tell them apart"
         return f"{text}: the statistic {verdict}."
 
@@ -396,4 +381,40 @@ def validate_twin_statistic(
             "distance only": stat(distance_map(target_boxes, grid, size)),
         },
         ("hand-set on the twin", stat(box_map(twin_boxes, grid, size))),
+    )
+
+
+SHARE_NULL_BAND = (0.45, 0.55)  # a twin share blind to the twin: about 0.5
+SHARE_FLOOR = 0.75  # a twin share set by hand on the twin: far above 0.5
+
+
+def validate_twin_share(
+    canvases: Tensor,
+    target_boxes: Tensor,
+    twin_boxes: Tensor,
+    distractor_boxes: Tensor,
+    *,
+    grid: tuple[int, int] = (8, 8),
+) -> Validation:
+    """:func:`twin_share_per_image` on the twin ``canvases`` for the controls of
+    :func:`validate_twin_statistic`: the local contrast, a uniform map and one that only decays
+    with the distance from the target (negatives: about 0.5), a map set by hand on the twin
+    (positive: far above 0.5)."""
+    size = canvases.shape[-1]
+    n = len(canvases)
+
+    def stat(m: Tensor) -> Tensor:
+        return twin_share_per_image(m, target_boxes, twin_boxes, distractor_boxes, canvas=size)
+
+    return Validation(
+        "the twin's share of the weight on twin and distractor",
+        {
+            "contrast only": stat(contrast_map(canvases, grid)),
+            "uniform": stat(torch.ones(n, *grid)),
+            "distance only": stat(distance_map(target_boxes, grid, size)),
+        },
+        ("hand-set on the twin", stat(box_map(twin_boxes, grid, size))),
+        null=SHARE_NULL_BAND,
+        floor=SHARE_FLOOR,
+        no_preference="0.5",
     )

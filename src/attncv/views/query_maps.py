@@ -11,7 +11,7 @@ self-attention, non-local and DANet chapters: the attention of chosen query pixe
   ``_maps_verdict`` set them against random query/key weights: one draw (:data:`MAP_CONTROL`,
   a paired band) or D draws at the trained logit scale (:func:`map_stats_over_draws` of
   :func:`attncv.train.controls.matched_query_key`, a band over images and draws);
-- :func:`twin_per_canvas`: "similar content" on the twin canvases of
+- :func:`twin_per_canvas`: "similar content" (the twin's share) on the twin canvases of
   :func:`attncv.train.cluttered.twin_task`, per canvas, for
   :func:`attncv.views.where.where_verdict`.
 
@@ -38,7 +38,7 @@ from .evidence_words import (
     drawn,
     level_text,
 )
-from .objects import CANVASES, tap_at, twin_over_distractor_per_image
+from .objects import CANVASES, tap_at, twin_share_per_image
 from .plots import caption, to_rgb
 from .probe import block_of, tap_weights
 from .tables import Table
@@ -301,9 +301,9 @@ def twin_per_canvas(
     images: int = CANVASES,
     batch_size: int = 100,
 ) -> Tensor:
-    """Per twin canvas (N,): the attention of ``block``'s queries on the target to its twin over
-    that to the distractor as far away (:func:`~.objects.twin_over_distractor_per_image`, 1: no
-    preference for similar content), on the first ``images`` test canvases of
+    """Per twin canvas (N,): the twin's share of the attention of ``block``'s queries on the target
+    to the twin and to the distractor as far away (:func:`~.objects.twin_share_per_image`, 0.5:
+    no preference for similar content), on the first ``images`` test canvases of
     :func:`attncv.train.cluttered.twin_task`, whose (target, twin, distractor) boxes are
     ``boxes``. Only ``block``'s tap listens (the other blocks keep their fused path), each batch's
     forward pass stops once its map is read, and the maps are read a batch at a time, so D
@@ -333,7 +333,7 @@ def twin_per_canvas(
                 pass
             part = slice(i, i + batch_size)
             values.append(
-                twin_over_distractor_per_image(
+                twin_share_per_image(
                     maps.pop(), target[part], twin[part], distractor[part], attention=True
                 )
             )
