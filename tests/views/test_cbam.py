@@ -54,6 +54,12 @@ def test_specificity_verdict_refuses_bad_input() -> None:
         cbamv.specificity_verdict({"layer4.1": trained["layer4.1"]}, [trained] * 2, labels, 3)
 
 
+def test_block_spreads_follow_the_class_differences() -> None:
+    gates, labels = channel_gates(0.2)
+    s = cbamv.block_spreads(gates, labels, 3)
+    assert s["layer4.1"] == pytest.approx(0.2, rel=0.1) and s["layer1.0"] < s["layer4.1"] / 2
+
+
 def test_spread_profile_draws_a_line_per_network() -> None:
     spreads = {
         "trained": {"layer1.0": 0.1, "layer4.1": 0.3},

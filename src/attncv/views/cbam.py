@@ -83,6 +83,18 @@ def spread_profile(
     return caption(fig, note) if note else fig
 
 
+def block_spreads(
+    gates: Mapping[str, Tensor], labels: Tensor, num_classes: int
+) -> dict[str, float]:
+    """The class spread of each block's per-image channel gates ``{block: (N, C, ...)}`` on
+    all the images (:func:`~.probe.spread_resamples` without resampling): the profile
+    :func:`spread_profile` draws."""
+    return {
+        b: v[-1].item()
+        for b, v in spread_resamples(gates, labels, num_classes, resamples=1).items()
+    }
+
+
 def _ratios(
     gates: Mapping[str, Tensor], labels: Tensor, num_classes: int, resamples: int, seed: int
 ) -> Tensor:
