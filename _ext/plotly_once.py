@@ -1,4 +1,4 @@
-"""Sphinx extension: serve plotly.js from the book itself, loaded once on each page with an explorer.
+"""Sphinx extension: plotly.js served by the book, loaded once on each page with an explorer.
 
 The explorers of ``attncv.views.explore`` draw with plotly. Their outputs hold no plotly code: on
 a page that has one (its HTML carries ``data-attncv-explorer``) this adds a single deferred
