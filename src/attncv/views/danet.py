@@ -24,6 +24,7 @@ from ..attention.positions import flatten
 from ..train import FitResult
 from . import style
 from .evidence_words import MATCHED_QUERY_KEY, drawn
+from .grids import pooled
 from .plots import MAP_CMAP, caption
 from .query_maps import map_stats_per_image
 from .verdicts import MIXED, Evidence, Verdict, by_outcome, join_names
@@ -257,13 +258,17 @@ def channel_affinity(
 ) -> Figure:
     """CAM's mean weights x_ji (``{block: (C, C)}``), one panel per block, each on its own scale
     from 0 to its ``percentile`` quantile (brighter weights drawn at the top colour), with its
-    own colour bar: the blocks' weights differ in size by their 1/C."""
+    own colour bar: the blocks' weights differ in size by their 1/C. A map wider than 32
+    channels is drawn pooled to 32x32 blocks (:func:`~.grids.pooled`: each the mean of the
+    weights it covers), so that it stays legible on a phone."""
     fig, axes = plt.subplots(
         1, len(means), figsize=style.figsize(3.0), squeeze=False, constrained_layout=True
     )
     for ax, (block, m) in zip(axes[0], means.items(), strict=True):
-        top = m.flatten().double().quantile(percentile).item()
-        im = ax.imshow(m.numpy(), cmap=MAP_CMAP, vmin=0, vmax=top, interpolation="nearest")
-        ax.set(title=block, xlabel="channel i", ylabel="channel j")
+        shown = pooled(m)  # at most 32x32 blocks
+        top = shown.flatten().double().quantile(percentile).item()
+        im = ax.imshow(shown.numpy(), cmap=MAP_CMAP, vmin=0, vmax=top, interpolation="nearest")
+        per = "" if shown.shape == m.shape else f" (blocks of {m.shape[0] // shown.shape[0]})"
+        ax.set(title=block, xlabel=f"channel i{per}", ylabel=f"channel j{per}")
         fig.colorbar(im, ax=ax, shrink=0.8, label="mean x_ji")
     return caption(fig, note) if note else fig
