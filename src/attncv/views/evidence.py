@@ -31,6 +31,7 @@ from .evidence_words import (
     band_decimals,
     band_how,
     draws_band_how,
+    level_text,
 )
 from .glue import glue as _glue
 
@@ -62,7 +63,7 @@ OUTCOMES = {
 NOTES_OUTCOMES = {
     True: "the notes' claim holds on this table.",
     False: "this table contradicts the notes' claim.",
-    None: "this table cannot tell: the differences are within their 95% bands.",
+    None: f"this table cannot tell: the differences are within their {level_text()} bands.",
     MIXED: "this table is mixed: part of it bears the notes' claim out and part contradicts it.",
 }
 SHORT = {True: "holds", False: "the opposite", None: "too small to tell", MIXED: "mixed"}

@@ -45,6 +45,9 @@ UNIFORM_MAP = "a uniform map"  # views.ablation: every query weighs its keys eve
 # train.controls.matched_query_key: random query/key, each draw at the trained block's logit scale
 MATCHED_QUERY_KEY = "random query/key weights at the trained logit scale"
 REDRAWN_GATES = "the gates re-drawn on the trained network"  # train.controls.redrawn_gates
+# train.stn_controls: the STN's localisation network re-drawn, matched to the trained scales
+REDRAWN_LOCATOR = "the localisation network re-drawn at the trained scales"
+CHANNEL_GATE = "the masks replaced by their mean over positions"  # residual attention's control
 
 CONTROLS = (
     UNTRAINED,
@@ -62,6 +65,8 @@ CONTROLS = (
     UNIFORM_MAP,
     MATCHED_QUERY_KEY,
     REDRAWN_GATES,
+    REDRAWN_LOCATOR,
+    CHANNEL_GATE,
 )
 
 
@@ -79,6 +84,12 @@ def drawn(label: str, draws: int) -> str:
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
         raise ValueError(f"draws must be a positive integer, got {draws!r}.")
     return label if draws == 1 else f"{label} ({draws} draws)"
+
+
+def mean_of_seeds(label: str, seeds: int) -> str:
+    """A control that is the mean of several training seeds: ``"the plain network (whole
+    canvas), mean of 2 seeds"``."""
+    return f"{label}, mean of {count_of(seeds, 'seed')}"
 
 
 def draws_band_how(units: int, unit: str, draws: int, *, level: float = LEVEL) -> str:

@@ -21,9 +21,9 @@ from torch import Tensor, nn
 
 from ..attention.residual_attention import ResidualAttention
 from .ablation import per_image
+from .evidence_words import CHANNEL_GATE
 from .verdicts import MIXED, Evidence, Verdict
 
-CHANNEL_GATE = "the masks replaced by their mean over positions"  # as_channel_gate's control
 RESIDUAL_PAPER = (
     "the mixed soft mask, one weight per channel and position (f1), beats a channel-only mask "
     "(f2) and a spatial-only one (Wang et al. 2017, Sec. 3.3, Table 1: Attention-56 on "

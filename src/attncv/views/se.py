@@ -125,9 +125,7 @@ def class_share(gates: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     return ((g - m) * class_dev[labels] / v).mean(1).float()  # (N,)
 
 
-def class_profile(
-    gates: dict[str, Tensor], labels: Tensor, num_classes: int
-) -> dict[str, float]:
+def class_profile(gates: dict[str, Tensor], labels: Tensor, num_classes: int) -> dict[str, float]:
     """:func:`class_share` averaged over the images, for every block: ``{block: share}``."""
     return {b: class_share(g, labels, num_classes).mean().item() for b, g in gates.items()}
 

@@ -31,7 +31,7 @@ from ..train import FitResult
 from ..train.speed import throughput
 from . import style
 from .bands import half_interval
-from .evidence_words import WINDOW_AT_START, count_of, drawn, draws_band_how
+from .evidence_words import REDRAWN_LOCATOR, WINDOW_AT_START, count_of, drawn, draws_band_how
 from .plots import caption, provenance, to_rgb
 from .tables import Table
 from .verdicts import MIXED, Evidence, Verdict
@@ -106,7 +106,6 @@ def centre_distances(theta: Tensor, placements: Tensor, canvas: int) -> Tensor:
 
 PAPER = "Jaderberg et al. 2015, Sec. 4.1, Fig. 3"
 # the control of train.stn_controls.redrawn_locators (the STN chapter's own: no gate, no query/key)
-REDRAWN_LOCATOR = "the localisation network re-drawn at the trained scales"
 
 
 def slopes(sides: Tensor, objects: Tensor) -> Tensor:

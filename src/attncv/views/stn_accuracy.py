@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..train.noise import LEVEL, level_text, t_quantile
-from .evidence_words import FIXED_WINDOW, PLAIN_NETWORK, count_of
+from .evidence_words import FIXED_WINDOW, PLAIN_NETWORK, count_of, mean_of_seeds
 from .tables import Table
 from .verdicts import MIXED, Evidence, Verdict
 
@@ -111,7 +111,7 @@ def accuracy_verdict(glimpse: Sequence[float], plain: Sequence[float], noise: Se
         statistic=f"final test accuracy, learned window (mean of {count_of(len(glimpse), 'seed')})",
         trained=g,
         control=p,
-        control_label=f"{PLAIN_NETWORK}, mean of {count_of(len(plain), 'seed')}",
+        control_label=mean_of_seeds(PLAIN_NETWORK, len(plain)),
         band=noise.band(len(glimpse), len(plain)),
         band_how=noise.how(len(glimpse), len(plain)),
         fmt=".1%",
