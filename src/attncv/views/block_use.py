@@ -10,7 +10,9 @@ controls of :func:`~.ablation.ablation_evidence`: the block switched off (the id
 before training) and a uniform map (the trained scale kept, every query weighing its keys
 evenly: the *where* removed, the context kept), on the test log-loss and accuracy with paired
 95% bootstrap bands. ``_use_verdict`` words the four comparisons for the chapters' builders
-(:func:`attncv.views.self_attention.use_verdict`, :func:`attncv.views.non_local.use_verdict`).
+(:func:`attncv.views.self_attention.use_verdict`, :func:`attncv.views.non_local.use_verdict`);
+:func:`loss_use_verdict` judges the log-loss alone, for a part with one or more ablations
+(DANet's position and channel attention, CCNet's cross).
 """
 
 from __future__ import annotations
@@ -95,4 +97,33 @@ def _use_verdict(
         f"{acc_uni.control:.1%}.",
         evidence=(loss_off, acc_off, loss_uni, acc_uni),
         words=dict.fromkeys((True, False, None, MIXED), words),
+    )
+
+
+def loss_use_verdict(evidence: Sequence[Evidence], *, part: str, paper: str) -> Verdict:
+    """Does the trained network rely on ``part`` (``"position attention at layer3.1"``)? Its
+    test log-loss against test-time ablations of it, each an :class:`~.verdicts.Evidence` from
+    :func:`~.ablation.ablation_evidence` (the part switched off, its map made uniform; a 95%
+    paired bootstrap over the test images, the trained network's loss expected below)."""
+    if not evidence:
+        raise ValueError(f"use_verdict: no ablation of {part} to judge.")
+    pairs = "; ".join(
+        f"{e.trained:{e.fmt}} trained against {e.control:{e.fmt}} with {e.control_label}"
+        for e in evidence
+    )
+    return Verdict(
+        paper=paper,
+        run=f"test log-loss of the trained network against the same network with {part} "
+        "ablated at test time, paired over the test images",
+        evidence=tuple(evidence),
+        words={
+            True: f"Ablating {part} at test time raises the test log-loss beyond the band "
+            f"({pairs}): the trained network relies on it.",
+            False: f"Ablating {part} at test time lowers the test log-loss beyond the band "
+            f"({pairs}): the trained network does better without it.",
+            None: f"Ablating {part} at test time leaves the test log-loss within the band "
+            f"({pairs}): this run cannot tell whether the network relies on it.",
+            MIXED: f"The ablations of {part} disagree ({pairs}): the network relies on what one "
+            "removes and does better without what the other removes.",
+        },
     )

@@ -22,10 +22,11 @@ from ..attention.ccnet import CCNet
 from ..attention.danet import DANet
 from ..model import count_macs, saved_bytes
 from . import style
+from .block_use import loss_use_verdict
 from .evidence_words import MATCHED_QUERY_KEY, drawn, uniform_weights
 from .plots import MAP_CMAP, caption
 from .tables import Table
-from .verdicts import MIXED, Evidence, Verdict, paired_evidence
+from .verdicts import Evidence, Verdict, paired_evidence
 
 
 class _Position(nn.Module):
@@ -250,28 +251,11 @@ def ccnet_verdict(
 def use_verdict(evidence: Sequence[Evidence], *, block: str) -> Verdict:
     """Does the trained network rely on the criss-cross attention at ``block``? Its test
     log-loss against test-time ablations of the block (:func:`~.ablation.ablation_evidence`:
-    gamma at 0, a uniform map over each pixel's cross), each with a 95% paired bootstrap over
-    the test images, the trained network's loss expected below."""
-    if not evidence:
-        raise ValueError(f"use_verdict: no ablation of {block} to judge.")
-    pairs = "; ".join(
-        f"{e.trained:{e.fmt}} trained against {e.control:{e.fmt}} with {e.control_label}"
-        for e in evidence
-    )
-    return Verdict(
+    gamma at 0, a uniform map over each pixel's cross), judged by
+    :func:`~.block_use.loss_use_verdict`."""
+    return loss_use_verdict(
+        evidence,
+        part=f"the criss-cross attention at {block}",
         paper="criss-cross attention adds context that the network's predictions use "
         "(Huang et al. 2019, ablation on Cityscapes: RCCA against the baseline)",
-        run=f"test log-loss of the trained network against the same network with the "
-        f"criss-cross attention at {block} ablated at test time, paired over the test images",
-        evidence=tuple(evidence),
-        words={
-            True: f"Ablating the criss-cross attention at {block} raises the test log-loss "
-            f"beyond the band ({pairs}): the trained network relies on it.",
-            False: f"Ablating the criss-cross attention at {block} lowers the test log-loss "
-            f"beyond the band ({pairs}): the trained network does better without it.",
-            None: f"Ablating the criss-cross attention at {block} leaves the test log-loss "
-            f"within the band ({pairs}): this run cannot tell whether the network relies on it.",
-            MIXED: f"The ablations at {block} disagree ({pairs}): the network relies on the "
-            "block's output but not on where its maps look, or the reverse.",
-        },
     )

@@ -23,6 +23,7 @@ from ..attention.danet import DANet
 from ..attention.positions import flatten
 from ..train import FitResult
 from . import style
+from .block_use import loss_use_verdict
 from .evidence_words import MATCHED_QUERY_KEY, drawn
 from .grids import pooled
 from .plots import MAP_CMAP, caption
@@ -226,31 +227,8 @@ def danet_verdict(
 
 def use_verdict(evidence: Sequence[Evidence], *, part: str, paper: str) -> Verdict:
     """Does the trained network rely on ``part`` (``"position attention at layer3.1"``)? Its
-    test log-loss against test-time ablations of it, each an :class:`~.verdicts.Evidence` from
-    :func:`~.ablation.ablation_evidence` (the part switched off, its map made uniform; a 95%
-    paired bootstrap over the test images, the trained network's loss expected below)."""
-    if not evidence:
-        raise ValueError(f"use_verdict: no ablation of {part} to judge.")
-    pairs = "; ".join(
-        f"{e.trained:{e.fmt}} trained against {e.control:{e.fmt}} with {e.control_label}"
-        for e in evidence
-    )
-    return Verdict(
-        paper=paper,
-        run=f"test log-loss of the trained network against the same network with {part} "
-        "ablated at test time, paired over the test images",
-        evidence=tuple(evidence),
-        words={
-            True: f"Ablating {part} at test time raises the test log-loss beyond the band "
-            f"({pairs}): the trained network relies on it.",
-            False: f"Ablating {part} at test time lowers the test log-loss beyond the band "
-            f"({pairs}): the trained network does better without it.",
-            None: f"Ablating {part} at test time leaves the test log-loss within the band "
-            f"({pairs}): this run cannot tell whether the network relies on it.",
-            MIXED: f"The ablations of {part} disagree ({pairs}): the network relies on what one "
-            "removes and does better without what the other removes.",
-        },
-    )
+    test log-loss against test-time ablations of it (:func:`~.block_use.loss_use_verdict`)."""
+    return loss_use_verdict(evidence, part=part, paper=paper)
 
 
 def channel_affinity(
