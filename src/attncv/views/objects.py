@@ -220,10 +220,25 @@ def twin_over_distractor_per_image(
     SAGAN, non-local, DANet), else a map or gate over the canvas. Boxes (N, 4) each, pixels of
     a ``canvas``-pixel canvas (:func:`attncv.data.cluttered.on_twin_canvas`).
     """
+    on_twin, on_distractor = _twin_means(
+        weights, target_boxes, twin_boxes, distractor_boxes, canvas, attention
+    )
+    return on_twin / on_distractor.clamp_min(1e-12)
+
+
+def _twin_means(
+    weights: Tensor,
+    target_boxes: Tensor,
+    twin_boxes: Tensor,
+    distractor_boxes: Tensor,
+    canvas: int,
+    attention: bool,
+) -> tuple[Tensor, Tensor]:
+    """(N,) each: the mean weight per pixel on the twin's box and on the distractor's."""
     m = _canvas_map(weights, target_boxes, canvas, attention)
     if not len(twin_boxes) == len(distractor_boxes) == len(m):
         raise ValueError(f"twin and distractor boxes must be one per canvas ({len(m)}).")
-    return _mean_on(m, twin_boxes, canvas) / _mean_on(m, distractor_boxes, canvas).clamp_min(1e-12)
+    return _mean_on(m, twin_boxes, canvas), _mean_on(m, distractor_boxes, canvas)
 
 
 def twin_share_per_image(
@@ -240,10 +255,9 @@ def twin_share_per_image(
     same comparison as :func:`twin_over_distractor_per_image` (``T / D``), bounded: a map that
     puts almost nothing on the distractor cannot make one canvas outweigh all the others (a
     ratio does; a sharp random map gave ratios of 10^7). Arguments as there."""
-    m = _canvas_map(weights, target_boxes, canvas, attention)
-    if not len(twin_boxes) == len(distractor_boxes) == len(m):
-        raise ValueError(f"twin and distractor boxes must be one per canvas ({len(m)}).")
-    on_twin, on_distractor = _mean_on(m, twin_boxes, canvas), _mean_on(m, distractor_boxes, canvas)
+    on_twin, on_distractor = _twin_means(
+        weights, target_boxes, twin_boxes, distractor_boxes, canvas, attention
+    )
     return on_twin / (on_twin + on_distractor).clamp_min(1e-12)
 
 
