@@ -367,6 +367,9 @@ BUILDERS: dict[str, Callable[[Callable[..., Verdict], Smoke], Verdict]] = {
     "danet.use_verdict": lambda fn, s: fn(
         _ablations("danet", "layer3.1.after", s, scale="alpha"), part="PAM", paper="p"
     ),
+    "block_use.loss_use_verdict": lambda fn, s: fn(
+        _ablations("ccnet", "layer4.1.after", s), part="the block", paper="p"
+    ),
     "ccnet.use_verdict": lambda fn, s: fn(
         _ablations("ccnet", "layer4.1.after", s), block="layer4.1.after"
     ),
