@@ -37,6 +37,7 @@ def _verdict(*shifts: float):
         ((-0.5, -0.5), False),
         ((0.0, 0.0), None),
         ((0.5, 0.0), None),  # one seed holds, the other cannot tell: not a holding verdict
+        ((-0.5, 0.0), None),  # one seed the opposite, the other cannot tell: not a finding
         ((0.5, -0.5), MIXED),  # the seeds disagree
     ],
 )

@@ -92,6 +92,20 @@ def judge(
     return delta > 0
 
 
+def agree(*holds: Outcome) -> Outcome:
+    """Combine *repeats* of one measurement (training seeds): an outcome only where every repeat
+    shows it (``True`` or ``False``), :data:`MIXED` where some hold and some show the opposite,
+    else ``None`` (too small to tell). Unlike :func:`both` (parts of one observation), one
+    repeat's opposite beside another's too-small-to-tell is not a finding."""
+    if any(h is MIXED for h in holds) or (True in holds and False in holds):
+        return MIXED
+    if holds and all(h is True for h in holds):
+        return True
+    if holds and all(h is False for h in holds):
+        return False
+    return None
+
+
 def both(*holds: Outcome) -> Outcome:
     """Combine parts of one observation: ``True`` only if all hold; :data:`MIXED` if some hold
     and some show the opposite (or a part is itself mixed); ``False`` if some show the opposite
@@ -259,7 +273,8 @@ class Evidence:
 class Verdict:
     """The paper's observation, this run's finding, its evidence, and whether they agree.
 
-    ``holds`` defaults to what ``evidence`` says together (:func:`both`): ``True``, ``False``,
+    ``holds`` defaults to what ``evidence`` says together (:func:`both`; :func:`agree` where the
+    evidence is ``repeats`` of one measurement, such as training seeds): ``True``, ``False``,
     ``None`` or :data:`MIXED`; ``words`` maps each outcome (``True``, ``False``, ``None``, and
     :data:`MIXED` where the builder words it) to a sentence saying what the run found, which
     :attr:`finding` picks, so the outcome is always told in words after the verdict (a mixed
@@ -274,6 +289,7 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
     words: Mapping[Outcome, str] = field(default_factory=dict)
     anchor: str = field(default="", compare=False)  # the callout's id: set by glue(prefix)
+    repeats: bool = False  # the evidence is repeats (seeds) of one measurement: agree(), not both()
 
     def __post_init__(self) -> None:
         if isinstance(self.holds, str) and self.holds == MIXED:  # "mixed", e.g. from a record
@@ -281,7 +297,8 @@ class Verdict:
         if not (self.holds is None or self.holds is MIXED or isinstance(self.holds, bool)):
             raise ValueError(f"holds must be True, False, None or MIXED, got {self.holds!r}.")
         if self.evidence and self.holds is None:
-            object.__setattr__(self, "holds", both(*(e.holds for e in self.evidence)))
+            combine = agree if self.repeats else both
+            object.__setattr__(self, "holds", combine(*(e.holds for e in self.evidence)))
 
     @property
     def outcome(self) -> str:

@@ -6,9 +6,11 @@ per-canvas statistic (:func:`~.objects.target_over_distractors_per_image` on clu
 :func:`~.objects.twin_over_distractor_per_image` on twin canvases) against the same statistic
 through D random draws of the chapter's control (:func:`attncv.train.controls.redrawn_gates` for
 gates and masks, :func:`~attncv.train.controls.matched_query_key` for query/key maps), with a
-band over canvases and draws together (:meth:`~.evidence.Evidence.over_draws`). The canvas run is
-trained on two seeds, each judged on its own: the verdict holds only when both seeds hold, and is
-mixed when they point in opposite directions, so the design's own repeat is in the evidence.
+band over canvases and draws together (:meth:`~.evidence.Evidence.over_draws`). The canvas run
+is trained on two seeds, each judged on its own, and the seeds are repeats
+(:func:`~.evidence.agree`): the verdict holds, or shows the opposite, only when both seeds do,
+and is mixed when they point in opposite directions, so the design's own repeat is in the
+evidence.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def where_verdict(
         paper=paper,
         run=f"at {where}, {statistic}: {pairs} for {control_label}.",
         evidence=evidence,
+        repeats=True,  # the seeds are repeats: an outcome only where they agree
         words={
             True: f"On {every}, {subject} scores above {control_label} beyond the band ({pairs}): "
             "training, not the block's form, put the preference there.",
