@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from .evidence_words import SWITCHED_OFF, UNIFORM_MAP
-from .verdicts import MIXED, Evidence, Verdict, both
+from .verdicts import MIXED, SHORT, Evidence, Verdict, both
 
 
 def strongest_block(scales: Mapping[str, float]) -> str:
@@ -39,18 +39,26 @@ def strongest_block(scales: Mapping[str, float]) -> str:
 
 _OFF_WORDS = {
     True: "the trained network relies on what the block adds",
-    None: "switching the block off moves this network's test loss and accuracy by no more than "
-    "their bands, so this test cannot show that it relies on the block",
+    None: "not both measures move beyond their bands, so this test cannot show that the network "
+    "relies on the block",
     False: "the network does better on these test images without the block",
     MIXED: "the test loss and the accuracy disagree on whether the network relies on the block",
 }
 _UNIFORM_WORDS = {
     True: "and on where its maps look: an even average of the same values does worse",
-    None: "an even average of the same values does as well within the bands, so this test "
-    "cannot tell the maps' where from the context they carry",
+    None: "with a uniform map, not both measures move beyond their bands, so this test cannot "
+    "tell the maps' where from the context they carry",
     False: "an even average of the same values does better than the trained maps",
     MIXED: "the test loss and the accuracy disagree on whether the maps' where matters",
 }
+
+
+def _moved(loss: Evidence, accuracy: Evidence, control: str) -> str:
+    """What one control did to both measures, each with its own outcome."""
+    return (
+        f"{control}: log-loss {loss.control:.3f} ({SHORT[loss.holds]}), accuracy "
+        f"{accuracy.control:.1%} ({SHORT[accuracy.holds]})"
+    )
 
 
 def _use_verdict(
@@ -85,9 +93,10 @@ def _use_verdict(
     o_off, o_uni = both(loss_off.holds, acc_off.holds), both(loss_uni.holds, acc_uni.holds)
     first = _OFF_WORDS[o_off][:1].upper() + _OFF_WORDS[o_off][1:]
     words = (
-        f"At {block} ({scale} {value:+.3f}, the largest of the blocks), the test log-loss is "
-        f"{loss_off.trained:.3f} trained, {loss_off.control:.3f} switched off and "
-        f"{loss_uni.control:.3f} with a uniform map. {first}; {_UNIFORM_WORDS[o_uni]}."
+        f"At {block} ({scale} {value:+.3f}, the largest of the blocks), trained: log-loss "
+        f"{loss_off.trained:.3f}, accuracy {acc_off.trained:.1%}; "
+        f"{_moved(loss_off, acc_off, 'switched off')}; "
+        f"{_moved(loss_uni, acc_uni, 'a uniform map')}. {first}; {_UNIFORM_WORDS[o_uni]}."
     )
     return Verdict(
         paper=paper,
