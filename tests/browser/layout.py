@@ -111,7 +111,7 @@ const measure = async () => {
       src: (i.getAttribute('src') || '').split('/').pop().slice(0, 24),
       shown: i.getBoundingClientRect().width,
       natural: i.naturalWidth,
-      declared: parseFloat(i.getAttribute('width')) || 0,
+      declared: parseFloat(i.getAttribute('width')) || parseFloat(i.style.width) || 0,
       output: !!i.closest('div.cell_output'),
       alt: i.getAttribute('alt') || '',
     }));
