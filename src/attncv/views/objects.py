@@ -367,6 +367,20 @@ def validate_statistic(
     )
 
 
+def _twin_controls(
+    canvases: Tensor, target_boxes: Tensor, twin_boxes: Tensor, grid: tuple[int, int]
+) -> tuple[dict[str, Tensor], Tensor]:
+    """The maps whose answer is known on twin canvases: the negatives (local contrast, uniform,
+    distance from the target only) and the positive (set by hand on the twin)."""
+    size = canvases.shape[-1]
+    negatives = {
+        "contrast only": contrast_map(canvases, grid),
+        "uniform": torch.ones(len(canvases), *grid),
+        "distance only": distance_map(target_boxes, grid, size),
+    }
+    return negatives, box_map(twin_boxes, grid, size)
+
+
 def validate_twin_statistic(
     canvases: Tensor,
     target_boxes: Tensor,
@@ -380,7 +394,7 @@ def validate_twin_statistic(
     the target (:func:`distance_map`) (negatives: about 1), a map set by hand on the twin
     (positive: far above 1)."""
     size = canvases.shape[-1]
-    n = len(canvases)
+    negatives, positive = _twin_controls(canvases, target_boxes, twin_boxes, grid)
 
     def stat(m: Tensor) -> Tensor:
         return twin_over_distractor_per_image(
@@ -389,12 +403,8 @@ def validate_twin_statistic(
 
     return Validation(
         "twin over distractor",
-        {
-            "contrast only": stat(contrast_map(canvases, grid)),
-            "uniform": stat(torch.ones(n, *grid)),
-            "distance only": stat(distance_map(target_boxes, grid, size)),
-        },
-        ("hand-set on the twin", stat(box_map(twin_boxes, grid, size))),
+        {name: stat(m) for name, m in negatives.items()},
+        ("hand-set on the twin", stat(positive)),
     )
 
 
@@ -415,19 +425,15 @@ def validate_twin_share(
     with the distance from the target (negatives: about 0.5), a map set by hand on the twin
     (positive: far above 0.5)."""
     size = canvases.shape[-1]
-    n = len(canvases)
+    negatives, positive = _twin_controls(canvases, target_boxes, twin_boxes, grid)
 
     def stat(m: Tensor) -> Tensor:
         return twin_share_per_image(m, target_boxes, twin_boxes, distractor_boxes, canvas=size)
 
     return Validation(
         "the twin's share of the weight on twin and distractor",
-        {
-            "contrast only": stat(contrast_map(canvases, grid)),
-            "uniform": stat(torch.ones(n, *grid)),
-            "distance only": stat(distance_map(target_boxes, grid, size)),
-        },
-        ("hand-set on the twin", stat(box_map(twin_boxes, grid, size))),
+        {name: stat(m) for name, m in negatives.items()},
+        ("hand-set on the twin", stat(positive)),
         null=SHARE_NULL_BAND,
         floor=SHARE_FLOOR,
         no_preference="0.5",
